@@ -1,0 +1,3 @@
+"""dmz-solver: proven-optimal mappings of deep-learning loop nests onto dataflow accelerators."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,148 @@
+"""Architecture specs: the seed's `arch_details` / `arch_basic` fields, validated, plus a graph view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from .errors import InputError
+from .specio import Fields, read_json
+
+ARCHSPEC_DIR = Path(__file__).resolve().parent.parent / "archspecs"
+
+
+@dataclass(frozen=True)
+class Arch:
+    """One accelerator: capacities for the mapping space, timing and energy for the cost model."""
+
+    name: str
+    # arch_basic: the mapping space (cost-model.md §2.2)
+    pe_count: int = 256
+    rf_bytes: int = 512
+    bytes_per_elem: int = 2
+    spm_banks: int = 32
+    spm_bank_bytes: int = 2048
+    # arch_details: the cost model (cost-model.md §2.1)
+    dma_elem_bytes: int = 2
+    dma_init_cycles: float = 291
+    dma_cycles_per_byte: float = 0.24
+    dma_mhz: float = 3200
+    accel_mhz: float = 500
+    rf_energy_pj: float = 0.96
+    noc_energy_pj: float = 2
+    spm_energy_pj: float = 13.5
+    dram_energy_pj: float = 200
+    mac_energy_pj: float = 0.075
+
+    @property
+    def rf_elems(self) -> float:
+        """RF capacity in elements, a real number as in the seed (§2.2)."""
+        return self.rf_bytes / self.bytes_per_elem
+
+    @property
+    def spm_bytes(self) -> int:
+        """Capacity of one SPM buffer (the SPM is double-buffered on top of this)."""
+        return self.spm_banks * self.spm_bank_bytes
+
+    def to_seed_json(self) -> dict:
+        """The seed's arch_spec.json layout of this architecture."""
+        return {
+            "arch_details": {
+                "pe_pipelined": True,
+                "pe_pipeline_stages": 1,
+                "data_type_size_in_bytes": self.dma_elem_bytes,
+                "dma_init_cycles": self.dma_init_cycles,
+                "dma_cycles_per_byte": self.dma_cycles_per_byte,
+                "dma_frequency": self.dma_mhz,
+                "dataflow_accel_frequency": self.accel_mhz,
+                "rf_energy": self.rf_energy_pj,
+                "communication_energy": self.noc_energy_pj,
+                "spm_energy": self.spm_energy_pj,
+                "dram_energy": self.dram_energy_pj,
+                "mac_energy": self.mac_energy_pj,
+            },
+            "arch_basic": {
+                "CGRA_SIZE": self.pe_count,
+                "RF_SIZE": self.rf_bytes,
+                "BYTES_PER_DATA": self.bytes_per_elem,
+                "TOTAL_BANKS_IN_SPM": self.spm_banks,
+                "TOTAL_BYTES_IN_BANK": self.spm_bank_bytes,
+            },
+        }
+
+
+_DETAILS = {
+    "pe_pipelined", "pe_pipeline_stages", "data_type_size_in_bytes", "dma_init_cycles",
+    "dma_cycles_per_byte", "dma_frequency", "dataflow_accel_frequency", "rf_energy",
+    "communication_energy", "spm_energy", "dram_energy", "mac_energy",
+}  # fmt: skip
+_BASIC = {"CGRA_SIZE", "RF_SIZE", "BYTES_PER_DATA", "TOTAL_BANKS_IN_SPM", "TOTAL_BYTES_IN_BANK"}
+_TOP = {"name", "description", "arch_details", "arch_basic"}
+
+
+def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
+    """Validate a seed-layout arch spec object; defaults are the seed's shipped values."""
+    top = Fields(obj, source, "")
+    top.reject_unknown(_TOP)
+    details = top.child("arch_details", {})
+    basic = top.child("arch_basic", {})
+    details.reject_unknown(_DETAILS)
+    basic.reject_unknown(_BASIC)
+    if not details.boolean("pe_pipelined", True):
+        raise details.error("pe_pipelined", "only pipelined PEs are modelled (the seed returns -1 cycles otherwise)")
+    details.integer("pe_pipeline_stages", 1)
+    return Arch(
+        name=top.string("name", name),
+        pe_count=basic.integer("CGRA_SIZE", 256),
+        rf_bytes=basic.integer("RF_SIZE", 512),
+        bytes_per_elem=basic.integer("BYTES_PER_DATA", 2),
+        spm_banks=basic.integer("TOTAL_BANKS_IN_SPM", 32),
+        spm_bank_bytes=basic.integer("TOTAL_BYTES_IN_BANK", 2048),
+        dma_elem_bytes=details.integer("data_type_size_in_bytes", 2),
+        dma_init_cycles=details.number("dma_init_cycles", 291, positive=False),
+        dma_cycles_per_byte=details.number("dma_cycles_per_byte", 0.24, positive=False),
+        dma_mhz=details.number("dma_frequency", 3200),
+        accel_mhz=details.number("dataflow_accel_frequency", 500),
+        rf_energy_pj=details.number("rf_energy", 0.96, positive=False),
+        noc_energy_pj=details.number("communication_energy", 2, positive=False),
+        spm_energy_pj=details.number("spm_energy", 13.5, positive=False),
+        dram_energy_pj=details.number("dram_energy", 200, positive=False),
+        mac_energy_pj=details.number("mac_energy", 0.075, positive=False),
+    )
+
+
+def resolve_arch_path(spec: str) -> Path:
+    """An arch argument is a path or the name of a file in archspecs/."""
+    path = Path(spec)
+    if path.suffix == ".json" or path.exists():
+        return path
+    named = ARCHSPEC_DIR / f"{spec}.json"
+    if named.exists():
+        return named
+    known = ", ".join(sorted(p.stem for p in ARCHSPEC_DIR.glob("*.json")))
+    raise InputError(f"no such arch spec file or name (shipped: {known})", source=spec)
+
+
+def load_arch(spec: str) -> Arch:
+    """Read an arch spec by path or archspecs/ name."""
+    path = resolve_arch_path(spec)
+    return arch_from_json(read_json(path), source=str(path), name=path.stem)
+
+
+def hierarchy_graph(arch: Arch) -> nx.DiGraph:
+    """The memory hierarchy as a graph: DRAM -> SPM -> NoC -> RF -> MAC, with capacities and energies."""
+    graph = nx.DiGraph(name=arch.name)
+    graph.add_node("DRAM", kind="memory", energy_pj=arch.dram_energy_pj)
+    graph.add_node("SPM", kind="memory", bytes=arch.spm_bytes, banks=arch.spm_banks,
+                   double_buffered=True, energy_pj=arch.spm_energy_pj)  # fmt: skip
+    graph.add_node("NoC", kind="network", energy_pj=arch.noc_energy_pj, elems_per_cycle=1)
+    graph.add_node("RF", kind="memory", bytes=arch.rf_bytes, copies=arch.pe_count, energy_pj=arch.rf_energy_pj)
+    graph.add_node("MAC", kind="compute", copies=arch.pe_count, energy_pj=arch.mac_energy_pj)
+    graph.add_edge("DRAM", "SPM", transfer="DMA", cycles_per_byte=arch.dma_cycles_per_byte,
+                   init_cycles=arch.dma_init_cycles)  # fmt: skip
+    graph.add_edge("SPM", "NoC", transfer="read")
+    graph.add_edge("NoC", "RF", transfer="multicast")
+    graph.add_edge("RF", "MAC", transfer="operand")
+    return graph

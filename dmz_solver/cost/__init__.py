@@ -1,0 +1,1 @@
+"""The exact analytical cost model of the seed tool (cost-model.md), compiled with numba."""

@@ -1,0 +1,108 @@
+"""Pack a loop nest, an architecture and the search knobs into the arrays the kernels take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import sympy
+
+from ..arch import Arch
+from ..loopnest import LoopNest
+from ..ordering import candidate_orders
+from . import kernel as k
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The seed's search-space reduction knobs (cost-model.md §8); the defaults prune nothing."""
+
+    pe_util: float = 0.0
+    rf_util: float = 0.0
+    spm_util: float = 0.0
+    no_feature_dram: bool = False
+    no_spatial_reduction: bool = False
+    min_exec_methods: int = 1
+
+
+def divisors(n: int) -> list[int]:
+    """Divisors of n, ascending."""
+    return sorted(int(d) for d in sympy.divisors(n))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One layer on one architecture, as arrays for the kernels."""
+
+    nest: LoopNest
+    arch: Arch
+    knobs: Knobs = field(default_factory=Knobs)
+
+    @cached_property
+    def orders(self) -> list[tuple[int, ...]]:
+        """Candidate orders, innermost first (§3.4)."""
+        return candidate_orders(self.nest)
+
+    @cached_property
+    def arrays(self) -> tuple:
+        """(dcoef, dsize, ndims, isidx, cands, fp, ip): the nest and arch in kernel form."""
+        nest = self.nest
+        n_loops = len(nest.loops)
+        max_dims = max(len(op.dims) for op in nest.operands)
+        nops = len(nest.operands)
+        dcoef = np.zeros((nops, max_dims, n_loops), np.int64)
+        dsize = np.ones((nops, max_dims), np.int64)
+        ndims = np.array([len(op.dims) for op in nest.operands], np.int64)
+        isidx = np.zeros((nops, n_loops), np.bool_)
+        for o, operand in enumerate(nest.operands):
+            for d, dim in enumerate(operand.dims):
+                dsize[o, d] = dim.size
+                for loop, coef in dim.terms:
+                    dcoef[o, d, loop] = coef
+            isidx[o, list(operand.index_loops)] = True
+        cands = np.array(self.orders, np.int64).reshape(len(self.orders), n_loops)
+        return dcoef, dsize, ndims, isidx, cands, self.float_params, self.int_params
+
+    @cached_property
+    def float_params(self) -> np.ndarray:
+        a, kn = self.arch, self.knobs
+        fp = np.zeros(k.N_FP)
+        fp[[k.F_MAC, k.F_RF, k.F_NOC, k.F_SPM, k.F_DRAM]] = (
+            a.mac_energy_pj, a.rf_energy_pj, a.noc_energy_pj, a.spm_energy_pj, a.dram_energy_pj,
+        )  # fmt: skip
+        fp[[k.F_DMA_INIT, k.F_DMA_CPB, k.F_ACCEL_MHZ, k.F_DMA_MHZ]] = (
+            a.dma_init_cycles, a.dma_cycles_per_byte, a.accel_mhz, a.dma_mhz,
+        )  # fmt: skip
+        fp[[k.F_RF_ELEMS, k.F_PE_UTIL, k.F_RF_UTIL, k.F_SPM_UTIL]] = (a.rf_elems, kn.pe_util, kn.rf_util, kn.spm_util)
+        return fp
+
+    @cached_property
+    def int_params(self) -> np.ndarray:
+        a = self.arch
+        ip = np.zeros(k.N_IP, np.int64)
+        ip[[k.I_PES, k.I_BYTES_PER_ELEM, k.I_BANKS, k.I_BANK_BYTES, k.I_DMA_ELEM_BYTES]] = (
+            a.pe_count, a.bytes_per_elem, a.spm_banks, a.spm_bank_bytes, a.dma_elem_bytes,
+        )  # fmt: skip
+        return ip
+
+    @cached_property
+    def divisor_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """(divs, ndivs): ascending divisors of each loop's extent, padded with zeros."""
+        lists = [divisors(e) for e in self.nest.extents]
+        divs = np.zeros((len(lists), max(len(d) for d in lists)), np.int64)
+        for i, d in enumerate(lists):
+            divs[i, : len(d)] = d
+        return divs, np.array([len(d) for d in lists], np.int64)
+
+    @cached_property
+    def loop_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """(spatial_one, dram_one): loops the knobs pin to 1 spatially / at DRAM level (§3.2)."""
+        n_loops = len(self.nest.loops)
+        spatial_one = np.zeros(n_loops, np.bool_)
+        dram_one = np.zeros(n_loops, np.bool_)
+        if self.knobs.no_spatial_reduction:
+            spatial_one[list(self.nest.reduction_loops())] = True
+        if self.knobs.no_feature_dram:
+            dram_one[list(self.nest.window_loops)] = True
+        return spatial_one, dram_one

@@ -1,0 +1,106 @@
+"""Reading JSON spec files with errors that name the file, the field and the reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+
+def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; an unreadable or malformed file is an InputError naming it."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError(f"cannot read file ({exc.strerror})", source=str(path)) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=str(path)) from None
+
+
+class Fields:
+    """Typed access to one JSON object, reporting problems as `file: field: reason`."""
+
+    def __init__(self, obj: Any, source: str, path: str) -> None:
+        if not isinstance(obj, dict):
+            raise InputError(f"expected an object, got {_kind(obj)}", source=source, field=path)
+        self.obj = obj
+        self.source = source
+        self.path = path
+
+    def field(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def error(self, key: str, reason: str) -> InputError:
+        return InputError(reason, source=self.source, field=self.field(key))
+
+    def reject_unknown(self, known: set[str]) -> None:
+        for key in self.obj:
+            if key not in known and not key.startswith("_"):
+                raise self.error(key, f"unknown field (expected one of {', '.join(sorted(known))})")
+
+    def number(self, key: str, default: float | None = None, *, positive: bool = True) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error(key, f"expected a number, got {_kind(value)}")
+        if positive and not value > 0:
+            raise self.error(key, f"must be positive, got {value}")
+        if not positive and value < 0:
+            raise self.error(key, f"must not be negative, got {value}")
+        return value
+
+    def integer(self, key: str, default: int | None = None, *, minimum: int = 1) -> int:
+        value = self._get(key, default)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error(key, f"expected an integer, got {_kind(value)}")
+        if value < minimum:
+            raise self.error(key, f"must be at least {minimum}, got {value}")
+        return value
+
+    def boolean(self, key: str, default: bool | None = None) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def string(self, key: str, default: str | None = None) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.error(key, f"expected a non-empty string, got {_kind(value)}")
+        return value
+
+    def int_list(self, key: str, length: int | None = None, default: list[int] | None = None) -> list[int]:
+        value = self._get(key, default)
+        if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise self.error(key, f"expected a list of integers, got {json.dumps(value)}")
+        if length is not None and len(value) != length:
+            raise self.error(key, f"expected {length} integers, got {len(value)}")
+        if any(v < 1 for v in value):
+            raise self.error(key, f"sizes must be positive, got {value}")
+        return value
+
+    def child(self, key: str, default: dict | None = None) -> Fields:
+        return Fields(self._get(key, default), self.source, self.field(key))
+
+    def _get(self, key: str, default: Any) -> Any:
+        if key in self.obj:
+            return self.obj[key]
+        if default is None:
+            raise self.error(key, "missing field")
+        return default
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    return {list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)

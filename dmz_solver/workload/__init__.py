@@ -1,0 +1,1 @@
+"""Front-end: turn model files (seed JSON specs, ONNX through TVM) into loop nests."""
