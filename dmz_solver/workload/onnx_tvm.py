@@ -57,14 +57,16 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     _check_nodes(model, source)
     mod = _lower(model, _static_shapes(model, source), source)
     calls = _calls(mod, source)
-    funcs = {name: _read_func(name, mod, source) for name in dict.fromkeys(c.func for c in calls)}
+    funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
     mac_nodes = [(i, n) for i, n in enumerate(model.graph.node) if n.op_type in MAC_OPS]
-    if sum(1 for c in calls if funcs[c.func].macs) == len(mac_nodes):
+    if sum(1 for c in calls if funcs[c.func].has_mac) == len(mac_nodes):
         # each MAC node lowers to exactly one call, and Relax keeps the graph order: pair them up
         nodes = iter(mac_nodes)
-        calls = [_with_node(c, *next(nodes)) if funcs[c.func].macs else c for c in calls]
+        calls = [_with_node(c, *next(nodes)) if funcs[c.func].has_mac else c for c in calls]
     layers: dict[LoopNest, LoopNest] = {}
     for call in calls:
+        if funcs[call.func].error:
+            raise InputError(f"{_where(call)}: {funcs[call.func].error}", source=source)
         for i, block in enumerate(funcs[call.func].macs):
             name = _layer_name(call) + (f"_{i}" if len(funcs[call.func].macs) > 1 else "")
             try:
@@ -100,7 +102,7 @@ def _check_nodes(model: onnx.ModelProto, source: str) -> None:
             raise InputError(f"{where}: {UNSUPPORTED_OPS[node.op_type]}", source=source)
         if node.domain not in ("", "ai.onnx"):
             raise InputError(f"{where}: operators of domain '{node.domain}' are not supported", source=source)
-        if supported is not None and node.op_type not in supported | {"Constant"}:
+        if supported is not None and node.op_type not in supported | {"Constant", "If"}:
             raise InputError(f"{where}: operator not supported by TVM's ONNX front-end", source=source)
         kernel = next((a for a in node.attribute if a.name == "kernel_shape"), None)
         if node.op_type == "Conv" and kernel is not None and len(kernel.ints) != 2:
@@ -182,13 +184,6 @@ def _calls(mod, source: str) -> list[_Call]:
     return calls
 
 
-def _read_func(name: str, mod, source: str) -> FuncBlocks:
-    try:
-        return read_primfunc(name, mod[name])
-    except InputError as exc:
-        raise InputError(exc.message, source=source) from None
-
-
 def _with_node(call: _Call, index: int, node: onnx.NodeProto) -> _Call:
     return replace(call, node=node, node_index=index)
 
@@ -220,6 +215,6 @@ def _unique_names(layers: list[LoopNest]) -> list[LoopNest]:
 def _ignored(calls: list[_Call], funcs: dict[str, FuncBlocks]) -> list[str]:
     counts: dict[str, int] = {}
     for call in calls:
-        if not funcs[call.func].macs:
+        if not funcs[call.func].has_mac:
             counts[call.func] = counts.get(call.func, 0) + 1
     return [f"{func}: {funcs[func].other} ({n} call{'s' * (n > 1)})" for func, n in counts.items()]

@@ -27,6 +27,12 @@ class FuncBlocks:
     name: str
     macs: tuple[MacBlock, ...]
     other: str = ""
+    error: str = ""
+    """Why a MAC block could not be read (dynamic shapes, non-affine indices); the caller names the operator."""
+
+    @property
+    def has_mac(self) -> bool:
+        return bool(self.macs or self.error)
 
 
 def read_primfunc(name: str, func: tirx.PrimFunc) -> FuncBlocks:
@@ -39,7 +45,10 @@ def read_primfunc(name: str, func: tirx.PrimFunc) -> FuncBlocks:
         reduction = any(iv.iter_type != tirx.IterVar.DataPar for iv in block.iter_vars)
         loads = _mac_loads(block) if reduction else None
         if loads is not None:
-            macs.append(_mac_block(name, block, loads, params, producers))
+            try:
+                macs.append(_mac_block(name, block, loads, params, producers))
+            except InputError as exc:
+                return FuncBlocks(name, (), error=exc.message)
         elif reduction:
             reductions.append(_reduction_kind(block))
     if macs:
