@@ -305,3 +305,13 @@ def test_unnamed_nodes_are_named_by_op_and_position(tmp_path: Path) -> None:
     g.nodes.append(generate.helper.make_node("MatMul", [x, g.weight("w", [8, 5])], ["y"]))
     layers, _ = load_onnx(g.save("y", tmp_path / "unnamed.onnx"))
     assert [(n.name, _dims(n)) for n in layers] == [("MatMul_1", {"X": 3, "Y": 5, "K": 8})]
+
+
+def test_layer_names_follow_shapes_when_relax_emits_a_shortcut_first(tmp_path: Path) -> None:
+    """Add(shortcut, branch): Relax emits the shortcut conv first, yet each layer keeps its own node's name."""
+    g = GraphBuilder("residual")
+    x = g.input("x", [1, 4, 8, 8])
+    branch = g.conv(x, "branch3x3", 4, 8, 3, pad=1, bias=False)
+    shortcut = g.conv(x, "shortcut1x1", 4, 8, 1, bias=False)
+    layers, _ = load_onnx(g.save(g.node("Add", [shortcut, branch], "add"), tmp_path / "residual.onnx"))
+    assert {n.name: _dims(n)["Fx"] for n in layers} == {"branch3x3": 3, "shortcut1x1": 1}

@@ -22,10 +22,8 @@ from google.protobuf.message import DecodeError
 from ..errors import InputError
 from ..loopnest import LoopNest
 from .canonical import canonical_nest
+from .onnx_nodes import Signature, pair_nodes, signature
 from .tir_blocks import FuncBlocks, read_primfunc
-
-MAC_OPS = ("Conv", "Gemm", "MatMul")
-"""ONNX operators that lower to exactly one multiply-accumulate PrimFunc call each."""
 
 UNSUPPORTED_OPS = {
     "ConvTranspose": "transposed convolutions are not supported",
@@ -46,6 +44,7 @@ class _Call:
     """One call of a PrimFunc from the Relax main function."""
 
     func: str
+    signature: Signature | None = None
     node: onnx.NodeProto | None = None
     node_index: int = -1
 
@@ -58,11 +57,10 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     mod = _lower(model, _static_shapes(model, source), source)
     calls = _calls(mod, source)
     funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
-    mac_nodes = [(i, n) for i, n in enumerate(model.graph.node) if n.op_type in MAC_OPS]
-    if sum(1 for c in calls if funcs[c.func].has_mac) == len(mac_nodes):
-        # each MAC node lowers to exactly one call, and Relax keeps the graph order: pair them up
-        nodes = iter(mac_nodes)
-        calls = [_with_node(c, *next(nodes)) if funcs[c.func].has_mac else c for c in calls]
+    mac_calls = [i for i, c in enumerate(calls) if funcs[c.func].has_mac]
+    for i, node in zip(mac_calls, pair_nodes(model, [calls[i].signature for i in mac_calls]), strict=True):
+        if node is not None:
+            calls[i] = replace(calls[i], node_index=node[0], node=node[1])
     layers: dict[LoopNest, LoopNest] = {}
     for call in calls:
         if funcs[call.func].error:
@@ -174,7 +172,8 @@ def _calls(mod, source: str) -> list[_Call]:
             return
         op = getattr(expr.op, "name", "")
         if op.startswith("relax.call_tir"):
-            calls.append(_Call(expr.args[0].name_hint))
+            inputs = [_shape(arg) for arg in getattr(expr.args[1], "fields", [expr.args[1]])]
+            calls.append(_Call(expr.args[0].name_hint, signature(_shape(expr), inputs)))
         elif op.startswith(("relax.nn.conv", "relax.matmul", "relax.linear")):
             unlowered.append(op)
 
@@ -184,8 +183,14 @@ def _calls(mod, source: str) -> list[_Call]:
     return calls
 
 
-def _with_node(call: _Call, index: int, node: onnx.NodeProto) -> _Call:
-    return replace(call, node=node, node_index=index)
+def _shape(expr: object) -> tuple[int, ...] | None:
+    """The static shape of a Relax expression's tensor type, or None."""
+    from tvm.ir.prim.expr import IntImm
+
+    values = getattr(getattr(getattr(expr, "ty", None), "shape", None), "values", None)
+    if values is None or not all(isinstance(v, IntImm) for v in values):
+        return None
+    return tuple(int(v.value) for v in values)
 
 
 def _layer_name(call: _Call) -> str:

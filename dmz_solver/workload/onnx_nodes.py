@@ -1,0 +1,65 @@
+"""Pair the multiply-accumulate PrimFunc calls of a lowered model with the ONNX nodes they come from, by tensor shapes.
+
+Relax does not keep node names, and it emits an operator when its result is first used, so
+calls are not in graph order (a residual Add(shortcut, branch) emits the shortcut first).
+A call and a node match when their output shapes and the multisets of their two inputs'
+dimensions agree (transposed Gemm operands reach the matmul permuted); among equals the
+earliest node in graph order wins, so the merged layer keeps the first node's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import onnx
+
+MAC_OPS = ("Conv", "Gemm", "MatMul")
+"""ONNX operators that lower to exactly one multiply-accumulate PrimFunc call each."""
+
+Shape = tuple[int, ...]
+Signature = tuple[Shape, tuple[Shape, ...]]
+"""(output shape, sorted dimensions of each input, sorted): None where a shape is not static."""
+
+
+def signature(output: Shape | None, inputs: Sequence[Shape | None]) -> Signature | None:
+    if output is None or any(shape is None for shape in inputs):
+        return None
+    return tuple(output), tuple(sorted(tuple(sorted(shape)) for shape in inputs))
+
+
+def pair_nodes(model: onnx.ModelProto, calls: Sequence[Signature | None]) -> list[tuple[int, onnx.NodeProto] | None]:
+    """For each MAC call, in program order, the (graph position, node) it comes from, or None if no node fits."""
+    nodes = [(i, node) for i, node in enumerate(model.graph.node) if node.op_type in MAC_OPS]
+    shapes = _static_shapes(model)
+    node_sigs = [_node_signature(node, shapes) for _, node in nodes]
+    free = list(range(len(nodes)))
+    paired: list[tuple[int, onnx.NodeProto] | None] = []
+    for sig in calls:
+        pick = next((j for j in free if sig is not None and node_sigs[j] == sig), None)
+        if pick is None:  # shapes unknown on one side (computed at run time): take the first such node
+            pick = next((j for j in free if sig is None or node_sigs[j] is None), None)
+        if pick is not None:
+            free.remove(pick)
+        paired.append(nodes[pick] if pick is not None else None)
+    return paired
+
+
+def _node_signature(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Signature | None:
+    if len(node.input) < 2:
+        return None
+    return signature(shapes.get(node.output[0]), [shapes.get(name) for name in node.input[:2]])
+
+
+def _static_shapes(model: onnx.ModelProto) -> dict[str, Shape]:
+    """Static shapes of the graph's tensors from ONNX shape inference, inputs and initializers."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except onnx.shape_inference.InferenceError:
+        inferred = model
+    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    graph = inferred.graph
+    for value in (*graph.input, *graph.value_info, *graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if value.type.tensor_type.HasField("shape") and all(d.dim_value > 0 for d in dims):
+            shapes[value.name] = tuple(d.dim_value for d in dims)
+    return shapes
