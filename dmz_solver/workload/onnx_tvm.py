@@ -4,7 +4,7 @@ The graph's input shapes are passed to TVM statically, `LegalizeOps` lowers ever
 to a TIR PrimFunc, and each call of a PrimFunc with a multiply-accumulate block is one
 instance of a layer. The nests come from the blocks' index expressions (`canonical.py`);
 identical nests merge, their calls counted by `instances`. Layers are named after the
-ONNX nodes (Conv, Gemm, MatMul) they come from, in graph order.
+ONNX nodes (Conv, Gemm, MatMul) they come from (`onnx_nodes.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from pathlib import Path
 
 import onnx
 from google.protobuf.message import DecodeError
+from tvm import IRModule, relax
+from tvm.ir.prim.expr import IntImm
+from tvm.relax.frontend.onnx import from_onnx
 
 from ..errors import InputError
 from ..loopnest import LoopNest
@@ -54,7 +57,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     source = str(path)
     model = _read(path)
     _check_nodes(model, source)
-    mod = _lower(model, _static_shapes(model, source), source)
+    mod = _lower(model, _input_shapes(model, source), source)
     calls = _calls(mod, source)
     funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
     mac_calls = [i for i, c in enumerate(calls) if funcs[c.func].has_mac]
@@ -117,7 +120,7 @@ def _tvm_ops() -> set[str] | None:
     return set(_get_convert_map())
 
 
-def _static_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
+def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
     """The graph inputs' shapes; every dimension must be a known positive number."""
     initializers = {t.name for t in model.graph.initializer}
     shapes = {}
@@ -138,11 +141,8 @@ def _static_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
     return shapes
 
 
-def _lower(model: onnx.ModelProto, shapes: dict[str, list[int]], source: str):
+def _lower(model: onnx.ModelProto, shapes: dict[str, list[int]], source: str) -> IRModule:
     """ONNX -> Relax with static shapes -> every operator legalised into a TIR PrimFunc."""
-    from tvm import relax
-    from tvm.relax.frontend.onnx import from_onnx
-
     printed = io.StringIO()
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
@@ -160,10 +160,8 @@ def _lower(model: onnx.ModelProto, shapes: dict[str, list[int]], source: str):
         raise InputError(f"TVM cannot convert the model: {reason}", source=source) from None
 
 
-def _calls(mod, source: str) -> list[_Call]:
+def _calls(mod: IRModule, source: str) -> list[_Call]:
     """The PrimFunc calls of the Relax main function, in program order."""
-    from tvm import relax
-
     calls: list[_Call] = []
     unlowered: list[str] = []
 
@@ -185,8 +183,6 @@ def _calls(mod, source: str) -> list[_Call]:
 
 def _shape(expr: object) -> tuple[int, ...] | None:
     """The static shape of a Relax expression's tensor type, or None."""
-    from tvm.ir.prim.expr import IntImm
-
     values = getattr(getattr(getattr(expr, "ty", None), "shape", None), "values", None)
     if values is None or not all(isinstance(v, IntImm) for v in values):
         return None

@@ -2,7 +2,7 @@
 
 A block is a multiply-accumulate when it updates `out[i] = out[i] + a[j] * b[k]` (casts
 allowed) with a reduction loop and two distinct input buffers. An input produced inside
-the PrimFunc by a zero-padding (or plain copy) block is read as the padded buffer, so
+the PrimFunc by a padding (or plain copy) block is read as the padded buffer, so
 padding folds into the input size the way the seed's "already padded" input does.
 """
 
@@ -129,7 +129,7 @@ def _mac_block(
 
 
 def _unpadded(buffer: tirx.Buffer, params: set[str], producers: dict[str, s_tir.SBlock], where: str) -> tirx.Buffer:
-    """The buffer itself; a buffer computed inside the PrimFunc must be a zero-padded copy of a parameter."""
+    """The buffer itself; a buffer computed inside the PrimFunc must be a padded copy of a parameter."""
     if buffer.name in params:
         return buffer
     producer = producers.get(buffer.name)
