@@ -1,8 +1,4 @@
-"""Build shape-only ONNX graphs of published networks and write their model spec JSON through the ONNX front-end.
-
-Run by hand from the repository root: `python3 models/generate.py [OUT_DIR]` (default: models/). Weights are graph
-inputs, so only shapes are stored and nothing is downloaded. `models/resnet18.json` is not written here.
-"""
+"""Build shape-only ONNX graphs of published networks and write their spec JSON (run: models/generate.py [OUT_DIR])."""
 
 from __future__ import annotations
 
@@ -154,7 +150,7 @@ MOBILENETV2_BLOCKS = (
 
 
 def build_mobilenetv2(path: str | Path) -> Path:
-    """MobileNetV2 (width 1.0) on a 224x224 image: inverted residual blocks of 1x1 expand, 3x3 depthwise, 1x1 project."""
+    """MobileNetV2 (width 1.0) on a 224x224 image: inverted residuals of 1x1 expand, 3x3 depthwise, 1x1 project."""
     g = GraphBuilder("mobilenetv2")
     x = g.input("image", [1, 3, 224, 224])
     x, c_in = g.relu(g.conv(x, "conv_stem", 3, 32, 3, stride=2, pad=1), "relu_stem"), 32

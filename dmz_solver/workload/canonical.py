@@ -1,22 +1,4 @@
-"""Reuse analysis of one multiply-accumulate block: its sympy index expressions become a canonical loop nest.
-
-The operator class, loop roles, strides, dilations and sizes all derive from which loop
-variables index which operand and with what coefficients, never from an operator name:
-
-* a loop indexing the output is spatial, any other loop is a reduction;
-* an input dimension `o*s + f*d` with o spatial (absent from the other input) and f a
-  reduction (present in it) is a sliding window: two of them make a 2-D convolution, the
-  first along tensor dimension 2 gives Ox/Fx, the second Oy/Fy;
-* the other loops take their role from the operands they index: in output and both inputs
-  a group (G, or the channel of a depthwise convolution), output and data input N (X for
-  GEMM), output and weights M (Y), both inputs only C (K).
-
-`floordiv`/`floormod` of a loop (TVM's grouped convolution) split that loop in two, and a
-tensor dimension that linearises a group loop with the rest is delinearised, so every
-access is affine. The result equals the nest `templates.py` builds for the same layer
-whenever the accesses agree with the seed's layout up to size-1 dimensions; otherwise (a
-transposed operand, say) the nest is built from the accesses as they are.
-"""
+"""Reuse analysis: a multiply-accumulate block's sympy index expressions become a canonical loop nest."""
 
 from __future__ import annotations
 
@@ -66,7 +48,12 @@ Dim = tuple[dict[sympy.Symbol, int], int]
 
 
 def canonical_nest(block: MacBlock, name: str, *, instances: int = 1) -> LoopNest:
-    """The loop nest of a multiply-accumulate block, in canonical loops and operand order."""
+    """The loop nest of a multiply-accumulate block, in canonical loops and operand order.
+
+    Class, roles, strides and sizes follow from which loops index which operand (docs/frontend.md): a window
+    `o*s + f*d` in one input makes a convolution, and a loop's role is the set of operands it indexes. The
+    template's nest is returned when the accesses agree with it up to size-1 dimensions.
+    """
     extents, reductions, accesses = _affine_accesses(block)
     accesses = [_delinearise_groups(dims, extents, accesses) for dims in accesses]
     out_syms = {s for coefs, _ in accesses[0] for s in coefs}
@@ -179,7 +166,7 @@ def _roles(
 def _drop_unit_loops(
     accesses: list[list[Dim]], extents: dict[sympy.Symbol, int], keep: set[sympy.Symbol]
 ) -> list[list[Dim]]:
-    """Loops of extent 1 without a canonical place contribute nothing: drop them and the size-1 dimensions they leave."""
+    """Drop loops of extent 1 without a canonical place, and the size-1 dimensions they leave: they change nothing."""
     result = []
     for acc in accesses:
         dims = [({s: c for s, c in coefs.items() if extents[s] > 1 or s in keep}, size) for coefs, size in acc]

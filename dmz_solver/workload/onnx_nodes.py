@@ -1,11 +1,4 @@
-"""Pair the multiply-accumulate PrimFunc calls of a lowered model with the ONNX nodes they come from, by tensor shapes.
-
-Relax does not keep node names, and it emits an operator when its result is first used, so
-calls are not in graph order (a residual Add(shortcut, branch) emits the shortcut first).
-A call and a node match when their output shapes and the multisets of their two inputs'
-dimensions agree (transposed Gemm operands reach the matmul permuted); among equals the
-earliest node in graph order wins, so the merged layer keeps the first node's name.
-"""
+"""Pair the multiply-accumulate PrimFunc calls of a lowered model with their ONNX nodes, by tensor shapes."""
 
 from __future__ import annotations
 
@@ -28,7 +21,11 @@ def signature(output: Shape | None, inputs: Sequence[Shape | None]) -> Signature
 
 
 def pair_nodes(model: onnx.ModelProto, calls: Sequence[Signature | None]) -> list[tuple[int, onnx.NodeProto] | None]:
-    """For each MAC call, in program order, the (graph position, node) it comes from, or None if no node fits."""
+    """For each MAC call, in program order, the (graph position, node) it comes from, or None if no node fits.
+
+    Relax emits an operator when its value is first used, so calls are not in graph order; among nodes with the
+    call's shapes the earliest free one wins, so a merged layer keeps its first node's name.
+    """
     nodes = [(i, node) for i, node in enumerate(model.graph.node) if node.op_type in MAC_OPS]
     shapes = _static_shapes(model)
     node_sigs = [_node_signature(node, shapes) for _, node in nodes]

@@ -1,11 +1,4 @@
-"""ONNX front-end: ONNX -> Relax (TVM) -> TIR PrimFuncs -> one loop nest per multiply-accumulate layer.
-
-The graph's input shapes are passed to TVM statically, `LegalizeOps` lowers every operator
-to a TIR PrimFunc, and each call of a PrimFunc with a multiply-accumulate block is one
-instance of a layer. The nests come from the blocks' index expressions (`canonical.py`);
-identical nests merge, their calls counted by `instances`. Layers are named after the
-ONNX nodes (Conv, Gemm, MatMul) they come from (`onnx_nodes.py`).
-"""
+"""ONNX front-end: ONNX -> Relax (TVM) -> TIR PrimFuncs -> one loop nest per multiply-accumulate layer."""
 
 from __future__ import annotations
 
@@ -134,7 +127,7 @@ def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
                 users = [_describe(n) for n in model.graph.node if value.name in n.input]
                 used = f" (input of {', '.join(users)})" if users else ""
                 raise InputError(
-                    f"input '{value.name}'{used}: dimension {axis} is dynamic ({label}); only static shapes are supported",
+                    f"input '{value.name}'{used}: dimension {axis} is dynamic ({label}); only static shapes work",
                     source=source,
                 )
         shapes[value.name] = [dim.dim_value for dim in dims]

@@ -1,10 +1,4 @@
-"""Read a TVM PrimFunc: its multiply-accumulate blocks as sympy index expressions, or why it has none.
-
-A block is a multiply-accumulate when it updates `out[i] = out[i] + a[j] * b[k]` (casts
-allowed) with a reduction loop and two distinct input buffers. An input produced inside
-the PrimFunc by a padding (or plain copy) block is read as the padded buffer, so
-padding folds into the input size the way the seed's "already padded" input does.
-"""
+"""Read a TVM PrimFunc's multiply-accumulate blocks as sympy index expressions, padding folded into the input."""
 
 from __future__ import annotations
 
