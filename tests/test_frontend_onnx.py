@@ -315,3 +315,12 @@ def test_layer_names_follow_shapes_when_relax_emits_a_shortcut_first(tmp_path: P
     shortcut = g.conv(x, "shortcut1x1", 4, 8, 1, bias=False)
     layers, _ = load_onnx(g.save(g.node("Add", [shortcut, branch], "add"), tmp_path / "residual.onnx"))
     assert {n.name: _dims(n)["Fx"] for n in layers} == {"branch3x3": 3, "shortcut1x1": 1}
+
+
+def test_matmul_of_a_tensor_with_itself_is_a_gemm_but_a_sum_of_squares_is_not(tmp_path: Path) -> None:
+    g = GraphBuilder("gram")
+    x = g.input("x", [6, 6])
+    square = g.node("MatMul", [x, x], "square")  # both operands read the same buffer
+    layers, ignored = load_onnx(g.save(g.node("ReduceSumSquare", [square], "rss", keepdims=0), tmp_path / "sq.onnx"))
+    assert [(n.name, _dims(n)) for n in layers] == [("square", {"X": 6, "Y": 6, "K": 6})]
+    assert any("sum reduction" in entry for entry in ignored)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sympy
+import tvm
 from tvm import s_tir, tirx
 from tvm.ir import expr as ir_expr
 from tvm.ir.prim import expr as prim
@@ -76,7 +77,7 @@ def _strip(e: object) -> object:
 
 
 def _mac_loads(block: s_tir.SBlock) -> tuple[ir_expr.TensorLoad, ir_expr.TensorLoad] | None:
-    """(a, b) when the block's update is out = out + a * b over two distinct input buffers."""
+    """(a, b) when the block's update is out = out + a * b over two distinct input accesses."""
     store = block.body
     if not isinstance(store, tirx.BufferStore) or not isinstance(store.value, prim.Add):
         return None
@@ -90,8 +91,9 @@ def _mac_loads(block: s_tir.SBlock) -> tuple[ir_expr.TensorLoad, ir_expr.TensorL
         if (
             isinstance(a, ir_expr.TensorLoad)
             and isinstance(b, ir_expr.TensorLoad)
-            and not a.source.same_as(b.source)
             and not any(x.source.same_as(store.buffer) for x in (a, b))
+            # x @ x is a product of two operands; x[i] * x[i] (a sum of squares) is not
+            and not (a.source.same_as(b.source) and tvm.ir.structural_equal(a.indices, b.indices))
         ):
             return a, b
     return None
