@@ -58,17 +58,16 @@ def dma_delta(nbytes, fp):
 
 
 @njit(cache=True)
-def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm):
+def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles):
     """Fill the ordering-independent terms of one tiling (§5.1-§5.7, §6.1).
 
     Returns (E_MAC + E_RF, E_red). Per-operand results go to noc (D_PE), dma (cycles per
-    SPM pass), e_noc, e_spm, e_dma and dspm (D_SPM).
+    SPM pass), e_noc, e_spm, e_dma and dspm (D_SPM); tiles (3 x loops) receives the
+    cumulative extents e^RF, e^PE, e^SPM.
     """
     n_loops = t.shape[1]
     nops = ndims.shape[0]
-    e_rf = np.empty(n_loops, np.int64)
-    e_pe = np.empty(n_loops, np.int64)
-    e_sp = np.empty(n_loops, np.int64)
+    e_rf, e_pe, e_sp = tiles[0], tiles[1], tiles[2]
     for lv in range(4):
         tc = 1
         for loop in range(n_loops):
@@ -167,24 +166,28 @@ def level_reuse(tl, cands, isidx, reps, rep_cand):
 
 
 @njit(cache=True)
-def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd):
+def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch):
     """Energy (rounded, pJ) and cycles of one ordering pair (§4.3, §5.4-§5.8, §6.2-§6.4).
 
-    If bd has N_BD entries, the energy breakdown of §6.5 is written to it.
+    scratch is an int64 work array of 6 * n_operands entries. If bd has N_BD entries,
+    the energy breakdown of §6.5 is written to it.
     """
     nops = noc.shape[0]
     spm_passes = ti[T_TC_SPM]
     dram_passes = ti[T_TC_DRAM]
     comp = ti[T_TC_RF]
     red = ti[T_RED]
-    skip = np.empty(nops, np.int64)
+    skip = scratch[0:nops]
+    keys = scratch[nops : 2 * nops]
+    comm = scratch[2 * nops : 3 * nops]
+    stall = scratch[3 * nops : 4 * nops]
+    ukeys = scratch[4 * nops : 5 * nops]
+    group = scratch[5 * nops : 6 * nops]
+    scratch[nops:] = 0
     for op in range(nops):
         skip[op] = r_dram[op] if (r_spm[op] == spm_passes and r_dram[op] > 1) else 1
 
     # SPM pass cycles T: NoC groups by SPM reuse, output stall (§5.4, §5.5)
-    keys = np.zeros(nops, np.int64)
-    comm = np.zeros(nops, np.int64)
-    stall = np.zeros(nops, np.int64)
     nkeys = 0
     for op in range(nops):
         if skip[op] != 1:
@@ -223,8 +226,6 @@ def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, f
         spm_pass += stall[j] * spm_passes // keys[j]
 
     # Whole-layer cycles: DMA groups by DRAM reuse and miss penalties (§5.8)
-    ukeys = np.zeros(nops, np.int64)
-    group = np.zeros(nops, np.int64)
     nu = 0
     for op in range(nops):
         load = dma[op]
@@ -329,55 +330,66 @@ def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reload
 
 
 @njit(cache=True)
-def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair):
+def make_workspace(nops, ncand, n_loops):
+    """Work arrays for tiling_minima, allocated once per thread instead of per tiling."""
+    return (
+        np.empty(N_TI, np.int64),  # ti
+        np.empty((3, nops), np.int64),  # noc, dma, dspm
+        np.empty((3, nops)),  # e_noc, e_spm, e_dma
+        np.empty((2, ncand, nops), np.int64),  # DRAM and SPM reuse vectors
+        np.empty((2, ncand), np.int64),  # their first candidates
+        np.empty(6 * nops, np.int64),  # pair_cost scratch
+        np.empty((3, n_loops), np.int64),  # cumulative tile extents
+    )
+
+
+@njit(cache=True)
+def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, ws):
     """Minimum energy, cycles and EDP of one tiling over its ordering pairs (§7.2).
 
     best[obj] receives each minimum (float64) and best_pair[obj] = (SPM rep, DRAM rep,
     SPM candidate, DRAM candidate) of the first pair that reaches it, in pair order.
     """
-    nops = ndims.shape[0]
-    ti = np.empty(N_TI, np.int64)
-    noc = np.empty(nops, np.int64)
-    dma = np.empty(nops, np.int64)
-    dspm = np.empty(nops, np.int64)
-    e_noc = np.empty(nops)
-    e_spm = np.empty(nops)
-    e_dma = np.empty(nops)
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm)
-    ncand = cands.shape[0]
-    reps_d = np.empty((ncand, nops), np.int64)
-    reps_s = np.empty((ncand, nops), np.int64)
-    cand_d = np.empty(ncand, np.int64)
-    cand_s = np.empty(ncand, np.int64)
-    nd = level_reuse(t[DRAM], cands, isidx, reps_d, cand_d)
-    ns = level_reuse(t[SPM], cands, isidx, reps_s, cand_s)
+    ti, ints, floats, reps, rep_cand, scratch, tiles = ws
+    noc, dma, dspm = ints[0], ints[1], ints[2]
+    e_noc, e_spm, e_dma = floats[0], floats[1], floats[2]
+    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
+    nd = level_reuse(t[DRAM], cands, isidx, reps[0], rep_cand[0])
+    ns = level_reuse(t[SPM], cands, isidx, reps[1], rep_cand[1])
     no_bd = np.empty(0)
     best[:] = np.inf
     for i in range(ns):
         for j in range(nd):
-            energy, cycles = pair_cost(reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, no_bd)
+            energy, cycles = pair_cost(
+                reps[0, j], reps[1, i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, no_bd, scratch
+            )
             values = (float(energy), cycles, float(energy) * cycles)
             for obj in range(3):
                 if values[obj] < best[obj]:
                     best[obj] = values[obj]
                     best_pair[obj, 0] = i
                     best_pair[obj, 1] = j
-                    best_pair[obj, 2] = cand_s[i]
-                    best_pair[obj, 3] = cand_d[j]
+                    best_pair[obj, 2] = rep_cand[1, i]
+                    best_pair[obj, 3] = rep_cand[0, j]
 
 
 @njit(cache=True)
 def evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
     """Per-tiling minima of a batch: out[b, obj], out_pair[b, obj, :] (see tiling_minima)."""
+    ws = make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
     for b in range(tilings.shape[0]):
-        tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b])
+        tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b], ws)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_batch_parallel(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
-    """evaluate_batch over all cores; the results do not depend on the thread count."""
-    for b in prange(tilings.shape[0]):
-        tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b])
+    """evaluate_batch over all cores in chunks; the results do not depend on the thread count."""
+    n = tilings.shape[0]
+    chunk = 4096
+    for c in prange((n + chunk - 1) // chunk):
+        ws = make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
+        for b in range(c * chunk, min(n, (c + 1) * chunk)):
+            tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b], ws)
 
 
 @njit(cache=True)
@@ -394,7 +406,8 @@ def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles,
     e_noc = np.empty(nops)
     e_spm = np.empty(nops)
     e_dma = np.empty(nops)
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm)
+    tiles = np.empty((3, t.shape[1]), np.int64)
+    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
     ncand = cands.shape[0]
     reps_d = np.empty((ncand, nops), np.int64)
     reps_s = np.empty((ncand, nops), np.int64)
@@ -402,10 +415,13 @@ def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles,
     cand_s = np.empty(ncand, np.int64)
     nd = level_reuse(t[DRAM], cands, isidx, reps_d, cand_d)
     ns = level_reuse(t[SPM], cands, isidx, reps_s, cand_s)
+    scratch = np.empty(6 * nops, np.int64)
     k = 0
     for i in range(ns):
         for j in range(nd):
-            energy[k], cycles[k] = pair_cost(reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd[k])
+            energy[k], cycles[k] = pair_cost(
+                reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd[k], scratch
+            )
             cand_ids[k, 0] = cand_s[i]
             cand_ids[k, 1] = cand_d[j]
             k += 1
@@ -423,10 +439,12 @@ def fixed_pair(t, dcoef, dsize, ndims, isidx, order_dram, order_spm, fp, ip, bd)
     e_noc = np.empty(nops)
     e_spm = np.empty(nops)
     e_dma = np.empty(nops)
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm)
+    tiles = np.empty((3, t.shape[1]), np.int64)
+    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
     reps_d = np.empty((1, nops), np.int64)
     reps_s = np.empty((1, nops), np.int64)
     cand = np.empty(1, np.int64)
     level_reuse(t[DRAM], order_dram.reshape(1, -1), isidx, reps_d, cand)
     level_reuse(t[SPM], order_spm.reshape(1, -1), isidx, reps_s, cand)
-    return pair_cost(reps_d[0], reps_s[0], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd)
+    scratch = np.empty(6 * nops, np.int64)
+    return pair_cost(reps_d[0], reps_s[0], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch)

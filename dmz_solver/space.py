@@ -1,0 +1,234 @@
+"""The mapping space: which tilings are valid (cost-model.md §3.2) and how they are enumerated (§3.6).
+
+The checks are numba functions shared by the exhaustive search, the CP-SAT rescoring
+and `check_tiling`, so every path agrees on what a valid tiling is. Footprints only grow
+with tile extents, so a check that fails on a partial tiling (undecided factors at 1)
+fails for every completion: the enumeration prunes on that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .cost import kernel as k
+from .cost.kernel import DRAM, RF, SP, SPM, footprint
+from .cost.packing import Problem
+
+
+@njit(cache=True)
+def rf_elems_used(t, dcoef, ndims):
+    """Sum over operands of D_RF: the RF elements one PE holds."""
+    total = 0
+    for op in range(ndims.shape[0]):
+        total += footprint(dcoef, ndims, op, t[RF])
+    return total
+
+
+@njit(cache=True)
+def spm_usage(t, dcoef, ndims, ip, tile):
+    """(bytes, banks) the SPM tiles of all operands take; tile is a work array of loop length."""
+    nbytes = 0
+    banks = 0
+    for loop in range(t.shape[1]):
+        tile[loop] = t[RF, loop] * t[SP, loop] * t[SPM, loop]
+    for op in range(ndims.shape[0]):
+        b = footprint(dcoef, ndims, op, tile) * ip[k.I_BYTES_PER_ELEM]
+        nbytes += b
+        banks += (b + ip[k.I_BANK_BYTES] - 1) // ip[k.I_BANK_BYTES]
+    return nbytes, banks
+
+
+@njit(cache=True)
+def rf_fits(t, dcoef, ndims, fp):
+    return rf_elems_used(t, dcoef, ndims) <= fp[k.F_RF_ELEMS]
+
+
+@njit(cache=True)
+def spm_fits(t, dcoef, ndims, ip, tile):
+    nbytes, banks = spm_usage(t, dcoef, ndims, ip, tile)
+    return banks <= ip[k.I_BANKS] and nbytes <= ip[k.I_BANKS] * ip[k.I_BANK_BYTES]
+
+
+@njit(cache=True)
+def rf_util_ok(t, dcoef, ndims, fp):
+    return rf_elems_used(t, dcoef, ndims) / fp[k.F_RF_ELEMS] >= fp[k.F_RF_UTIL]
+
+
+@njit(cache=True)
+def spm_util_ok(t, dcoef, ndims, ip, fp, tile):
+    nbytes, _ = spm_usage(t, dcoef, ndims, ip, tile)
+    return nbytes / (ip[k.I_BANKS] * ip[k.I_BANK_BYTES]) >= fp[k.F_SPM_UTIL]
+
+
+@njit(cache=True)
+def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
+    """All spatial factor tuples passing the spatial check, in the seed's product order."""
+    n_loops = ext.shape[0]
+    cap = 1
+    for loop in range(n_loops):
+        cap *= ndivs[loop]
+    out = np.empty((cap, n_loops), np.int64)
+    count = 0
+    t = np.ones(n_loops, np.int64)
+    idx = np.full(n_loops, -1, np.int64)
+    pos = 0
+    while pos >= 0:
+        loop = pos
+        j = idx[pos] + 1
+        if spatial_one[loop] and j > 0:
+            j = ndivs[loop]
+        if j >= ndivs[loop]:
+            t[loop] = 1
+            pos -= 1
+            continue
+        idx[pos] = j
+        t[loop] = divs[loop, j]
+        prod = 1
+        for i in range(n_loops):
+            prod *= t[i] if i <= loop else 1
+        if prod > ip[k.I_PES]:  # larger divisors only grow the product
+            t[loop] = 1
+            pos -= 1
+            continue
+        if loop == n_loops - 1:
+            if prod / ip[k.I_PES] >= fp[k.F_PE_UTIL]:
+                out[count] = t
+                count += 1
+            continue
+        pos += 1
+        idx[pos] = -1
+    return out[:count]
+
+
+@njit(cache=True)
+def next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile):
+    """Advance the RF/SPM enumeration under a fixed spatial tuple by one step.
+
+    Positions 0..L-1 choose RF factors, L..2L-1 SPM factors. Returns the new position:
+    2L when t holds a complete valid tiling (DRAM factors filled in), -1 when done.
+    """
+    n_loops = ext.shape[0]
+    while pos >= 0:
+        if pos == 2 * n_loops:
+            pos -= 1
+        lv = RF if pos < n_loops else SPM
+        loop = pos if lv == RF else pos - n_loops
+        avail = ext[loop] // t[SP, loop]
+        if lv == SPM:
+            avail //= t[RF, loop]
+        j = idx[pos] + 1
+        d = 0
+        while j < ndivs[loop]:
+            cand = divs[loop, j]
+            if cand > avail:
+                j = ndivs[loop]
+                break
+            if avail % cand == 0 and not (lv == SPM and dram_one[loop] and cand != avail):
+                d = cand
+                break
+            j += 1
+        if j >= ndivs[loop]:
+            t[lv, loop] = 1
+            pos -= 1
+            continue
+        idx[pos] = j
+        t[lv, loop] = d
+        for later in range(loop + 1, n_loops):
+            t[lv, later] = 1
+        if lv == RF:
+            if not rf_fits(t, dcoef, ndims, fp):
+                t[lv, loop] = 1
+                pos -= 1
+                continue
+        elif not spm_fits(t, dcoef, ndims, ip, tile):
+            t[lv, loop] = 1
+            pos -= 1
+            continue
+        if loop < n_loops - 1:
+            pos += 1
+            idx[pos] = -1
+            continue
+        if lv == RF:
+            if rf_util_ok(t, dcoef, ndims, fp):
+                t[SPM, :] = 1
+                pos += 1
+                idx[pos] = -1
+            continue
+        if spm_util_ok(t, dcoef, ndims, ip, fp, tile):
+            for i in range(n_loops):
+                t[DRAM, i] = ext[i] // (t[SP, i] * t[RF, i] * t[SPM, i])
+            return 2 * n_loops
+    return -1
+
+
+@njit(cache=True)
+def count_under(sp, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip):
+    """Number of valid tilings with the spatial tuple sp."""
+    n_loops = ext.shape[0]
+    t = np.ones((4, n_loops), np.int64)
+    t[SP] = sp
+    idx = np.full(2 * n_loops, -1, np.int64)
+    tile = np.empty(n_loops, np.int64)
+    count = 0
+    pos = next_inner(t, 0, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+    while pos >= 0:
+        count += 1
+        pos = next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+    return count
+
+
+def problem_spatial_tuples(problem: Problem) -> np.ndarray:
+    """The spatial tuples of a problem that pass the spatial check, in enumeration order."""
+    divs, ndivs = problem.divisor_table
+    spatial_one, _ = problem.loop_masks
+    ext = np.array(problem.nest.extents, np.int64)
+    return spatial_tuples(ext, divs, ndivs, problem.int_params, problem.float_params, spatial_one)
+
+
+def count_tilings(problem: Problem) -> int:
+    """How many tilings of the problem are valid (the seed's "execution methods evaluated")."""
+    divs, ndivs = problem.divisor_table
+    _, dram_one = problem.loop_masks
+    dcoef, _, ndims, *_ = problem.arrays
+    ext = np.array(problem.nest.extents, np.int64)
+    fp, ip = problem.float_params, problem.int_params
+    return sum(
+        int(count_under(sp, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip)) for sp in problem_spatial_tuples(problem)
+    )
+
+
+def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:
+    """What a (4 x loops) tiling breaks: factor products, spatial, RF and SPM limits, knobs."""
+    nest, arch, knobs = problem.nest, problem.arch, problem.knobs
+    dcoef, _, ndims, *_ = problem.arrays
+    problems: list[str] = []
+    for i, (name, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
+        if int(np.prod(tiling[:, i])) != extent:
+            problems.append(f"the factors of {name} multiply to {int(np.prod(tiling[:, i]))}, not its extent {extent}")
+    if problems:
+        return problems
+    pes = int(np.prod(tiling[SP]))
+    if pes > arch.pe_count:
+        problems.append(f"uses {pes} PEs, the array has {arch.pe_count}")
+    elif pes / arch.pe_count < knobs.pe_util:
+        problems.append(f"uses {pes} PEs, below the PE utilisation threshold {knobs.pe_util}")
+    rf = int(rf_elems_used(tiling, dcoef, ndims))
+    if rf > arch.rf_elems:
+        problems.append(f"needs {rf} RF elements per PE, the RF holds {arch.rf_elems:g}")
+    elif rf / arch.rf_elems < knobs.rf_util:
+        problems.append(f"fills {rf} RF elements, below the RF utilisation threshold {knobs.rf_util}")
+    nbytes, banks = spm_usage(tiling, dcoef, ndims, problem.int_params, np.empty(len(nest.loops), np.int64))
+    if banks > arch.spm_banks:
+        problems.append(f"needs {banks} SPM banks, the SPM has {arch.spm_banks}")
+    if nbytes > arch.spm_bytes:
+        problems.append(f"needs {nbytes} SPM bytes, one SPM buffer holds {arch.spm_bytes}")
+    elif nbytes / arch.spm_bytes < knobs.spm_util:
+        problems.append(f"fills {nbytes} SPM bytes, below the SPM utilisation threshold {knobs.spm_util}")
+    spatial_one, dram_one = problem.loop_masks
+    for i, name in enumerate(nest.loops):
+        if spatial_one[i] and tiling[SP, i] != 1:
+            problems.append(f"unrolls reduction loop {name} spatially (no-spatial-reduction)")
+        if dram_one[i] and tiling[DRAM, i] != 1:
+            problems.append(f"tiles window loop {name} at DRAM level (no-feature-DRAM)")
+    return problems
