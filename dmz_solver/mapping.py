@@ -1,0 +1,69 @@
+"""Mappings: tiling factors per level and the DRAM/SPM loop orders, as plain data (interfaces.md)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import InputError
+from .loopnest import LEVELS, LoopNest
+from .specio import Fields
+
+ORDER_LEVELS = ("DRAM", "SPM")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Factors per level (DRAM, SPM, RF, SPATIAL) over the loops, and optional orders (outer to inner)."""
+
+    loops: tuple[str, ...]
+    factors: tuple[tuple[int, ...], ...]
+    dram_order: tuple[str, ...] | None = None
+    spm_order: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_array(cls, loops: tuple[str, ...], tiling: np.ndarray, orders: tuple | None = None) -> Mapping:
+        factors = tuple(tuple(int(f) for f in row) for row in tiling)
+        dram, spm = orders if orders else (None, None)
+        return cls(loops, factors, dram, spm)
+
+    def array(self) -> np.ndarray:
+        """The (4 x loops) int64 tiling the kernels take."""
+        return np.array(self.factors, np.int64)
+
+    def with_orders(self, dram: tuple[str, ...], spm: tuple[str, ...]) -> Mapping:
+        return Mapping(self.loops, self.factors, dram, spm)
+
+    def to_json(self) -> dict:
+        out: dict = {"loops": list(self.loops), "tiling": {lv: list(f) for lv, f in zip(LEVELS, self.factors, strict=True)}}
+        if self.dram_order is not None and self.spm_order is not None:
+            out["order"] = {"DRAM": list(self.dram_order), "SPM": list(self.spm_order)}
+        return out
+
+
+def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
+    """Read and check a mapping JSON object for a given layer."""
+    top = Fields(obj, source, "")
+    top.reject_unknown({"loops", "tiling", "order"})
+    loops = top.obj.get("loops", list(nest.loops))
+    if list(loops) != list(nest.loops):
+        raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {loops}")
+    tiling = top.child("tiling")
+    tiling.reject_unknown(set(LEVELS))
+    factors = tuple(tuple(tiling.int_list(level, len(nest.loops))) for level in LEVELS)
+    for i, (loop, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
+        product = math.prod(level[i] for level in factors)
+        if product != extent:
+            raise tiling.error(loop, f"factors of loop {loop} multiply to {product}, its extent is {extent}")
+    orders: list[tuple[str, ...] | None] = [None, None]
+    if "order" in top.obj:
+        order = top.child("order")
+        order.reject_unknown(set(ORDER_LEVELS))
+        for j, level in enumerate(ORDER_LEVELS):
+            names = order.obj.get(level)
+            if not isinstance(names, list) or sorted(map(str, names)) != sorted(nest.loops):
+                raise order.error(level, f"expected a permutation of {list(nest.loops)}, got {names}")
+            orders[j] = tuple(names)
+    return Mapping(tuple(nest.loops), factors, orders[0], orders[1])
