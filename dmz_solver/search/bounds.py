@@ -8,18 +8,97 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+from numba import njit
+
+from ..cost import kernel as k
+from ..cost.kernel import RF, SP, footprint
 from ..cost.packing import Problem
+
+
+def energy_floor(problem: Problem) -> float:
+    """Energy every mapping pays: all MACs and RF accesses, and each distinct element once from DRAM."""
+    nest, arch = problem.nest, problem.arch
+    macs = nest.macs
+    e_fixed = macs * arch.mac_energy_pj + 4 * macs * arch.rf_energy_pj
+    return e_fixed + arch.dram_energy_pj * sum(op.footprint(nest.extents) for op in nest.operands)
+
+
+def every_loop_indexes_two(problem: Problem) -> bool:
+    """cost-model.md §4.2a: every loop of extent > 1 indexes at least two operands."""
+    nest = problem.nest
+    return all(
+        sum(loop in op.index_loops for op in nest.operands) >= 2
+        for loop, extent in enumerate(nest.extents)
+        if extent > 1
+    )
 
 
 def global_lower_bound(problem: Problem, objective: str) -> float:
     """A bound valid over the whole space: every MAC and RF access is paid, every element
     of every operand crosses DRAM once, and at most all PEs compute in parallel."""
-    nest, arch = problem.nest, problem.arch
-    macs = nest.macs
-    e_fixed = macs * arch.mac_energy_pj + 4 * macs * arch.rf_energy_pj
-    e_dram = arch.dram_energy_pj * sum(op.footprint(nest.extents) for op in nest.operands)
-    energy = e_fixed + e_dram
-    cycles = math.ceil(macs / arch.pe_count)
+    energy = energy_floor(problem)
+    cycles = math.ceil(problem.nest.macs / problem.arch.pe_count)
     # Tiny slack keeps the bound below exact values despite float rounding in the kernels.
     energy *= 1 - 1e-12
     return {"energy": energy, "cycles": float(cycles), "edp": energy * cycles}[objective]
+
+
+@njit(cache=True)
+def block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, tile):
+    """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
+
+    e_floor is E_MAC + E_RF plus one DRAM access per distinct element of every operand;
+    two_indexed says every loop of extent > 1 indexes two operands or more (§4.2a), which
+    the cycle bound uses. Derivations: docs/lower-bounds.md.
+    """
+    n_loops = t.shape[1]
+    nops = ndims.shape[0]
+    tc_rf = 1
+    tc_sp = 1
+    g_out = 1
+    for loop in range(n_loops):
+        tc_rf *= t[RF, loop]
+        tc_sp *= t[SP, loop]
+        if isidx[0, loop]:
+            g_out *= t[SP, loop]
+        tile[loop] = t[RF, loop] * t[SP, loop]
+    rf_passes = macs // (tc_rf * tc_sp)
+    d_rf_out = footprint(dcoef, ndims, 0, t[RF])
+    red = d_rf_out * (tc_sp // g_out - 1) * g_out
+    unit_red = (3 * fp[k.F_RF] + fp[k.F_NOC]) + fp[k.F_MAC]
+    energy = e_floor
+    noc_lo1 = np.inf  # smallest and second smallest D_PE
+    noc_lo2 = np.inf
+    noc_out = 0
+    for op in range(nops):
+        noc = footprint(dcoef, ndims, op, tile)
+        d_rf = footprint(dcoef, ndims, op, t[RF])
+        fanout = g_out if op == 0 else tc_sp
+        per_pass = (d_rf * fanout) * fp[k.F_NOC] + noc * fp[k.F_SPM]
+        if op == 0:
+            per_pass += red * unit_red
+            noc_out = noc
+        visits = 1
+        for loop in range(n_loops):
+            if isidx[op, loop]:
+                visits *= ext[loop] // tile[loop]
+        energy += per_pass * visits
+        if noc < noc_lo1:
+            noc_lo1, noc_lo2 = noc, noc_lo1
+        elif noc < noc_lo2:
+            noc_lo2 = noc
+    comm1 = noc_lo2 if two_indexed else 0.0
+    base = max(float(tc_rf), comm1)
+    # Case A: the output has SPM reuse 1 and is not resident: NoC, compute and reduction add up (§5.5).
+    cycles = rf_passes * (max(float(noc_out), comm1) + tc_rf + red)
+    out_reuse_max = 1
+    for loop in range(n_loops):
+        if not isidx[0, loop]:
+            out_reuse_max *= ext[loop] // tile[loop]
+    if out_reuse_max > 1:
+        # Case B: output reused over r <= out_reuse_max RF passes; case C: output resident in the PEs.
+        case_b = rf_passes * base + rf_passes * (tc_rf + red) / out_reuse_max
+        case_c = rf_passes * base + (tc_rf + red)
+        cycles = min(cycles, case_b, case_c)
+    return energy, cycles

@@ -1,0 +1,279 @@
+"""The CP-SAT mapper: a declarative model of the mapping space, and a certified optimum.
+
+1. `build_model` states the mapping space in CP-SAT: a factor per loop and level with
+   divisor domains, their product equal to the extent, and the spatial, RF and SPM limits
+   over exact tile footprints. Its objective is the logarithm of a lower bound of the
+   exact objective (scaled, rounded down), so the solver's bound is a bound on the real
+   thing (docs/lower-bounds.md).
+2. Its solutions are rescored with the exact model; together with a few exactly solved
+   spatial tuples they give the incumbent U.
+3. The branch and bound of `search/bnb.py` visits every (spatial, RF) block whose bound
+   does not exceed U and rescores what survives. When all are done the best exact value
+   is proven optimal; under a time limit the status is FEASIBLE with the smallest bound
+   of the unvisited part as `lower_bound`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ..cost.kernel import OBJECTIVES, SP, evaluate_batch
+from ..cost.packing import Problem, divisors
+from ..evaluate import evaluate_mapping
+from ..mapping import Mapping
+from ..ordering import order_names
+from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
+from ..space import problem_spatial_tuples
+from .bnb import bnb_tasks, spatial_bounds
+from .bounds import energy_floor, every_loop_indexes_two
+
+LOG_SCALE = 1000
+"""CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
+LEVEL_NAMES = ("DRAM", "SPM", "RF", "SPATIAL")
+SEED_TASKS = 8
+"""Spatial tuples solved outright, best bound first, to seed the incumbent."""
+CHUNK = 256
+
+
+@dataclass
+class MappingModel:
+    """The CP-SAT model and its named variables: factor[loop, level], footprints, log objective."""
+
+    model: cp_model.CpModel
+    factor: dict[tuple[str, str], cp_model.IntVar]
+    log_bound_offset: float
+
+
+def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
+    """An integer variable equal to the product of terms (chained two at a time)."""
+    if len(terms) == 1:
+        return terms[0]
+    acc = terms[0]
+    for i, term in enumerate(terms[1:]):
+        out = model.new_int_var(1, upper, f"{name}_{i}")
+        model.add_multiplication_equality(out, [acc, term])
+        acc = out
+    return acc
+
+
+def build_model(problem: Problem, objective: str) -> MappingModel:
+    """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective."""
+    nest, arch, knobs = problem.nest, problem.arch, problem.knobs
+    model = cp_model.CpModel()
+    factor: dict[tuple[str, str], cp_model.IntVar] = {}
+    spatial_one, dram_one = problem.loop_masks
+
+    # Tiling factors: one per loop and level, divisors of the extent, multiplying to it.
+    for i, (loop, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
+        domain = cp_model.Domain.from_values(divisors(extent))
+        for level in LEVEL_NAMES:
+            factor[loop, level] = model.new_int_var_from_domain(domain, f"f[{loop},{level}]")
+        model.add_multiplication_equality(extent, [factor[loop, level] for level in LEVEL_NAMES])
+        if spatial_one[i]:
+            model.add(factor[loop, "SPATIAL"] == 1)  # knob: no spatial reduction
+        if dram_one[i]:
+            model.add(factor[loop, "DRAM"] == 1)  # knob: no feature-map tiling at DRAM
+
+    # Cumulative tile extents per PE (RF), over the PE array (PE) and in the SPM.
+    tile: dict[tuple[str, str], object] = {}
+    for loop, extent in zip(nest.loops, nest.extents, strict=True):
+        tile[loop, "RF"] = factor[loop, "RF"]
+        tile[loop, "PE"] = _product(model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent, f"e_pe[{loop}]")
+        tile[loop, "SPM"] = _product(model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
+
+    def footprint(operand, level: str):
+        dims = []
+        for d, dim in enumerate(operand.dims):
+            if not dim.terms:
+                continue
+            extent_expr = 1 + sum(coef * (tile[nest.loops[loop], level] - 1) for loop, coef in dim.terms)
+            var = model.new_int_var(1, dim.size + sum(c for _, c in dim.terms) * max(nest.extents), f"x[{operand.name},{d},{level}]")
+            model.add(var == extent_expr)
+            dims.append(var)
+        upper = math.prod(1 + sum(c * (nest.extents[lp] - 1) for lp, c in dim.terms) for dim in operand.dims)
+        return _product(model, dims, upper, f"D[{operand.name},{level}]") if dims else 1
+
+    # Spatial constraint: the PEs used fit the array (and the PE utilisation knob).
+    pes = _product(model, [factor[loop, "SPATIAL"] for loop in nest.loops], math.prod(nest.extents), "pes")
+    model.add(pes <= arch.pe_count).with_name("spatial_capacity")
+    if knobs.pe_util > 0:
+        model.add(pes >= _least_int(lambda v: v / arch.pe_count >= knobs.pe_util)).with_name("pe_utilization")
+
+    # RF capacity constraint: the tiles of all operands fit one PE's RF.
+    rf_used = sum(footprint(op, "RF") for op in nest.operands)
+    model.add(rf_used <= math.floor(arch.rf_elems)).with_name("rf_capacity")
+    if knobs.rf_util > 0:
+        model.add(rf_used >= _least_int(lambda v: v / arch.rf_elems >= knobs.rf_util)).with_name("rf_utilization")
+
+    # SPM capacity constraints: bytes, and whole banks per operand.
+    spm_bytes = []
+    banks = []
+    for op in nest.operands:
+        nbytes = footprint(op, "SPM") * arch.bytes_per_elem
+        bank = model.new_int_var(0, arch.spm_banks, f"banks[{op.name}]")
+        model.add(bank * arch.spm_bank_bytes >= nbytes)
+        model.add(bank * arch.spm_bank_bytes < nbytes + arch.spm_bank_bytes)
+        spm_bytes.append(nbytes)
+        banks.append(bank)
+    model.add(sum(banks) <= arch.spm_banks).with_name("spm_banks")
+    model.add(sum(spm_bytes) <= arch.spm_bytes).with_name("spm_bytes")
+    if knobs.spm_util > 0:
+        least = _least_int(lambda v: v / arch.spm_bytes >= knobs.spm_util)
+        model.add(sum(spm_bytes) >= least).with_name("spm_utilization")
+
+    # Objective: log of (energy floor) x (MACs / PEs used), minus per-prime logs rounded down.
+    log_pes = []
+    for loop, extent in zip(nest.loops, nest.extents, strict=True):
+        for p, e in _factorize(extent).items():
+            a = model.new_int_var(0, e, f"a[{loop},{p},SPATIAL]")
+            log_pes.append((a, p))
+            _link_exponent(model, factor[loop, "SPATIAL"], a, p, e, extent)
+    log_spread = sum(a * math.ceil(LOG_SCALE * math.log(p)) for a, p in log_pes)  # ceil: spread of PEs over-estimated
+    offset = math.log(nest.macs)
+    if objective == "edp":
+        offset += math.log(energy_floor(problem))
+    if objective == "energy":
+        model.minimize(0)
+        offset = math.log(energy_floor(problem))
+    else:
+        model.minimize(-log_spread)
+    return MappingModel(model, factor, offset)
+
+
+def _factorize(n: int) -> dict[int, int]:
+    out: dict[int, int] = {}
+    p = 2
+    while p * p <= n:
+        while n % p == 0:
+            out[p] = out.get(p, 0) + 1
+            n //= p
+        p += 1
+    if n > 1:
+        out[n] = out.get(n, 0) + 1
+    return out
+
+
+def _link_exponent(model: cp_model.CpModel, var, exponent, p: int, e: int, extent: int) -> None:
+    """exponent = multiplicity of prime p in var (var ranges over divisors of extent)."""
+    values = divisors(extent)
+    allowed = []
+    for v in values:
+        k, x = 0, v
+        while x % p == 0:
+            x //= p
+            k += 1
+        allowed.append((v, k))
+    model.add_allowed_assignments([var, exponent], allowed)
+
+
+def _least_int(ok) -> int:
+    v = 0
+    while not ok(v):
+        v += 1
+    return v
+
+
+def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> tuple[list[np.ndarray], float | None]:
+    """Feasible tilings from CP-SAT and the lower bound it proves (None when it proves nothing)."""
+    built = build_model(problem, objective)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    solver.parameters.max_deterministic_time = budget
+    status = solver.solve(built.model)
+    if status == cp_model.INFEASIBLE:
+        return [], math.inf
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return [], None
+    nest = problem.nest
+    tiling = np.array(
+        [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVEL_NAMES], np.int64
+    )
+    bound = None
+    if objective != "energy":
+        bound = math.exp(built.log_bound_offset + solver.best_objective_bound / LOG_SCALE)
+    else:
+        bound = math.exp(built.log_bound_offset)
+    return [tiling], bound * (1 - 1e-9)
+
+
+def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float | None = None) -> LayerResult:
+    """Proven-optimal mapping of one layer for one objective (FEASIBLE if the time limit cuts the proof)."""
+    start = time.perf_counter()
+    deadline = start + time_limit if time_limit else math.inf
+    obj = OBJECTIVES.index(objective)
+    nest = problem.nest
+    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    divs, ndivs = problem.divisor_table
+    _, dram_one = problem.loop_masks
+    ext = np.array(nest.extents, np.int64)
+    e_floor = energy_floor(problem)
+    two = every_loop_indexes_two(problem)
+
+    candidates, cpsat_bound = cpsat_candidates(problem, objective)
+    sps = problem_spatial_tuples(problem)
+    if cpsat_bound == math.inf or len(sps) == 0:
+        return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, time.perf_counter() - start, "cpsat")
+    bounds = spatial_bounds(sps, nest.macs, e_floor, obj)
+
+    # Incumbent: CP-SAT's tilings rescored exactly.
+    incumbent = math.inf
+    if candidates:
+        out = np.zeros((len(candidates), 3))
+        pairs = np.zeros((len(candidates), 3, 4), np.int64)
+        evaluate_batch(np.array(candidates), dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
+        incumbent = float(out[:, obj].min())
+
+    def run(task_ids: np.ndarray, cutoff: float):
+        return bnb_tasks(sps[task_ids], ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip,
+                         nest.macs, e_floor, two, obj, cutoff)  # fmt: skip
+
+    best = np.full(len(sps), np.inf)
+    best_t = np.ones((len(sps), 4, len(nest.loops)), np.int64)
+    best_pair = np.zeros((len(sps), 4), np.int64)
+    evaluated = 0
+    done = np.zeros(len(sps), np.bool_)
+
+    def absorb(task_ids, result):
+        nonlocal evaluated
+        b, bt, bp, stats = result
+        best[task_ids], best_t[task_ids], best_pair[task_ids] = b, bt, bp
+        done[task_ids] = True
+        evaluated += int(stats[:, 0].sum())
+
+    # Seed: the spatial tuples with the smallest bounds, solved without a cutoff.
+    seeds = np.argsort(bounds, kind="stable")[:SEED_TASKS]
+    absorb(seeds, run(seeds, math.inf))
+    incumbent = min(incumbent, float(best.min()))
+
+    # Proof: every other spatial tuple whose bound does not exceed the incumbent.
+    todo = np.array([s for s in range(len(sps)) if not done[s] and bounds[s] <= incumbent], np.int64)
+    for chunk_start in range(0, len(todo), CHUNK):
+        if time.perf_counter() > deadline:
+            break
+        ids = todo[chunk_start : chunk_start + CHUNK]
+        absorb(ids, run(ids, incumbent))
+        incumbent = min(incumbent, float(best.min()))
+    pending = [s for s in todo if not done[s]]
+    s_best = int(np.argmin(best))  # first minimal spatial tuple in enumeration order
+    if not np.isfinite(best[s_best]):
+        return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, time.perf_counter() - start, "cpsat")
+    tiling = best_t[s_best]
+    spm_cand, dram_cand = int(best_pair[s_best, 2]), int(best_pair[s_best, 3])
+    orders = (tuple(order_names(nest, problem.orders[dram_cand])), tuple(order_names(nest, problem.orders[spm_cand])))
+    mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, tiling, orders), objective)
+    value = cost.value(objective)
+    if pending:
+        # Visited tuples hold nothing below value; unvisited ones nothing below their bounds.
+        lower = min(value, float(min(bounds[s] for s in pending)))
+        if cpsat_bound is not None:
+            lower = max(lower, min(cpsat_bound, value))
+        status = FEASIBLE
+    else:
+        lower, status = value, OPTIMAL
+    return LayerResult(nest, objective, status, mapping, cost, lower, time.perf_counter() - start, "cpsat", evaluated)
