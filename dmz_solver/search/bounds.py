@@ -14,14 +14,32 @@ from numba import njit
 from ..cost import kernel as k
 from ..cost.kernel import RF, SP, footprint
 from ..cost.packing import Problem
+from ..loopnest import Operand
+
+
+def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
+    """Distinct elements of an operand the whole loop nest reads or writes.
+
+    Smaller than the footprint box when a stride skips elements (a 1x1 filter with stride 2).
+    Each dimension counts the distinct values of its index; with dimensions indexed by
+    disjoint loops the counts multiply, otherwise the largest one is still a lower bound.
+    """
+    counts = []
+    for dim in operand.dims:
+        values = np.zeros(1, np.int64)
+        for loop, coef in dim.terms:
+            values = np.unique(np.add.outer(values, coef * np.arange(extents[loop], dtype=np.int64)).ravel())
+        counts.append(len(values))
+    loops = [loop for dim in operand.dims for loop, _ in dim.terms]
+    return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)
 
 
 def energy_floor(problem: Problem) -> float:
-    """Energy every mapping pays: all MACs and RF accesses, and each distinct element once from DRAM."""
+    """Energy every mapping pays: all MACs and RF accesses, and each touched element once from DRAM."""
     nest, arch = problem.nest, problem.arch
     macs = nest.macs
     e_fixed = macs * arch.mac_energy_pj + 4 * macs * arch.rf_energy_pj
-    return e_fixed + arch.dram_energy_pj * sum(op.footprint(nest.extents) for op in nest.operands)
+    return e_fixed + arch.dram_energy_pj * sum(touched_elements(op, nest.extents) for op in nest.operands)
 
 
 def every_loop_indexes_two(problem: Problem) -> bool:

@@ -1,0 +1,90 @@
+"""The CP-SAT search's proven optimum equals the exhaustive optimum of the same space."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dmz_solver.arch import Arch
+from dmz_solver.cost.packing import Knobs, Problem
+from dmz_solver.mapping import Mapping
+from dmz_solver.result import INFEASIBLE, OPTIMAL
+from dmz_solver.search.exhaustive import exhaustive_search
+from dmz_solver.solve import solve_layer
+from dmz_solver.space import tiling_violations
+from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+SEED_ARCH = Arch("dmazerunner")
+SMALL_ARCH = replace(SEED_ARCH, name="small", pe_count=16, rf_bytes=64, spm_banks=4, spm_bank_bytes=256,
+                     dma_init_cycles=100, dma_cycles_per_byte=0.5, dma_mhz=1600, accel_mhz=800)  # fmt: skip
+
+
+@st.composite
+def small_layers(draw):
+    kind = draw(st.sampled_from(["CONV", "DW_CONV", "GEMM"]))
+    if kind == "GEMM":
+        x, y, k = (draw(st.sampled_from([1, 2, 3, 4, 6, 8])) for _ in range(3))
+        return gemm_nest("g", x=x, y=y, k=k)
+    n = draw(st.sampled_from([1, 2]))
+    c = draw(st.sampled_from([1, 2, 4]))
+    m = draw(st.sampled_from([1, 2, 4, 6]))
+    f = draw(st.sampled_from([1, 2, 3]))
+    s = draw(st.sampled_from([1, 2]))
+    out = draw(st.sampled_from([1, 2, 3, 4]))
+    size = (out - 1) * s + f
+    return conv_nest("c", n=n, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s),
+                     depthwise=kind == "DW_CONV")  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nest=small_layers(), arch=st.sampled_from([SEED_ARCH, SMALL_ARCH]))
+def test_cpsat_optimum_equals_exhaustive_optimum(nest, arch):
+    found = exhaustive_search(Problem(nest, arch))
+    for objective in ("edp", "energy", "cycles"):
+        result = solve_layer(nest, arch, objective, search="cpsat")
+        if not found.best:
+            assert result.mapping is None
+            continue
+        assert result.status == OPTIMAL
+        assert result.value == found.best[objective].value
+        assert result.lower_bound == result.value and result.gap == 0.0
+        assert tiling_violations(Problem(nest, arch), result.mapping.array()) == []
+
+
+@pytest.mark.parametrize(
+    "knobs", [Knobs(pe_util=0.5), Knobs(no_spatial_reduction=True, no_feature_dram=True), Knobs(rf_util=0.3, spm_util=0.005)]
+)
+def test_cpsat_respects_search_knobs(knobs):
+    nest = conv_nest("c", n=1, m=4, c=4, in_rows=5, in_cols=5, f_rows=3, f_cols=3, stride=(1, 1))
+    problem = Problem(nest, SEED_ARCH, knobs)
+    found = exhaustive_search(problem)
+    result = solve_layer(nest, SEED_ARCH, "edp", search="cpsat", knobs=knobs)
+    assert result.value == found.best["edp"].value
+    assert tiling_violations(problem, result.mapping.array()) == []
+
+
+def test_empty_space_is_reported_infeasible():
+    nest = conv_nest("c", n=1, m=4, c=4, in_rows=5, in_cols=5, f_rows=3, f_cols=3, stride=(1, 1))
+    knobs = Knobs(spm_util=0.01)  # 280 elements never fill 1% of a 64 KiB SPM
+    assert exhaustive_search(Problem(nest, SEED_ARCH, knobs)).tilings == 0
+    result = solve_layer(nest, SEED_ARCH, "edp", search="cpsat", knobs=knobs)
+    assert result.status == INFEASIBLE and result.mapping is None
+
+
+def test_time_limited_search_reports_an_honest_bound():
+    nest = conv_nest("c", n=1, m=16, c=16, in_rows=10, in_cols=10, f_rows=3, f_cols=3, stride=(1, 1))
+    exact = exhaustive_search(Problem(nest, SEED_ARCH)).best["edp"].value
+    result = solve_layer(nest, SEED_ARCH, "edp", search="cpsat", time_limit=1e-9)
+    assert result.lower_bound <= exact <= result.value
+    if result.status != OPTIMAL:
+        assert result.gap > 0.0
+
+
+def test_returned_mapping_is_plain_data_the_evaluator_accepts():
+    nest = gemm_nest("g", x=8, y=12, k=16)
+    result = solve_layer(nest, SMALL_ARCH, "energy", search="cpsat")
+    again = Mapping(result.mapping.loops, result.mapping.factors, result.mapping.dram_order, result.mapping.spm_order)
+    assert again.to_json() == result.mapping.to_json()
