@@ -44,7 +44,9 @@ def _innermost_first(problem: Problem, names: tuple[str, ...]) -> np.ndarray:
     return np.array([problem.nest.loops.index(n) for n in reversed(names)], np.int64)
 
 
-def evaluate_mapping(problem: Problem, mapping: Mapping, objective: str = "edp", *, source: str = "mapping") -> tuple[Mapping, Cost]:
+def evaluate_mapping(
+    problem: Problem, mapping: Mapping, objective: str = "edp", *, source: str = "mapping"
+) -> tuple[Mapping, Cost]:
     """Exact cost of a mapping. Without orders, the candidate pair best for `objective` is used (§7.2).
 
     Returns the mapping with the orders that were used, and its cost.
@@ -70,5 +72,8 @@ def evaluate_mapping(problem: Problem, mapping: Mapping, objective: str = "edp",
     values = {"energy": energy[:n].astype(float), "cycles": cycles[:n], "edp": energy[:n] * cycles[:n]}[objective]
     best = int(np.argmin(values))  # first minimum in pair order
     spm_cand, dram_cand = cand_ids[best]
-    orders = (tuple(order_names(problem.nest, problem.orders[dram_cand])), tuple(order_names(problem.nest, problem.orders[spm_cand])))
+    orders = (
+        tuple(order_names(problem.nest, problem.orders[dram_cand])),
+        tuple(order_names(problem.nest, problem.orders[spm_cand])),
+    )
     return mapping.with_orders(*orders), Cost(float(energy[best]), float(cycles[best]), tuple(bd[best].tolist()))

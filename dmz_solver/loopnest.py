@@ -112,8 +112,7 @@ def make_operand(
     row-major flattened offset; equal coefficients keep the canonical loop order (§1.4).
     """
     tensor_dims = tuple(
-        TensorDim(tuple(sorted((loop, coef) for loop, coef in terms.items() if coef)), size)
-        for terms, size in dims
+        TensorDim(tuple(sorted((loop, coef) for loop, coef in terms.items() if coef)), size) for terms, size in dims
     )
     flat: dict[int, int] = {}
     row_stride = 1
@@ -121,7 +120,5 @@ def make_operand(
         for loop, coef in dim.terms:
             flat[loop] = flat.get(loop, 0) + coef * row_stride
         row_stride *= dim.size
-    index_loops = tuple(
-        loop for loop in sorted(flat, key=lambda lp: (-flat[lp], lp)) if extents[loop] > 1
-    )
+    index_loops = tuple(loop for loop in sorted(flat, key=lambda lp: (-flat[lp], lp)) if extents[loop] > 1)
     return Operand(name, tensor_dims, is_output, index_loops)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
 from .loopnest import LEVELS, LoopNest
 from .specio import Fields
 
@@ -37,7 +36,10 @@ class Mapping:
         return Mapping(self.loops, self.factors, dram, spm)
 
     def to_json(self) -> dict:
-        out: dict = {"loops": list(self.loops), "tiling": {lv: list(f) for lv, f in zip(LEVELS, self.factors, strict=True)}}
+        out: dict = {
+            "loops": list(self.loops),
+            "tiling": {lv: list(f) for lv, f in zip(LEVELS, self.factors, strict=True)},
+        }
         if self.dram_order is not None and self.spm_order is not None:
             out["order"] = {"DRAM": list(self.dram_order), "SPM": list(self.spm_order)}
         return out

@@ -23,7 +23,17 @@ def _from_exhaustive(problem: Problem, found: ExhaustiveResult, objective: str, 
                      start: float, evaluated: int) -> LayerResult:  # fmt: skip
     best = found.best.get(objective)
     if best is None:
-        return LayerResult(problem.nest, objective, INFEASIBLE, None, None, float("inf"), time.perf_counter() - start, search, evaluated)
+        return LayerResult(
+            problem.nest,
+            objective,
+            INFEASIBLE,
+            None,
+            None,
+            float("inf"),
+            time.perf_counter() - start,
+            search,
+            evaluated,
+        )
     orders = (
         tuple(order_names(problem.nest, problem.orders[best.dram_order])),
         tuple(order_names(problem.nest, problem.orders[best.spm_order])),
@@ -31,7 +41,9 @@ def _from_exhaustive(problem: Problem, found: ExhaustiveResult, objective: str, 
     mapping = Mapping.from_array(problem.nest.loops, best.tiling, orders)
     mapping, cost = evaluate_mapping(problem, mapping, objective)
     lower = cost.value(objective) if status == OPTIMAL else _global_bound(problem, objective)
-    return LayerResult(problem.nest, objective, status, mapping, cost, lower, time.perf_counter() - start, search, evaluated)
+    return LayerResult(
+        problem.nest, objective, status, mapping, cost, lower, time.perf_counter() - start, search, evaluated
+    )
 
 
 def _global_bound(problem: Problem, objective: str) -> float:

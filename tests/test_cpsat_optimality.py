@@ -55,7 +55,8 @@ def test_cpsat_optimum_equals_exhaustive_optimum(nest, arch):
 
 
 @pytest.mark.parametrize(
-    "knobs", [Knobs(pe_util=0.5), Knobs(no_spatial_reduction=True, no_feature_dram=True), Knobs(rf_util=0.3, spm_util=0.005)]
+    "knobs",
+    [Knobs(pe_util=0.5), Knobs(no_spatial_reduction=True, no_feature_dram=True), Knobs(rf_util=0.3, spm_util=0.005)],
 )
 def test_cpsat_respects_search_knobs(knobs):
     nest = conv_nest("c", n=1, m=4, c=4, in_rows=5, in_cols=5, f_rows=3, f_cols=3, stride=(1, 1))

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..cost.kernel import OBJECTIVES, SP, evaluate_batch
+from ..cost.kernel import OBJECTIVES, evaluate_batch
 from ..cost.packing import Problem, divisors
 from ..evaluate import evaluate_mapping
 from ..mapping import Mapping
@@ -92,7 +92,9 @@ def build_model(problem: Problem, objective: str) -> MappingModel:
             if not dim.terms:
                 continue
             extent_expr = 1 + sum(coef * (tile[nest.loops[loop], level] - 1) for loop, coef in dim.terms)
-            var = model.new_int_var(1, dim.size + sum(c for _, c in dim.terms) * max(nest.extents), f"x[{operand.name},{d},{level}]")
+            var = model.new_int_var(
+                1, dim.size + sum(c for _, c in dim.terms) * max(nest.extents), f"x[{operand.name},{d},{level}]"
+            )
             model.add(var == extent_expr)
             dims.append(var)
         upper = math.prod(1 + sum(c * (nest.extents[lp] - 1) for lp, c in dim.terms) for dim in operand.dims)

@@ -59,7 +59,9 @@ def build_nest(
     operands: list[Operand] = []
     for access in sorted(accesses, key=lambda a: not a.is_output):
         if len(access.indices) != len(access.shape):
-            raise InputError(f"operand {access.name} has {len(access.indices)} indices for a rank-{len(access.shape)} tensor")
+            raise InputError(
+                f"operand {access.name} has {len(access.indices)} indices for a rank-{len(access.shape)} tensor"
+            )
         dims = [
             (affine_coefficients(expr, symbols, where=f"{access.name}[{axis}]"), size)
             for axis, (expr, size) in enumerate(zip(access.indices, access.shape, strict=True))

@@ -29,14 +29,18 @@ def layer_from_json(op: str, obj: object, *, source: str, path: str) -> LoopNest
         b, m, k = f.int_list("size_tensor_A", 3)
         b_b, k_b, n = f.int_list("size_tensor_B", 3)
         if (b, k) != (b_b, k_b):
-            raise f.error("size_tensor_B", f"batch and inner dimensions {[b_b, k_b]} do not match size_tensor_A's {[b, k]}")
+            raise f.error(
+                "size_tensor_B", f"batch and inner dimensions {[b_b, k_b]} do not match size_tensor_A's {[b, k]}"
+            )
         return gemm_nest(name, x=m, y=n, k=k, batch=b, instances=instances)
     n, c, rows, cols = f.int_list("size_tensor_A", 4)
     m, c_w, f_rows, f_cols = f.int_list("size_tensor_B", 4)
     s_rows, s_cols = f.int_list("strides", 2, [1, 1])
     groups = f.integer("groups", 1) if op == "GROUP_CONV" else 1
     if op in ("CONV", "GROUP_CONV") and c_w * groups != c:
-        raise f.error("size_tensor_B", f"filter has {c_w} input channels per group, the input has {c} in {groups} group(s)")
+        raise f.error(
+            "size_tensor_B", f"filter has {c_w} input channels per group, the input has {c} in {groups} group(s)"
+        )
     if op == "GROUP_CONV" and m % groups:
         raise f.error("groups", f"{groups} groups do not divide the {m} output channels")
     if f_rows > rows or f_cols > cols:
