@@ -217,6 +217,16 @@ def test_knobs_restrict_the_search(capsys) -> None:
     assert layer["edp"] >= GEMM_OPTIMUM["edp"]
 
 
+def test_default_search_with_knobs_is_not_claimed_optimal(capsys) -> None:
+    """With knobs the CP-SAT proof covers only the pruned space: the status must say FEASIBLE."""
+    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--opt-min-utilization", "0", "0.9",
+                       "0", "--json", "-")  # fmt: skip
+    (layer,) = json.loads(out)["layers"]
+    assert code == 0 and layer["search"] == "cpsat"
+    assert layer["status"] == "FEASIBLE" and layer["edp"] > GEMM_OPTIMUM["edp"]
+    assert layer["lower_bound"] <= GEMM_OPTIMUM["edp"] and 0 < layer["gap"] < 1
+
+
 @pytest.fixture
 def restore_threads():
     yield
