@@ -58,6 +58,138 @@ def dma_delta(nbytes, fp):
 
 
 @njit(cache=True)
+def coef_terms(dcoef, ndims):
+    """Sparse form (nterms, tloops, tcoefs) of dcoef: the loops with a nonzero coefficient in each
+    operand dim, in loop order. Most dims have one or two, so footprints from it cost a few products.
+    """
+    nops, max_dims, n_loops = dcoef.shape
+    nterms = np.zeros((nops, max_dims), np.int64)
+    tloops = np.zeros((nops, max_dims, n_loops), np.int64)
+    tcoefs = np.zeros((nops, max_dims, n_loops), np.int64)
+    for op in range(nops):
+        for d in range(ndims[op]):
+            for loop in range(n_loops):
+                if dcoef[op, d, loop] != 0:
+                    tloops[op, d, nterms[op, d]] = loop
+                    tcoefs[op, d, nterms[op, d]] = dcoef[op, d, loop]
+                    nterms[op, d] += 1
+    return nterms, tloops, tcoefs
+
+
+# The per-tiling helpers below take whole arrays and row indices rather than tuples or row views:
+# each view or tuple element costs numba a reference-count update, which dominated the evaluation.
+
+
+@njit(cache=True, inline="always")
+def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):
+    """Extent of operand dim d of the tile with loop extents ext[row]: 1 + sum(coef * (e - 1)) (§1.5, §1.6)."""
+    x = 1
+    for k in range(nterms[op, d]):
+        x += tcoefs[op, d, k] * (ext[row, tloops[op, d, k]] - 1)
+    return x
+
+
+@njit(cache=True, inline="always")
+def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles):
+    """Terms fixed by the RF and spatial factors of t (§5.2, §5.3, §6.1): (red, G_out, E_red).
+
+    Writes D_PE to iop[0] and the per-pass NoC and SPM energies to fop[0] and fop[1]; tiles[1]
+    receives the PE-array tile e^PE.
+    """
+    n_loops = t.shape[1]
+    tc_sp = 1
+    g_out = 1
+    for loop in range(n_loops):
+        tiles[1, loop] = t[RF, loop] * t[SP, loop]
+        tc_sp *= t[SP, loop]
+        if isidx[0, loop]:
+            g_out *= t[SP, loop]
+    g_in = tc_sp // g_out
+    red = 0
+    for op in range(iop.shape[1]):
+        d_rf = 1
+        d_pe = 1
+        for d in range(ndims[op]):
+            d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
+            d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
+        if op == 0:
+            red = d_rf * (g_in - 1) * g_out
+        iop[0, op] = d_pe
+        fanout = g_out if op == 0 else tc_sp
+        fop[0, op] = (d_rf * fanout) * fp[F_NOC]
+        fop[1, op] = d_pe * fp[F_SPM]
+    unit_red = (3 * fp[F_RF] + fp[F_NOC]) + fp[F_MAC]
+    return red, g_out, red * unit_red
+
+
+@njit(cache=True, inline="always")
+def spm_tile_terms(ext, row, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop):
+    """Terms fixed by the SPM tile e^SPM = ext[row] (§5.6, §5.7, §6.1).
+
+    Writes the DMA cycles per SPM pass to iop[1], D_SPM to iop[2] and the DMA energy to fop[2];
+    returns (SPM bytes, SPM banks) for the checks of §3.2.
+    """
+    nbytes = 0
+    banks = 0
+    for op in range(iop.shape[1]):
+        # DMA bursts: contiguous innermost dims plus the first partial one (§5.6)
+        burst = 1
+        ncalls = 1
+        partial = False
+        for d in range(ndims[op] - 1, -1, -1):
+            x = dim_extent(nterms, tloops, tcoefs, op, d, ext, row)
+            if partial:
+                ncalls *= x
+            else:
+                burst *= x
+                if x != dsize[op, d]:
+                    partial = True
+        iop[2, op] = ncalls * burst  # the product of the box extents is D_SPM
+        iop[1, op] = ncalls * dma_delta(burst * ip[I_DMA_ELEM_BYTES], fp)
+        fop[2, op] = (ncalls * burst) * fp[F_DRAM]
+        b = iop[2, op] * ip[I_BYTES_PER_ELEM]
+        nbytes += b
+        banks += (b + ip[I_BANK_BYTES] - 1) // ip[I_BANK_BYTES]
+    return nbytes, banks
+
+
+@njit(cache=True, inline="always")
+def base_energy(macs, fp):
+    """E_MAC + E_RF (§6.1): a function of the MAC count alone."""
+    e_mac = macs * fp[F_MAC]
+    e_rf_total = (3 * macs) * fp[F_RF] + (1 * macs) * fp[F_RF]
+    return e_mac + e_rf_total
+
+
+@njit(cache=True, inline="always")
+def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles):
+    """The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): (E_MAC + E_RF, E_red).
+
+    ti receives the trip counts, red, G_out and P_DRAM(ω); iop rows D_PE, DMA cycles, D_SPM; fop
+    rows E_noc, E_spm, E_dma; tiles rows e^RF, e^PE, e^SPM.
+    """
+    n_loops = t.shape[1]
+    for lv in range(4):
+        tc = 1
+        for loop in range(n_loops):
+            tc *= t[lv, loop]
+        ti[lv] = tc
+    p_dram_out = 1
+    for loop in range(n_loops):
+        tiles[0, loop] = t[RF, loop]
+        tiles[2, loop] = t[RF, loop] * t[SP, loop] * t[SPM, loop]
+        if isidx[0, loop]:
+            p_dram_out *= t[DRAM, loop]
+    red, g_out, e_red = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles)
+    ti[T_RED] = red
+    ti[T_G_OUT] = g_out
+    ti[T_P_DRAM_OUT] = p_dram_out
+    spm_tile_terms(tiles, 2, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop)
+    macs = ti[T_TC_DRAM] * ti[T_TC_SPM] * ti[T_TC_RF] * ti[T_TC_SP]
+    return base_energy(macs, fp), e_red
+
+
+@njit(cache=True)
 def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles):
     """Fill the ordering-independent terms of one tiling (§5.1-§5.7, §6.1).
 
@@ -65,57 +197,18 @@ def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_s
     SPM pass), e_noc, e_spm, e_dma and dspm (D_SPM); tiles (3 x loops) receives the
     cumulative extents e^RF, e^PE, e^SPM.
     """
-    n_loops = t.shape[1]
     nops = ndims.shape[0]
-    e_rf, e_pe, e_sp = tiles[0], tiles[1], tiles[2]
-    for lv in range(4):
-        tc = 1
-        for loop in range(n_loops):
-            tc *= t[lv, loop]
-        ti[lv] = tc
-    g_out = 1
-    p_dram_out = 1
-    for loop in range(n_loops):
-        e_rf[loop] = t[RF, loop]
-        e_pe[loop] = t[RF, loop] * t[SP, loop]
-        e_sp[loop] = e_pe[loop] * t[SPM, loop]
-        if isidx[0, loop]:
-            g_out *= t[SP, loop]
-            p_dram_out *= t[DRAM, loop]
-    macs = ti[T_TC_DRAM] * ti[T_TC_SPM] * ti[T_TC_RF] * ti[T_TC_SP]
-    g_in = ti[T_TC_SP] // g_out
-    d_rf_out = footprint(dcoef, ndims, 0, e_rf)
-    red = d_rf_out * (g_in - 1) * g_out
-    ti[T_RED] = red
-    ti[T_G_OUT] = g_out
-    ti[T_P_DRAM_OUT] = p_dram_out
-    for op in range(nops):
-        d_rf = footprint(dcoef, ndims, op, e_rf)
-        noc[op] = footprint(dcoef, ndims, op, e_pe)
-        dspm[op] = footprint(dcoef, ndims, op, e_sp)
-        # DMA bursts: contiguous innermost dims plus the first partial one (§5.6)
-        burst = 1
-        ncalls = 1
-        partial = False
-        for d in range(ndims[op] - 1, -1, -1):
-            x = 1
-            for loop in range(n_loops):
-                x += dcoef[op, d, loop] * (e_sp[loop] - 1)
-            if partial:
-                ncalls *= x
-            else:
-                burst *= x
-                if x != dsize[op, d]:
-                    partial = True
-        dma[op] = ncalls * dma_delta(burst * ip[I_DMA_ELEM_BYTES], fp)
-        fanout = g_out if op == 0 else ti[T_TC_SP]
-        e_noc[op] = (d_rf * fanout) * fp[F_NOC]
-        e_spm[op] = noc[op] * fp[F_SPM]
-        e_dma[op] = (ncalls * burst) * fp[F_DRAM]
-    e_mac = macs * fp[F_MAC]
-    e_rf_total = (3 * macs) * fp[F_RF] + (1 * macs) * fp[F_RF]
-    unit_red = (3 * fp[F_RF] + fp[F_NOC]) + fp[F_MAC]
-    return e_mac + e_rf_total, red * unit_red
+    nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((3, nops))
+    e_base, e_red = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles)
+    noc[:] = iop[0]
+    dma[:] = iop[1]
+    dspm[:] = iop[2]
+    e_noc[:] = fop[0]
+    e_spm[:] = fop[1]
+    e_dma[:] = fop[2]
+    return e_base, e_red
 
 
 @njit(cache=True)
@@ -306,10 +399,7 @@ def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reload
     dram_passes = ti[T_TC_DRAM]
     macs = ti[T_TC_DRAM] * ti[T_TC_SPM] * ti[T_TC_RF] * ti[T_TC_SP]
     red = ti[T_RED]
-    if skip[0] == 1:
-        red_scale = dram_passes * spm_passes / r_spm[0]
-    else:
-        red_scale = dram_passes / skip[0]
+    red_scale = dram_passes * spm_passes / r_spm[0] if skip[0] == 1 else dram_passes / skip[0]
     e_mac = macs * fp[F_MAC]
     bd[B_MAC] = e_mac + red * fp[F_MAC] * red_scale
     bd[B_RF] = (e_base - e_mac) + (red * 3) * fp[F_RF] * red_scale
@@ -329,16 +419,395 @@ def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reload
     bd[B_DRAM] = dram + e_dma[0] * psum_reloads
 
 
+# Fast path. The per-tiling minima of §7.2 are folded from three kinds of terms: those of each DRAM
+# representative (`dram_entry`, a function of the DRAM factors alone), those of each SPM representative
+# (`spm_entry`) and the few that need both (`pair_minima`). The sums keep the order of `pair_cost`, so
+# every value is bit-identical to it. Tables are 3-D (slot, representative, column) so that the batch
+# path (one slot) and the exhaustive search (one slot per factor tuple) share the code.
+
+# Columns of a DRAM entry: integer row (3 + 4 * nops) and float row (1 + 2 * nops)
+DI_CUM1, DI_NU, DI_GT1, DI_KEYS = 0, 1, 2, 3  # then keys, cumulative sums, group sums, r_DRAM
+DF_ED0, DF_Q = 0, 1  # then F / r_DRAM, then c(op) without the skip term
+# Columns of an SPM entry: integer row (3) and float row (1 + nops)
+SI_T0, SI_COMM1, SI_FULL = 0, 1, 2
+SF_EP0, SF_A = 0, 1
+MAX_MASK_LOOPS = 12
+MAX_MASK_ROWS = 1 << 22
+
+
+@njit(cache=True)
+def reuse_structures(cands, isidx):
+    """Distinct reuse structures of the candidates for every set of loops with trip count > 1 (§4.1).
+
+    Which loops multiply into each operand's reuse factor depends only on the candidate and on the
+    set (mask) of loops with trip count > 1, so it is tabulated once per layer. Returns (start,
+    first, nloops, sloops): mask m has structures start[m]..start[m+1]-1, ordered by their first
+    candidate first[s]; structure s multiplies the trip counts of sloops[s, op, :nloops[s, op]] into
+    r(op). For nests too large to tabulate, start has one entry and callers scan the candidates.
+    """
+    nops, n_loops = isidx.shape
+    ncand = cands.shape[0]
+    if n_loops > MAX_MASK_LOOPS or (ncand << n_loops) > MAX_MASK_ROWS:
+        return (np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros((0, nops), np.int64),
+                np.zeros((0, nops, n_loops), np.int64))  # fmt: skip
+    nmask = 1 << n_loops
+    start = np.zeros(nmask + 1, np.int64)
+    sets = np.empty((nmask * ncand, nops), np.int64)
+    first = np.empty(nmask * ncand, np.int64)
+    cur = np.empty(nops, np.int64)
+    count = 0
+    for m in range(nmask):
+        start[m] = count
+        for k in range(ncand):
+            cur[:] = 0
+            live = (1 << nops) - 1  # operands whose scan goes on
+            for pos in range(n_loops):
+                loop = cands[k, pos]
+                if not (m >> loop) & 1:  # trip-count-1 loops are transparent
+                    continue
+                for op in range(nops):
+                    if (live >> op) & 1:
+                        if isidx[op, loop]:
+                            live &= ~(1 << op)
+                        else:
+                            cur[op] |= 1 << loop
+                if live == 0:
+                    break
+            seen = False
+            for s in range(start[m], count):
+                same = True
+                for op in range(nops):
+                    if sets[s, op] != cur[op]:
+                        same = False
+                        break
+                if same:
+                    seen = True
+                    break
+            if not seen:
+                sets[count] = cur
+                first[count] = k
+                count += 1
+    start[nmask] = count
+    nloops = np.zeros((count, nops), np.int64)
+    sloops = np.zeros((count, nops, n_loops), np.int64)
+    for s in range(count):
+        for op in range(nops):
+            for loop in range(n_loops):
+                if (sets[s, op] >> loop) & 1:
+                    sloops[s, op, nloops[s, op]] = loop
+                    nloops[s, op] += 1
+    return start, first[:count].copy(), nloops, sloops
+
+
+@njit(cache=True, inline="always")
+def level_reps(t, lv, cands, isidx, start, first, nloops, sloops, reps, slot, rep_cand):
+    """Unique reuse vectors of level lv of t into reps[slot], rep_cand[slot]; returns their number.
+
+    Same vectors, representatives and order as `level_reuse`: equal structures give equal vectors,
+    and the first structure (by first candidate) with a given vector holds the first candidate
+    with it, so deduplicating the structures by value keeps §3.5.
+    """
+    if start.shape[0] == 1:
+        return level_reuse(t[lv], cands, isidx, reps[slot], rep_cand[slot])
+    nops = reps.shape[2]
+    m = 0
+    for loop in range(t.shape[1]):
+        if t[lv, loop] > 1:
+            m |= 1 << loop
+    count = 0
+    for s in range(start[m], start[m + 1]):
+        for op in range(nops):
+            r = 1
+            for q in range(nloops[s, op]):
+                r *= t[lv, sloops[s, op, q]]
+            reps[slot, count, op] = r
+        seen = False
+        for j in range(count):
+            same = True
+            for op in range(nops):
+                if reps[slot, j, op] != reps[slot, count, op]:
+                    same = False
+                    break
+            if same:
+                seen = True
+                break
+        if not seen:
+            rep_cand[slot, count] = first[s]
+            count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
+def level_quotients(tc, n, reps, slot, q):
+    """q[slot, k, op] = TC_L / r_L(op), a double as the seed computes it (§5.8, §6.2)."""
+    for k in range(n):
+        for op in range(reps.shape[2]):
+            r = reps[slot, k, op]
+            q[slot, k, op] = tc / r if r != 1 else float(tc)  # x / 1 is exact
+
+
+@njit(cache=True, inline="always")
+def dram_entry(dram_passes, p_out, iop, fop, nd, reps, rslot, di, df, slot):
+    """The terms of each DRAM representative that no SPM order changes (§5.8, §6.3).
+
+    iop[1] and fop[2] hold the DMA cycles and energies. Per representative j of reps[rslot], into
+    di[slot, j] and df[slot, j]: r_DRAM, F / r_DRAM, c(op) of §6.3 without the skip term and its
+    sum, the DMA groups by DRAM reuse in ascending key order with their cumulative sums, and the
+    mask of operands with r_DRAM > 1 (the ones that can be skipped, §4.3).
+    """
+    nops = iop.shape[1]
+    keys, cums, sums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 2 * nops, DI_KEYS + 3 * nops
+    for j in range(nd):
+        r_out = reps[rslot, j, 0]
+        psum_reloads = 0.0
+        if r_out != dram_passes:
+            psum_reloads = p_out * (dram_passes / (p_out * r_out) - 1)
+        e_dram_level = 0.0
+        gt1 = 0
+        for op in range(nops):
+            r = reps[rslot, j, op]
+            q = dram_passes / r if r != 1 else float(dram_passes)  # x / 1 is exact
+            c = fop[2, op] * q
+            if op == 0:
+                c += fop[2, 0] * psum_reloads
+            df[slot, j, DF_Q + op] = q
+            df[slot, j, DF_Q + nops + op] = c
+            e_dram_level += c
+            di[slot, j, rdc + op] = r
+            if r > 1:
+                gt1 |= 1 << op
+        df[slot, j, DF_ED0] = e_dram_level
+        nu = 0
+        for op in range(nops):
+            r = reps[rslot, j, op]
+            load = iop[1, op]
+            if op == 0 and r == 1:  # [RB] store and reload of partial sums
+                load = 2 * iop[1, 0]
+            g = 0
+            while g < nu and di[slot, j, keys + g] < r:
+                g += 1
+            if g < nu and di[slot, j, keys + g] == r:
+                di[slot, j, sums + g] += load
+                continue
+            for h in range(nu, g, -1):
+                di[slot, j, keys + h] = di[slot, j, keys + h - 1]
+                di[slot, j, sums + h] = di[slot, j, sums + h - 1]
+            di[slot, j, keys + g] = r
+            di[slot, j, sums + g] = load
+            nu += 1
+        cum = 0
+        for g in range(nu):
+            cum += di[slot, j, sums + g]
+            di[slot, j, cums + g] = cum
+        di[slot, j, DI_CUM1] = di[slot, j, cums]
+        di[slot, j, DI_NU] = nu
+        di[slot, j, DI_GT1] = gt1
+
+
+@njit(cache=True, inline="always")
+def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):
+    """Cycles T of one SPM pass and comm[1] (§5.4, §5.5) for SPM vector reps[rslot, i].
+
+    Operands in skipmask are skipped (§4.3); iop[0] holds the NoC cycles. scratch holds at least
+    3 * n_operands int64 entries: keys, comm, stall.
+    """
+    nops = iop.shape[1]
+    nkeys = 0
+    for op in range(nops):
+        if (skipmask >> op) & 1:
+            continue
+        e = reps[rslot, i, op]
+        g = 0
+        while g < nkeys and scratch[g] < e:
+            g += 1
+        if g < nkeys and scratch[g] == e:
+            if iop[0, op] > scratch[nops + g]:
+                scratch[nops + g] = iop[0, op]
+            continue
+        for h in range(nkeys, g, -1):
+            scratch[h] = scratch[h - 1]
+            scratch[nops + h] = scratch[nops + h - 1]
+            scratch[2 * nops + h] = scratch[2 * nops + h - 1]
+        scratch[g] = e
+        scratch[nops + g] = iop[0, op]
+        scratch[2 * nops + g] = 0
+        nkeys += 1
+    if nkeys == 0:
+        return comp * spm_passes, 0
+    if not skipmask & 1:
+        for g in range(nkeys):
+            if scratch[g] == reps[rslot, i, 0]:
+                scratch[2 * nops + g] += comp + red
+    comm1 = scratch[nops] if scratch[0] == 1 else 0
+    if scratch[0] == 1 and scratch[2 * nops] > 0:  # [RB] additive T when the output has SPM reuse 1
+        base = 0
+        spm_pass = 0
+    else:
+        base = comp
+        spm_pass = comp * spm_passes
+    for g in range(nkeys):
+        key = scratch[g]
+        per = spm_passes // key if key != 1 else spm_passes  # exact: keys divide TC_SPM
+        if scratch[nops + g] > base:
+            spm_pass += (scratch[nops + g] - base) * per
+            base = scratch[nops + g]
+        spm_pass += scratch[2 * nops + g] * per
+    return spm_pass, comm1
+
+
+@njit(cache=True, inline="always")
+def spm_entry(spm_passes, comp, red, iop, fop, ns, reps, q, rslot, si, sf, scratch):
+    """The terms of each SPM representative when no operand is skipped (§5.5, §6.2).
+
+    fop[3] holds a(op), the per-pass energy of a non-skipped operand, and q[rslot, i, op] =
+    TC_SPM / r_SPM(op). Per representative i of reps[rslot], into si[i] and sf[i]: T and comm[1],
+    a(op) * q and their sum, and the mask of operands with r_SPM = TC_SPM (skipped where their
+    r_DRAM > 1, §4.3).
+    """
+    nops = iop.shape[1]
+    for i in range(ns):
+        spm_pass, comm1 = spm_pass_cycles(reps, rslot, i, 0, spm_passes, comp, red, iop, scratch)
+        e_pass = 0.0
+        full = 0
+        for op in range(nops):
+            v = fop[3, op] * q[rslot, i, op]
+            sf[i, SF_A + op] = v
+            e_pass += v
+            if reps[rslot, i, op] == spm_passes:
+                full |= 1 << op
+        si[i, SI_T0] = spm_pass
+        si[i, SI_COMM1] = comm1
+        si[i, SI_FULL] = full
+        sf[i, SF_EP0] = e_pass
+
+
+@njit(cache=True, inline="always")
+def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_passes, dram_passes, comp, red,
+                iop, fop, e_base, scratch, best, best_pair, row):  # fmt: skip
+    """Fold every ordering pair of one tiling, in pair order (§3.5), into the running minima best[row].
+
+    The SPM representatives are reps[rslot] with candidates s_cand[rslot] and entries si, sf; the
+    DRAM ones have candidates d_cand[dslot] and entries di[dslot], df[dslot]. iop[0] is the NoC
+    cycles and fop[4] the resident energy of a skipped operand (§6.3). A pair replaces best[row,
+    obj] only if strictly smaller, so best_pair[row, obj] = (SPM rep, DRAM rep, SPM candidate, DRAM
+    candidate) is the first pair that reaches the minimum (§7.2). Returns the mask of objectives
+    improved. Values equal `pair_cost` bit for bit: a skipped operand adds exactly 0.0 to its
+    energy sums there and is left out here.
+    """
+    nops = iop.shape[1]
+    keys, cums, sums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 2 * nops, DI_KEYS + 3 * nops
+    improved = 0
+    for i in range(ns):
+        full = si[i, SI_FULL]
+        for j in range(nd):
+            skip = full & di[dslot, j, DI_GT1]
+            if skip == 0:
+                spm_pass = si[i, SI_T0]
+                comm1 = si[i, SI_COMM1]
+                e_pass = sf[i, SF_EP0]
+                e_dram_level = df[dslot, j, DF_ED0]
+            else:
+                spm_pass, comm1 = spm_pass_cycles(reps, rslot, i, skip, spm_passes, comp, red, iop, scratch)
+                e_pass = 0.0
+                e_dram_level = 0.0
+                for op in range(nops):
+                    c = df[dslot, j, DF_Q + nops + op]
+                    if (skip >> op) & 1:
+                        c += fop[4, op] * df[dslot, j, DF_Q + op]  # F / s(op) with s(op) = r_DRAM(op)
+                    else:
+                        e_pass += sf[i, SF_A + op]
+                    e_dram_level += c
+            energy = np.rint((e_base + e_pass * dram_passes) + e_dram_level)
+            spm1 = max(di[dslot, j, DI_CUM1], spm_pass)
+            cycles = float(spm1 * dram_passes)
+            for g in range(1, di[dslot, j, DI_NU]):  # miss penalties (§5.8)
+                u = di[dslot, j, keys + g]
+                cum = di[dslot, j, cums + g]
+                for op in range(nops):
+                    if di[dslot, j, rdc + op] != u:
+                        continue
+                    pe1 = spm_pass
+                    pe2 = spm_pass
+                    dma2 = cum if op == 0 else cum - di[dslot, j, sums + g]  # [RB] dma2 = Cum[u] for the output
+                    if (skip >> op) & 1:
+                        pe2 += max(0, iop[0, op] - comm1)
+                        if op == 0:
+                            pe1 += red + comp
+                    miss = max(0, max(cum, pe1) - spm1) + max(0, max(dma2, pe2) - spm1)
+                    cycles += miss * dram_passes / u
+            edp = energy * cycles
+            if energy < best[row, 0]:
+                best[row, 0] = energy
+                improved |= 1
+                best_pair[row, 0, 0] = i
+                best_pair[row, 0, 1] = j
+                best_pair[row, 0, 2] = s_cand[rslot, i]
+                best_pair[row, 0, 3] = d_cand[dslot, j]
+            if cycles < best[row, 1]:
+                best[row, 1] = cycles
+                improved |= 2
+                best_pair[row, 1, 0] = i
+                best_pair[row, 1, 1] = j
+                best_pair[row, 1, 2] = s_cand[rslot, i]
+                best_pair[row, 1, 3] = d_cand[dslot, j]
+            if edp < best[row, 2]:
+                best[row, 2] = edp
+                improved |= 4
+                best_pair[row, 2, 0] = i
+                best_pair[row, 2, 1] = j
+                best_pair[row, 2, 2] = s_cand[rslot, i]
+                best_pair[row, 2, 3] = d_cand[dslot, j]
+    return improved
+
+
+@njit(cache=True, inline="always")
+def pass_energies(e_red, fop):
+    """a(op) of a non-skipped operand (§6.2) into fop[3], the resident energy of a skipped one (§6.3) into fop[4]."""
+    for op in range(fop.shape[1]):
+        fop[4, op] = fop[0, op] + fop[1, op]
+        if op == 0:
+            fop[3, 0] = 2 * (fop[0, 0] + fop[1, 0]) + e_red
+            fop[4, 0] += e_red
+        else:
+            fop[3, op] = fop[0, op] + fop[1, op]
+
+
+@njit(cache=True, inline="always")
+def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
+              rsloops, ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles, out, out_pair,
+              row):  # fmt: skip
+    """Minima of tiling tilings[b] over its ordering pairs (§7.2) into out[row], out_pair[row] (see tiling_minima)."""
+    t = tilings[b]
+    e_base, e_red = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles)
+    nd = level_reps(t, DRAM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
+    ns = level_reps(t, SPM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 1, rep_cand)
+    dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
+    dram_entry(dram_passes, ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
+    level_quotients(spm_passes, ns, reps, 1, qs)
+    pass_energies(e_red, fop)
+    spm_entry(spm_passes, comp, red, iop, fop, ns, reps, qs, 1, si, sf, scratch)
+    out[row, 0] = np.inf
+    out[row, 1] = np.inf
+    out[row, 2] = np.inf
+    pair_minima(ns, reps, 1, rep_cand, si, sf, nd, rep_cand, di, df, 0, spm_passes, dram_passes, comp, red, iop, fop,
+                e_base, scratch, out, out_pair, row)  # fmt: skip
+
+
 @njit(cache=True)
 def make_workspace(nops, ncand, n_loops):
     """Work arrays for tiling_minima, allocated once per thread instead of per tiling."""
     return (
         np.empty(N_TI, np.int64),  # ti
-        np.empty((3, nops), np.int64),  # noc, dma, dspm
-        np.empty((3, nops)),  # e_noc, e_spm, e_dma
+        np.empty((3, nops), np.int64),  # D_PE, DMA cycles, D_SPM
+        np.empty((5, nops)),  # E_noc, E_spm, E_dma, a(op), resident energy
         np.empty((2, ncand, nops), np.int64),  # DRAM and SPM reuse vectors
         np.empty((2, ncand), np.int64),  # their first candidates
-        np.empty(6 * nops, np.int64),  # pair_cost scratch
+        np.empty((2, ncand, nops)),  # TC_SPM / r_SPM (slot 1)
+        np.empty((1, ncand, DI_KEYS + 4 * nops), np.int64),  # DRAM entries
+        np.empty((1, ncand, DF_Q + 2 * nops)),
+        np.empty((ncand, 3), np.int64),  # SPM entries
+        np.empty((ncand, SF_A + nops)),
+        np.empty(6 * nops, np.int64),  # scratch
         np.empty((3, n_loops), np.int64),  # cumulative tile extents
     )
 
@@ -349,47 +818,45 @@ def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair,
 
     best[obj] receives each minimum (float64) and best_pair[obj] = (SPM rep, DRAM rep,
     SPM candidate, DRAM candidate) of the first pair that reaches it, in pair order.
+    Builds the layer tables per call; evaluate_batch builds them once.
     """
-    ti, ints, floats, reps, rep_cand, scratch, tiles = ws
-    noc, dma, dspm = ints[0], ints[1], ints[2]
-    e_noc, e_spm, e_dma = floats[0], floats[1], floats[2]
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
-    nd = level_reuse(t[DRAM], cands, isidx, reps[0], rep_cand[0])
-    ns = level_reuse(t[SPM], cands, isidx, reps[1], rep_cand[1])
-    no_bd = np.empty(0)
-    best[:] = np.inf
-    for i in range(ns):
-        for j in range(nd):
-            energy, cycles = pair_cost(
-                reps[0, j], reps[1, i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, no_bd, scratch
-            )
-            values = (float(energy), cycles, float(energy) * cycles)
-            for obj in range(3):
-                if values[obj] < best[obj]:
-                    best[obj] = values[obj]
-                    best_pair[obj, 0] = i
-                    best_pair[obj, 1] = j
-                    best_pair[obj, 2] = rep_cand[1, i]
-                    best_pair[obj, 3] = rep_cand[0, j]
+    ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles = ws
+    nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
+    none = np.zeros(1, np.int64)  # no reuse-structure table: scan the candidates
+    minima_at(t.reshape(1, 4, -1), 0, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, none, none,
+              none.reshape(1, 1), none.reshape(1, 1, 1), ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch,
+              tiles, best.reshape(1, 3), best_pair.reshape(1, 3, 4), 0)  # fmt: skip
+
+
+@njit(cache=True)
+def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair):
+    """Minima of tilings[lo:hi] into out, out_pair with one workspace."""
+    nops, ncand, n_loops = ndims.shape[0], cands.shape[0], cands.shape[1]
+    rstart, rfirst, rnloops, rsloops = rtab
+    nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
+    ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles = make_workspace(nops, ncand, n_loops)
+    for b in range(lo, hi):
+        minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
+                  rsloops, ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles, out, out_pair,
+                  b)  # fmt: skip
 
 
 @njit(cache=True)
 def evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
     """Per-tiling minima of a batch: out[b, obj], out_pair[b, obj, :] (see tiling_minima)."""
-    ws = make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
-    for b in range(tilings.shape[0]):
-        tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b], ws)
+    rtab = reuse_structures(cands, isidx)
+    _batch_range(tilings, 0, tilings.shape[0], dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_batch_parallel(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
     """evaluate_batch over all cores in chunks; the results do not depend on the thread count."""
+    rtab = reuse_structures(cands, isidx)
     n = tilings.shape[0]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
-        ws = make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
-        for b in range(c * chunk, min(n, (c + 1) * chunk)):
-            tiling_minima(tilings[b], dcoef, dsize, ndims, isidx, cands, fp, ip, out[b], out_pair[b], ws)
+        _batch_range(tilings, c * chunk, min(n, (c + 1) * chunk), dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out,
+                     out_pair)  # fmt: skip
 
 
 @njit(cache=True)

@@ -3,6 +3,12 @@
 Each spatial tuple is a task; tasks run on all cores and their results merge in
 enumeration order, so the reported tiling is the first minimal one (§7.3) whatever the
 thread count.
+
+Everything that depends on one level's factor tuple alone is tabulated once per layer over
+all tuples of divisors (indexed in mixed radix over divisor positions): the reuse
+representatives of a DRAM or SPM tuple, and the SPM-tile terms (capacity check, DMA, the
+DRAM representatives' entries) of an e^SPM tuple, whose DRAM tuple is its complement. The
+enumeration then walks divisor positions, so a leaf costs table look-ups and the pair loop.
 """
 
 from __future__ import annotations
@@ -10,12 +16,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-from ..cost.kernel import OBJECTIVES, SP, make_workspace, tiling_minima
+from ..cost import kernel as k
+from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_minima
 from ..cost.packing import Problem
-from ..space import next_inner, problem_spatial_tuples
+from ..space import next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
+
+# Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch.
+MAX_TABLE_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,243 @@ def search_under(sp, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, can
     return count
 
 
+@njit(cache=True)
+def divisor_tables(divs, ndivs):
+    """Mixed-radix weights and divisor arithmetic by position, per loop.
+
+    radix[l]: weight of loop l's divisor position in a tuple index (the last loop varies fastest).
+    mult[l, p, :nmult[l, p]]: positions of the multiples of divisor p, ascending.
+    qpos[l, a, b]: position of divs[a] / divs[b] (-1 unless divs[b] divides divs[a]).
+    """
+    n_loops, width = divs.shape
+    radix = np.ones(n_loops, np.int64)
+    for loop in range(n_loops - 2, -1, -1):
+        radix[loop] = radix[loop + 1] * ndivs[loop + 1]
+    mult = np.zeros((n_loops, width, width), np.int64)
+    nmult = np.zeros((n_loops, width), np.int64)
+    qpos = np.full((n_loops, width, width), -1, np.int64)
+    for loop in range(n_loops):
+        for b in range(ndivs[loop]):
+            for a in range(ndivs[loop]):
+                if divs[loop, a] % divs[loop, b] == 0:
+                    mult[loop, b, nmult[loop, b]] = a
+                    nmult[loop, b] += 1
+                    quot = divs[loop, a] // divs[loop, b]
+                    for c in range(ndivs[loop]):
+                        if divs[loop, c] == quot:
+                            qpos[loop, a, b] = c
+    return radix, mult, nmult, qpos
+
+
+@njit(cache=True)
+def _decode(index, divs, ndivs, radix, t, row):
+    """t[row] = the factor tuple with mixed-radix index `index`."""
+    for loop in range(t.shape[1]):
+        t[row, loop] = divs[loop, (index // radix[loop]) % ndivs[loop]]
+
+
+@njit(cache=True)
+def level_table(divs, ndivs, radix, cands, isidx):
+    """Reuse representatives of every factor tuple, as a DRAM or SPM tuple (§3.5, §4.1).
+
+    Returns (count, first candidates, vectors, TC / r as doubles, TC) indexed by tuple.
+    """
+    nops, n_loops = isidx.shape
+    ncand = cands.shape[0]
+    size = radix[0] * ndivs[0]
+    rstart, rfirst, rnloops, rsloops = k.reuse_structures(cands, isidx)
+    t = np.ones((1, n_loops), np.int64)
+    reps = np.empty((1, ncand, nops), np.int64)
+    rep_cand = np.empty((1, ncand), np.int64)
+    count = np.empty(size, np.int64)
+    tc = np.empty(size, np.int64)
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, t, 0)
+        count[index] = k.level_reps(t, 0, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
+        tc[index] = 1
+        for loop in range(n_loops):
+            tc[index] *= t[0, loop]
+    width = count.max()
+    lt_r = np.ones((size, width, nops), np.int64)
+    lt_c = np.zeros((size, width), np.int64)
+    lt_q = np.ones((size, width, nops))
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, t, 0)
+        k.level_reps(t, 0, cands, isidx, rstart, rfirst, rnloops, rsloops, lt_r, index, lt_c)
+        k.level_quotients(tc[index], count[index], lt_r, index, lt_q)
+    return count, lt_c, lt_r, lt_q, tc
+
+
+@njit(cache=True)
+def tile_table(divs, ndivs, radix, ext, dcoef, dsize, ndims, isidx, fp, ip, lt_n, lt_r, lt_tc):
+    """SPM-tile terms of every e^SPM tuple E (§3.2, §5.6-§5.8, §6.3), its DRAM tuple being N-1-E.
+
+    Returns (state, DRAM entries (int, float)): state 0 when the tile overflows the SPM, 1 when
+    it fits below the SPM utilisation threshold, 2 when valid.
+    """
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    width = lt_r.shape[1]
+    nterms, tloops, tcoefs = k.coef_terms(dcoef, ndims)
+    state = np.zeros(size, np.int64)
+    de_i = np.zeros((size, width, k.DI_KEYS + 4 * nops), np.int64)
+    de_f = np.zeros((size, width, k.DF_Q + 2 * nops))
+    e = np.ones((1, n_loops), np.int64)
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    capacity = ip[k.I_BANKS] * ip[k.I_BANK_BYTES]
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, e, 0)
+        nbytes, banks = k.spm_tile_terms(e, 0, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop)
+        if not (banks <= ip[k.I_BANKS] and nbytes <= capacity):  # as space.spm_fits
+            continue
+        state[index] = 2 if nbytes / capacity >= fp[k.F_SPM_UTIL] else 1  # as space.spm_util_ok
+        dram = size - 1 - index
+        p_out = 1
+        for loop in range(n_loops):
+            if isidx[0, loop]:
+                p_out *= ext[loop] // e[0, loop]
+        k.dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
+    return state, de_i, de_f
+
+
+@njit(cache=True)
+def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best, best_t, best_pair,
+                  s):  # fmt: skip
+    """search_under through the layer tables: the same tilings in the same order, the same minima.
+
+    dt, lt, tt are the divisor, level and tile tables; results go to best[s], best_t[s], best_pair[s].
+    """
+    radix, mult, nmult, qpos = dt
+    lt_n, lt_c, lt_r, lt_q, lt_tc = lt
+    state, de_i, de_f = tt
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    nterms, tloops, tcoefs = k.coef_terms(dcoef, ndims)
+    macs = 1
+    for loop in range(n_loops):
+        macs *= ext[loop]
+    e_base = k.base_energy(macs, fp)
+    width = lt_r.shape[1]
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    tiles = np.empty((3, n_loops), np.int64)
+    si = np.empty((width, 3), np.int64)
+    sf = np.empty((width, k.SF_A + nops))
+    scratch = np.empty(6 * nops, np.int64)
+    t = np.ones((4, n_loops), np.int64)
+    spos = np.empty(n_loops, np.int64)  # divisor positions: spatial factor,
+    qp = np.empty(n_loops, np.int64)  # e^PE, the RF enumeration,
+    krf = np.full(n_loops, -1, np.int64)
+    qe = np.empty(n_loops, np.int64)  # e^SPM and the SPM enumeration
+    kspm = np.empty(n_loops, np.int64)
+    ebase = np.empty(n_loops, np.int64)
+    sbase = np.empty(n_loops, np.int64)
+    for loop in range(n_loops):
+        t[SP, loop] = sp[loop]
+        for c in range(ndivs[loop]):
+            if divs[loop, c] == sp[loop]:
+                spos[loop] = c
+    best[s, :] = np.inf
+    count = 0
+    # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
+    lr = 0
+    while lr >= 0:
+        kk = krf[lr] + 1
+        if kk >= nmult[lr, spos[lr]]:
+            t[RF, lr] = 1
+            lr -= 1
+            continue
+        krf[lr] = kk
+        qp[lr] = mult[lr, spos[lr], kk]
+        t[RF, lr] = divs[lr, qp[lr]] // sp[lr]
+        if not rf_fits(t, dcoef, ndims, fp):  # larger RF factors only grow the footprint
+            t[RF, lr] = 1
+            lr -= 1
+            continue
+        if lr < n_loops - 1:
+            lr += 1
+            krf[lr] = -1
+            continue
+        if not rf_util_ok(t, dcoef, ndims, fp):
+            continue
+        red, _, e_red = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles)
+        k.pass_energies(e_red, fop)
+        comp = 1
+        base = 0
+        for loop in range(n_loops):
+            comp *= t[RF, loop]
+            base += qp[loop] * radix[loop]
+        # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
+        ebase[0] = base
+        sbase[0] = 0
+        kspm[0] = -1
+        ls = 0
+        while ls >= 0:
+            kk = kspm[ls] + 1
+            if dram_one[ls]:  # the DRAM factor must be 1: e^SPM is the whole extent
+                if kk > 0:
+                    ls -= 1
+                    continue
+                q = ndivs[ls] - 1
+            else:
+                if kk >= nmult[ls, qp[ls]]:
+                    ls -= 1
+                    continue
+                q = mult[ls, qp[ls], kk]
+            kspm[ls] = kk
+            index = ebase[ls] + (q - qp[ls]) * radix[ls]
+            if state[index] == 0:  # overflows the SPM, and so do larger tiles
+                ls -= 1
+                continue
+            qe[ls] = q
+            spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
+            if ls < n_loops - 1:
+                ebase[ls + 1] = index
+                sbase[ls + 1] = spm_index
+                ls += 1
+                kspm[ls] = -1
+                continue
+            if state[index] != 2:
+                continue
+            count += 1
+            dram = size - 1 - index
+            spm_passes = lt_tc[spm_index]
+            ns = lt_n[spm_index]
+            k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_r, lt_q, spm_index, si, sf, scratch)
+            improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, lt_n[dram], lt_c, de_i, de_f, index,
+                                     spm_passes, lt_tc[dram], comp, red, iop, fop, e_base, scratch, best, best_pair,
+                                     s)  # fmt: skip
+            if improved:
+                for loop in range(n_loops):
+                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                for obj in range(3):
+                    if (improved >> obj) & 1:
+                        best_t[s, obj] = t
+    return count
+
+
+@njit(cache=True, parallel=True)
+def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt):
+    """search_tables for every spatial tuple; prange hands tasks out dynamically (see exhaustive_search)."""
+    n = sps.shape[0]
+    counts = np.zeros(n, np.int64)
+    best = np.full((n, 3), np.inf)
+    best_t = np.ones((n, 3, 4, ext.shape[0]), np.int64)
+    best_pair = np.zeros((n, 3, 4), np.int64)
+    for s in prange(n):
+        counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best,
+                                  best_t, best_pair, s)  # fmt: skip
+    return counts, best, best_t, best_pair
+
+
+def _table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
+    """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
+    size = int(np.prod(ndivs))
+    return size * cands.shape[0] * 8 * (2 * nops + 1 + k.DI_KEYS + 4 * nops + k.DF_Q + 2 * nops)
+
+
 @njit(cache=True, parallel=True)
 def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip):
     """search_under for every spatial tuple, interleaved over the threads for balance."""
@@ -91,11 +339,24 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
     sps = problem_spatial_tuples(problem)
     if len(sps) == 0:
         return ExhaustiveResult({}, 0, time.perf_counter() - start)
-    counts, best, best_t, best_pair = search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip)
+    if _table_bytes(divs, ndivs, cands, len(ndims)) <= MAX_TABLE_BYTES:
+        dt = divisor_tables(divs, ndivs)
+        lt = level_table(divs, ndivs, dt[0], cands, isidx)
+        tt = tile_table(divs, ndivs, dt[0], ext, dcoef, dsize, ndims, isidx, fp, ip, lt[0], lt[2], lt[4])
+        # tasks differ in size by orders of magnitude: hand them out one at a time
+        with numba.parallel_chunksize(1):
+            counts, best, best_t, best_pair = _search_all_tables(
+                sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt
+            )
+    else:
+        counts, best, best_t, best_pair = search_all(
+            sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
+        )
     total = int(counts.sum())
     found: dict[str, Best] = {}
     if total:
         for obj, name in enumerate(OBJECTIVES):
             s = int(np.argmin(best[:, obj]))  # first minimal task in enumeration order
-            found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), int(best_pair[s, obj, 2]), int(best_pair[s, obj, 3]))
+            spm_order, dram_order = int(best_pair[s, obj, 2]), int(best_pair[s, obj, 3])
+            found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), spm_order, dram_order)
     return ExhaustiveResult(found, total, time.perf_counter() - start)
