@@ -431,6 +431,8 @@ DF_ED0, DF_Q = 0, 1  # then F / r_DRAM, then c(op) without the skip term
 # Columns of an SPM entry: integer row (3) and float row (1 + nops)
 SI_T0, SI_COMM1, SI_FULL = 0, 1, 2
 SF_EP0, SF_A = 0, 1
+# Columns of an SPM grouping row (3 + 2 * nops): then each operand's group, then TC_SPM / key per group
+SG_NK, SG_KEY1, SG_FULL, SG_GRP = 0, 1, 2, 3
 MAX_MASK_LOOPS = 12
 MAX_MASK_ROWS = 1 << 22
 
@@ -656,28 +658,86 @@ def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratc
 
 
 @njit(cache=True, inline="always")
-def spm_entry(spm_passes, comp, red, iop, fop, ns, reps, q, rslot, si, sf, scratch):
+def spm_groups(tc, n, reps, slot, sg):
+    """How each SPM representative of reps[slot] groups the operands by r_SPM (§5.4), into sg[slot]:
+
+    the number of distinct values, whether the smallest is 1, the mask of operands with r_SPM =
+    TC_SPM (§4.3), each operand's group in ascending key order and TC_SPM / key per group.
+    """
+    nops = reps.shape[2]
+    keys = SG_GRP + nops  # the keys themselves, until replaced by TC / key below
+    for i in range(n):
+        nk = 0
+        full = 0
+        for op in range(nops):
+            e = reps[slot, i, op]
+            if e == tc:
+                full |= 1 << op
+            g = 0
+            while g < nk and sg[slot, i, keys + g] < e:
+                g += 1
+            if g < nk and sg[slot, i, keys + g] == e:
+                continue
+            for h in range(nk, g, -1):
+                sg[slot, i, keys + h] = sg[slot, i, keys + h - 1]
+            sg[slot, i, keys + g] = e
+            nk += 1
+        for op in range(nops):
+            g = 0
+            while sg[slot, i, keys + g] != reps[slot, i, op]:
+                g += 1
+            sg[slot, i, SG_GRP + op] = g
+        sg[slot, i, SG_KEY1] = sg[slot, i, keys] == 1
+        for g in range(nk):
+            key = sg[slot, i, keys + g]
+            sg[slot, i, keys + g] = tc // key if key != 1 else tc  # exact: keys divide TC_SPM
+        sg[slot, i, SG_NK] = nk
+        sg[slot, i, SG_FULL] = full
+
+
+@njit(cache=True, inline="always")
+def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch):
     """The terms of each SPM representative when no operand is skipped (§5.5, §6.2).
 
-    fop[3] holds a(op), the per-pass energy of a non-skipped operand, and q[rslot, i, op] =
-    TC_SPM / r_SPM(op). Per representative i of reps[rslot], into si[i] and sf[i]: T and comm[1],
-    a(op) * q and their sum, and the mask of operands with r_SPM = TC_SPM (skipped where their
-    r_DRAM > 1, §4.3).
+    fop[3] holds a(op), the per-pass energy of a non-skipped operand, q[rslot, i, op] = TC_SPM /
+    r_SPM(op) and sg[rslot] the grouping of `spm_groups`. Per representative i, into si[i] and
+    sf[i]: T and comm[1] as `spm_pass_cycles` with no skip, a(op) * q and their sum, and the mask
+    of operands that are skipped where their r_DRAM > 1 (§4.3).
     """
     nops = iop.shape[1]
+    pers = SG_GRP + nops
     for i in range(ns):
-        spm_pass, comm1 = spm_pass_cycles(reps, rslot, i, 0, spm_passes, comp, red, iop, scratch)
+        nk = sg[rslot, i, SG_NK]
+        for g in range(nk):
+            scratch[g] = 0
+        for op in range(nops):  # comm[key]: the largest NoC time of the group (all D_PE >= 1)
+            g = sg[rslot, i, SG_GRP + op]
+            if iop[0, op] > scratch[g]:
+                scratch[g] = iop[0, op]
+        g_out = sg[rslot, i, SG_GRP]  # the output's group takes its stall (comp + red > 0)
+        key1 = sg[rslot, i, SG_KEY1]
+        comm1 = scratch[0] if key1 else 0
+        if key1 and g_out == 0:  # [RB] additive T when the output has SPM reuse 1
+            base = 0
+            spm_pass = 0
+        else:
+            base = comp
+            spm_pass = comp * spm_passes
+        for g in range(nk):
+            per = sg[rslot, i, pers + g]
+            if scratch[g] > base:
+                spm_pass += (scratch[g] - base) * per
+                base = scratch[g]
+            if g == g_out:
+                spm_pass += (comp + red) * per
         e_pass = 0.0
-        full = 0
         for op in range(nops):
             v = fop[3, op] * q[rslot, i, op]
             sf[i, SF_A + op] = v
             e_pass += v
-            if reps[rslot, i, op] == spm_passes:
-                full |= 1 << op
         si[i, SI_T0] = spm_pass
         si[i, SI_COMM1] = comm1
-        si[i, SI_FULL] = full
+        si[i, SI_FULL] = sg[rslot, i, SG_FULL]
         sf[i, SF_EP0] = e_pass
 
 
@@ -774,9 +834,12 @@ def pass_energies(e_red, fop):
 
 @njit(cache=True, inline="always")
 def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
-              rsloops, ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles, out, out_pair,
-              row):  # fmt: skip
-    """Minima of tiling tilings[b] over its ordering pairs (§7.2) into out[row], out_pair[row] (see tiling_minima)."""
+              rsloops, ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out,
+              out_pair):  # fmt: skip
+    """Minima of tiling tilings[b] over its ordering pairs (§7.2) into out[b], out_pair[b] (see tiling_minima).
+
+    (At most 30 arguments: beyond, Python 3.11 passes them as *args, which numba cannot inline.)
+    """
     t = tilings[b]
     e_base, e_red = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles)
     nd = level_reps(t, DRAM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
@@ -784,13 +847,14 @@ def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp
     dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
     dram_entry(dram_passes, ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
     level_quotients(spm_passes, ns, reps, 1, qs)
+    spm_groups(spm_passes, ns, reps, 1, sg)
     pass_energies(e_red, fop)
-    spm_entry(spm_passes, comp, red, iop, fop, ns, reps, qs, 1, si, sf, scratch)
-    out[row, 0] = np.inf
-    out[row, 1] = np.inf
-    out[row, 2] = np.inf
+    spm_entry(spm_passes, comp, red, iop, fop, ns, qs, sg, 1, si, sf, scratch)
+    out[b, 0] = np.inf
+    out[b, 1] = np.inf
+    out[b, 2] = np.inf
     pair_minima(ns, reps, 1, rep_cand, si, sf, nd, rep_cand, di, df, 0, spm_passes, dram_passes, comp, red, iop, fop,
-                e_base, scratch, out, out_pair, row)  # fmt: skip
+                e_base, scratch, out, out_pair, b)  # fmt: skip
 
 
 @njit(cache=True)
@@ -803,6 +867,7 @@ def make_workspace(nops, ncand, n_loops):
         np.empty((2, ncand, nops), np.int64),  # DRAM and SPM reuse vectors
         np.empty((2, ncand), np.int64),  # their first candidates
         np.empty((2, ncand, nops)),  # TC_SPM / r_SPM (slot 1)
+        np.empty((2, ncand, SG_GRP + 2 * nops), np.int64),  # SPM groupings (slot 1)
         np.empty((1, ncand, DI_KEYS + 4 * nops), np.int64),  # DRAM entries
         np.empty((1, ncand, DF_Q + 2 * nops)),
         np.empty((ncand, 3), np.int64),  # SPM entries
@@ -820,12 +885,12 @@ def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair,
     SPM candidate, DRAM candidate) of the first pair that reaches it, in pair order.
     Builds the layer tables per call; evaluate_batch builds them once.
     """
-    ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles = ws
+    ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles = ws
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
     none = np.zeros(1, np.int64)  # no reuse-structure table: scan the candidates
     minima_at(t.reshape(1, 4, -1), 0, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, none, none,
-              none.reshape(1, 1), none.reshape(1, 1, 1), ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch,
-              tiles, best.reshape(1, 3), best_pair.reshape(1, 3, 4), 0)  # fmt: skip
+              none.reshape(1, 1), none.reshape(1, 1, 1), ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf,
+              scratch, tiles, best.reshape(1, 3), best_pair.reshape(1, 3, 4))  # fmt: skip
 
 
 @njit(cache=True)
@@ -834,11 +899,11 @@ def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rta
     nops, ncand, n_loops = ndims.shape[0], cands.shape[0], cands.shape[1]
     rstart, rfirst, rnloops, rsloops = rtab
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
-    ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles = make_workspace(nops, ncand, n_loops)
+    ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles = make_workspace(nops, ncand, n_loops)
     for b in range(lo, hi):
         minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
-                  rsloops, ti, iop, fop, reps, rep_cand, qs, di, df, si, sf, scratch, tiles, out, out_pair,
-                  b)  # fmt: skip
+                  rsloops, ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out,
+                  out_pair)  # fmt: skip
 
 
 @njit(cache=True)

@@ -13,7 +13,9 @@ enumeration then walks divisor positions, so a leaf costs table look-ups and the
 
 from __future__ import annotations
 
+import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -113,7 +115,7 @@ def _decode(index, divs, ndivs, radix, t, row):
 def level_table(divs, ndivs, radix, cands, isidx):
     """Reuse representatives of every factor tuple, as a DRAM or SPM tuple (§3.5, §4.1).
 
-    Returns (count, first candidates, vectors, TC / r as doubles, TC) indexed by tuple.
+    Returns (count, first candidates, vectors, TC / r as doubles, TC, SPM groupings) indexed by tuple.
     """
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]
@@ -134,11 +136,13 @@ def level_table(divs, ndivs, radix, cands, isidx):
     lt_r = np.ones((size, width, nops), np.int64)
     lt_c = np.zeros((size, width), np.int64)
     lt_q = np.ones((size, width, nops))
+    lt_g = np.zeros((size, width, k.SG_GRP + 2 * nops), np.int64)
     for index in range(size):
         _decode(index, divs, ndivs, radix, t, 0)
         k.level_reps(t, 0, cands, isidx, rstart, rfirst, rnloops, rsloops, lt_r, index, lt_c)
         k.level_quotients(tc[index], count[index], lt_r, index, lt_q)
-    return count, lt_c, lt_r, lt_q, tc
+        k.spm_groups(tc[index], count[index], lt_r, index, lt_g)
+    return count, lt_c, lt_r, lt_q, tc, lt_g
 
 
 @njit(cache=True)
@@ -174,7 +178,7 @@ def tile_table(divs, ndivs, radix, ext, dcoef, dsize, ndims, isidx, fp, ip, lt_n
     return state, de_i, de_f
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best, best_t, best_pair,
                   s):  # fmt: skip
     """search_under through the layer tables: the same tilings in the same order, the same minima.
@@ -182,7 +186,7 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     dt, lt, tt are the divisor, level and tile tables; results go to best[s], best_t[s], best_pair[s].
     """
     radix, mult, nmult, qpos = dt
-    lt_n, lt_c, lt_r, lt_q, lt_tc = lt
+    lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt
     state, de_i, de_f = tt
     nops, n_loops = isidx.shape
     size = radix[0] * ndivs[0]
@@ -277,7 +281,7 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
             dram = size - 1 - index
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
-            k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_r, lt_q, spm_index, si, sf, scratch)
+            k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
             improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, lt_n[dram], lt_c, de_i, de_f, index,
                                      spm_passes, lt_tc[dram], comp, red, iop, fop, e_base, scratch, best, best_pair,
                                      s)  # fmt: skip
@@ -291,24 +295,38 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     return count
 
 
-@njit(cache=True, parallel=True)
 def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt):
-    """search_tables for every spatial tuple; prange hands tasks out dynamically (see exhaustive_search)."""
+    """search_tables for every spatial tuple on numba.get_num_threads() threads.
+
+    Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
+    done with one (search_tables releases the GIL). Python threads rather than prange: the
+    results are the same and a parallel numba wrapper would add ~20 s of compilation.
+    """
     n = sps.shape[0]
     counts = np.zeros(n, np.int64)
     best = np.full((n, 3), np.inf)
     best_t = np.ones((n, 3, 4, ext.shape[0]), np.int64)
     best_pair = np.zeros((n, 3, 4), np.int64)
-    for s in prange(n):
-        counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best,
-                                  best_t, best_pair, s)  # fmt: skip
+    tasks = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for s in iter(lambda: next(tasks), None):
+            if s >= n:
+                return
+            counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt,
+                                      best, best_t, best_pair, s)  # fmt: skip
+
+    workers = max(1, min(numba.get_num_threads(), n))
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()
     return counts, best, best_t, best_pair
 
 
 def _table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
     """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
     size = int(np.prod(ndivs))
-    return size * cands.shape[0] * 8 * (2 * nops + 1 + k.DI_KEYS + 4 * nops + k.DF_Q + 2 * nops)
+    return size * cands.shape[0] * 8 * (2 * nops + 1 + k.SG_GRP + 2 * nops + k.DI_KEYS + 4 * nops + k.DF_Q + 2 * nops)
 
 
 @njit(cache=True, parallel=True)
@@ -343,11 +361,9 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
         dt = divisor_tables(divs, ndivs)
         lt = level_table(divs, ndivs, dt[0], cands, isidx)
         tt = tile_table(divs, ndivs, dt[0], ext, dcoef, dsize, ndims, isidx, fp, ip, lt[0], lt[2], lt[4])
-        # tasks differ in size by orders of magnitude: hand them out one at a time
-        with numba.parallel_chunksize(1):
-            counts, best, best_t, best_pair = _search_all_tables(
-                sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt
-            )
+        counts, best, best_t, best_pair = _search_all_tables(
+            sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt
+        )
     else:
         counts, best, best_t, best_pair = search_all(
             sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
