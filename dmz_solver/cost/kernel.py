@@ -756,16 +756,17 @@ def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_
     """
     nops = iop.shape[1]
     keys, cums, sums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 2 * nops, DI_KEYS + 3 * nops
+    best_e, best_c, best_edp = best[row, 0], best[row, 1], best[row, 2]  # locals: no reloads after stores
     improved = 0
     for i in range(ns):
         full = si[i, SI_FULL]
+        pass_part = e_base + sf[i, SF_EP0] * dram_passes  # the first sum of §6.4 when nothing is skipped
         for j in range(nd):
             skip = full & di[dslot, j, DI_GT1]
             if skip == 0:
                 spm_pass = si[i, SI_T0]
                 comm1 = si[i, SI_COMM1]
-                e_pass = sf[i, SF_EP0]
-                e_dram_level = df[dslot, j, DF_ED0]
+                energy = np.rint(pass_part + df[dslot, j, DF_ED0])
             else:
                 spm_pass, comm1 = spm_pass_cycles(reps, rslot, i, skip, spm_passes, comp, red, iop, scratch)
                 e_pass = 0.0
@@ -777,7 +778,7 @@ def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_
                     else:
                         e_pass += sf[i, SF_A + op]
                     e_dram_level += c
-            energy = np.rint((e_base + e_pass * dram_passes) + e_dram_level)
+                energy = np.rint((e_base + e_pass * dram_passes) + e_dram_level)
             spm1 = max(di[dslot, j, DI_CUM1], spm_pass)
             cycles = float(spm1 * dram_passes)
             for g in range(1, di[dslot, j, DI_NU]):  # miss penalties (§5.8)
@@ -796,27 +797,31 @@ def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_
                     miss = max(0, max(cum, pe1) - spm1) + max(0, max(dma2, pe2) - spm1)
                     cycles += miss * dram_passes / u
             edp = energy * cycles
-            if energy < best[row, 0]:
-                best[row, 0] = energy
-                improved |= 1
-                best_pair[row, 0, 0] = i
-                best_pair[row, 0, 1] = j
-                best_pair[row, 0, 2] = s_cand[rslot, i]
-                best_pair[row, 0, 3] = d_cand[dslot, j]
-            if cycles < best[row, 1]:
-                best[row, 1] = cycles
-                improved |= 2
-                best_pair[row, 1, 0] = i
-                best_pair[row, 1, 1] = j
-                best_pair[row, 1, 2] = s_cand[rslot, i]
-                best_pair[row, 1, 3] = d_cand[dslot, j]
-            if edp < best[row, 2]:
-                best[row, 2] = edp
-                improved |= 4
-                best_pair[row, 2, 0] = i
-                best_pair[row, 2, 1] = j
-                best_pair[row, 2, 2] = s_cand[rslot, i]
-                best_pair[row, 2, 3] = d_cand[dslot, j]
+            if energy < best_e or cycles < best_c or edp < best_edp:  # rare: one test on the common path
+                if energy < best_e:
+                    best_e = energy
+                    improved |= 1
+                    best_pair[row, 0, 0] = i
+                    best_pair[row, 0, 1] = j
+                    best_pair[row, 0, 2] = s_cand[rslot, i]
+                    best_pair[row, 0, 3] = d_cand[dslot, j]
+                if cycles < best_c:
+                    best_c = cycles
+                    improved |= 2
+                    best_pair[row, 1, 0] = i
+                    best_pair[row, 1, 1] = j
+                    best_pair[row, 1, 2] = s_cand[rslot, i]
+                    best_pair[row, 1, 3] = d_cand[dslot, j]
+                if edp < best_edp:
+                    best_edp = edp
+                    improved |= 4
+                    best_pair[row, 2, 0] = i
+                    best_pair[row, 2, 1] = j
+                    best_pair[row, 2, 2] = s_cand[rslot, i]
+                    best_pair[row, 2, 3] = d_cand[dslot, j]
+    best[row, 0] = best_e
+    best[row, 1] = best_c
+    best[row, 2] = best_edp
     return improved
 
 
