@@ -1,10 +1,12 @@
 """The exact cost model (cost-model.md §4-§7) as compiled numba kernels.
 
-One implementation serves every caller: `tiling_terms` and `pair_cost` evaluate one
-tiling and one ordering pair, `tiling_minima` takes the minima over a tiling's ordering
-pairs, and the batch evaluator and the exhaustive search call the same functions.
-Floating-point sums follow the order the specification fixes, so energies round exactly
-as the seed's do.
+`tiling_terms` and `pair_cost` evaluate one tiling and one ordering pair (with the energy
+breakdown; the reporting path). The minima over a tiling's ordering pairs (`tiling_minima`, the
+batch evaluator, the exhaustive search) come from the same formulas regrouped: terms of each
+DRAM representative, of each SPM representative, then the pair loop (`pair_minima`), bit-identical
+to `pair_cost`. Floating-point sums follow the order the specification fixes, so energies round
+exactly as the seed's do. Hot helpers are inlined by numba (inline="always"): a call that is not
+costs a reference-count update per array argument, which dominated the evaluation.
 
 Arrays describing a nest and an architecture are packed by `cost.packing`.
 A tiling is an int64 array t[level, loop] with levels DRAM, SPM, RF, SPATIAL.

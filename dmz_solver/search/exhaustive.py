@@ -331,7 +331,10 @@ def _table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: i
 
 @njit(cache=True, parallel=True)
 def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip):
-    """search_under for every spatial tuple, interleaved over the threads for balance."""
+    """search_under for every spatial tuple, interleaved over the threads for balance.
+
+    The path for layers whose tables would exceed MAX_TABLE_BYTES: each tiling evaluated from scratch.
+    """
     n = sps.shape[0]
     counts = np.zeros(n, np.int64)
     best = np.full((n, 3), np.inf)
@@ -348,7 +351,10 @@ def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cand
 
 
 def exhaustive_search(problem: Problem) -> ExhaustiveResult:
-    """Minimise energy, cycles and EDP independently over every valid tiling and ordering pair."""
+    """Minimise energy, cycles and EDP independently over every valid tiling and ordering pair.
+
+    Every valid tiling is evaluated (no pruning), so the search is an oracle for the other solvers.
+    """
     start = time.perf_counter()
     dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
     divs, ndivs = problem.divisor_table
