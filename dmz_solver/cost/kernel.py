@@ -744,12 +744,13 @@ def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch
 
 
 @njit(cache=True, inline="always")
-def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_passes, dram_passes, comp, red,
+def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, cslot, di, df, dslot, spm_passes, dram_passes, comp, red,
                 iop, fop, e_base, scratch, best, best_pair, row):  # fmt: skip
     """Fold every ordering pair of one tiling, in pair order (§3.5), into the running minima best[row].
 
     The SPM representatives are reps[rslot] with candidates s_cand[rslot] and entries si, sf; the
-    DRAM ones have candidates d_cand[dslot] and entries di[dslot], df[dslot]. iop[0] is the NoC
+    DRAM ones have candidates d_cand[cslot] and entries di[dslot], df[dslot] (the exhaustive search
+    keys its DRAM entries by the SPM tile and its candidates by the DRAM tuple, so the slots differ). iop[0] is the NoC
     cycles and fop[4] the resident energy of a skipped operand (§6.3). A pair replaces best[row,
     obj] only if strictly smaller, so best_pair[row, obj] = (SPM rep, DRAM rep, SPM candidate, DRAM
     candidate) is the first pair that reaches the minimum (§7.2). Returns the mask of objectives
@@ -806,21 +807,21 @@ def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, di, df, dslot, spm_
                     best_pair[row, 0, 0] = i
                     best_pair[row, 0, 1] = j
                     best_pair[row, 0, 2] = s_cand[rslot, i]
-                    best_pair[row, 0, 3] = d_cand[dslot, j]
+                    best_pair[row, 0, 3] = d_cand[cslot, j]
                 if cycles < best_c:
                     best_c = cycles
                     improved |= 2
                     best_pair[row, 1, 0] = i
                     best_pair[row, 1, 1] = j
                     best_pair[row, 1, 2] = s_cand[rslot, i]
-                    best_pair[row, 1, 3] = d_cand[dslot, j]
+                    best_pair[row, 1, 3] = d_cand[cslot, j]
                 if edp < best_edp:
                     best_edp = edp
                     improved |= 4
                     best_pair[row, 2, 0] = i
                     best_pair[row, 2, 1] = j
                     best_pair[row, 2, 2] = s_cand[rslot, i]
-                    best_pair[row, 2, 3] = d_cand[dslot, j]
+                    best_pair[row, 2, 3] = d_cand[cslot, j]
     best[row, 0] = best_e
     best[row, 1] = best_c
     best[row, 2] = best_edp
@@ -860,7 +861,7 @@ def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp
     out[b, 0] = np.inf
     out[b, 1] = np.inf
     out[b, 2] = np.inf
-    pair_minima(ns, reps, 1, rep_cand, si, sf, nd, rep_cand, di, df, 0, spm_passes, dram_passes, comp, red, iop, fop,
+    pair_minima(ns, reps, 1, rep_cand, si, sf, nd, rep_cand, 0, di, df, 0, spm_passes, dram_passes, comp, red, iop, fop,
                 e_base, scratch, out, out_pair, b)  # fmt: skip
 
 

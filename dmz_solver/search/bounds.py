@@ -17,6 +17,23 @@ from ..cost.packing import Problem
 from ..loopnest import Operand
 
 
+SAFETY = 1e-9
+"""Relative slack on bounds so that float rounding can never prune an optimal tiling."""
+
+
+@njit(cache=True)
+def bound_value(objective, energy, cycles):
+    """The bound of objective 0 (energy), 1 (cycles) or 2 (EDP), with the slack applied."""
+    energy = energy - 1.0  # the seed rounds energy: the exact value may be 0.5 below the sum
+    if objective == 0:
+        value = energy
+    elif objective == 1:
+        value = cycles
+    else:
+        value = energy * cycles
+    return value * (1 - SAFETY)
+
+
 def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
     """Distinct elements of an operand the whole loop nest reads or writes.
 
@@ -120,3 +137,15 @@ def block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, til
         case_c = rf_passes * base + (tc_rf + red)
         cycles = min(cycles, case_b, case_c)
     return energy, cycles
+
+
+@njit(cache=True)
+def spatial_bounds(sps, macs, e_floor, objective):
+    """Bound of each spatial tuple: the energy floor, and every MAC spread over its PEs."""
+    out = np.empty(sps.shape[0])
+    for s in range(sps.shape[0]):
+        pes = 1
+        for loop in range(sps.shape[1]):
+            pes *= sps[s, loop]
+        out[s] = bound_value(objective, e_floor, macs / pes)
+    return out

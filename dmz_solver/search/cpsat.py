@@ -7,8 +7,9 @@
    thing (docs/lower-bounds.md).
 2. Its solutions are rescored with the exact model; together with a few exactly solved
    spatial tuples they give the incumbent U.
-3. The branch and bound of `search/bnb.py` visits every (spatial, RF) block whose bound
-   does not exceed U and rescores what survives. When all are done the best exact value
+3. A branch and bound over the exhaustive search's enumeration (`TaskSearch` with
+   `Pruning`) visits every (spatial, RF) block whose bound does not exceed U and rescores
+   what survives. When all are done the best exact value
    is proven optimal; under a time limit the status is FEASIBLE with the smallest bound
    of the unvisited part as `lower_bound`.
 """
@@ -28,9 +29,8 @@ from ..evaluate import evaluate_mapping
 from ..mapping import Mapping
 from ..ordering import order_names
 from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
-from ..space import problem_spatial_tuples
-from .bnb import bnb_tasks, spatial_bounds
-from .bounds import energy_floor, every_loop_indexes_two
+from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
+from .exhaustive import Pruning, TaskSearch
 
 LOG_SCALE = 1000
 """CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
@@ -211,14 +211,12 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     obj = OBJECTIVES.index(objective)
     nest = problem.nest
     dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
-    divs, ndivs = problem.divisor_table
-    _, dram_one = problem.loop_masks
-    ext = np.array(nest.extents, np.int64)
     e_floor = energy_floor(problem)
     two = every_loop_indexes_two(problem)
 
     candidates, cpsat_bound = cpsat_candidates(problem, objective)
-    sps = problem_spatial_tuples(problem)
+    search = TaskSearch(problem)
+    sps = search.sps
     if cpsat_bound == math.inf or len(sps) == 0:
         return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, time.perf_counter() - start, "cpsat")
     bounds = spatial_bounds(sps, nest.macs, e_floor, obj)
@@ -231,26 +229,22 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
         evaluate_batch(np.array(candidates), dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
         incumbent = float(out[:, obj].min())
 
-    def run(task_ids: np.ndarray, cutoff: float):
-        return bnb_tasks(sps[task_ids], ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip,
-                         nest.macs, e_floor, two, obj, cutoff)  # fmt: skip
-
     best = np.full(len(sps), np.inf)
     best_t = np.ones((len(sps), 4, len(nest.loops)), np.int64)
     best_pair = np.zeros((len(sps), 4), np.int64)
     evaluated = 0
     done = np.zeros(len(sps), np.bool_)
 
-    def absorb(task_ids, result):
+    def run(task_ids: np.ndarray, cutoff: float) -> None:
         nonlocal evaluated
-        b, bt, bp, stats = result
-        best[task_ids], best_t[task_ids], best_pair[task_ids] = b, bt, bp
+        counts, b, bt, bp, _ = search.run(task_ids, Pruning(obj, cutoff, e_floor, two))
+        best[task_ids], best_t[task_ids], best_pair[task_ids] = b[:, obj], bt[:, obj], bp[:, obj]
         done[task_ids] = True
-        evaluated += int(stats[:, 0].sum())
+        evaluated += int(counts.sum())
 
     # Seed: the spatial tuples with the smallest bounds, solved without a cutoff.
     seeds = np.argsort(bounds, kind="stable")[:SEED_TASKS]
-    absorb(seeds, run(seeds, math.inf))
+    run(seeds, math.inf)
     incumbent = min(incumbent, float(best.min()))
 
     # Proof: every other spatial tuple whose bound does not exceed the incumbent.
@@ -258,8 +252,7 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     for chunk_start in range(0, len(todo), CHUNK):
         if time.perf_counter() > deadline:
             break
-        ids = todo[chunk_start : chunk_start + CHUNK]
-        absorb(ids, run(ids, incumbent))
+        run(todo[chunk_start : chunk_start + CHUNK], incumbent)
         incumbent = min(incumbent, float(best.min()))
     pending = [s for s in todo if not done[s]]
     s_best = int(np.argmin(best))  # first minimal spatial tuple in enumeration order

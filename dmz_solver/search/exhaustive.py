@@ -26,6 +26,7 @@ from ..cost import kernel as k
 from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_minima
 from ..cost.packing import Problem
 from ..space import next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
+from .bounds import block_bound, bound_value
 
 # Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch.
 MAX_TABLE_BYTES = 1 << 30
@@ -180,10 +181,13 @@ def tile_table(divs, ndivs, radix, ext, dcoef, dsize, ndims, isidx, fp, ip, lt_n
 
 @njit(cache=True, nogil=True)
 def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best, best_t, best_pair,
-                  s):  # fmt: skip
+                  s, prune, cutoff, e_floor, two_indexed, pruned):  # fmt: skip
     """search_under through the layer tables: the same tilings in the same order, the same minima.
 
     dt, lt, tt are the divisor, level and tile tables; results go to best[s], best_t[s], best_pair[s].
+    With prune = 0, 1 or 2 (an objective), a (spatial, RF) block is skipped when its lower bound
+    (search/bounds.py) exceeds both cutoff and best[s, prune]; pruned[s] counts those blocks.
+    Pruning is strict, so the first minimal tiling of that objective is still found.
     """
     radix, mult, nmult, qpos = dt
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt
@@ -210,6 +214,7 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     kspm = np.empty(n_loops, np.int64)
     ebase = np.empty(n_loops, np.int64)
     sbase = np.empty(n_loops, np.int64)
+    bound_tile = np.empty(n_loops, np.int64)
     for loop in range(n_loops):
         t[SP, loop] = sp[loop]
         for c in range(ndivs[loop]):
@@ -238,6 +243,11 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
             continue
         if not rf_util_ok(t, dcoef, ndims, fp):
             continue
+        if prune >= 0:
+            e_lb, c_lb = block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, bound_tile)
+            if bound_value(prune, e_lb, c_lb) > min(best[s, prune], cutoff):
+                pruned[s] += 1
+                continue
         red, _, e_red = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles)
         k.pass_energies(e_red, fop)
         comp = 1
@@ -282,7 +292,7 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
             k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
-            improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, lt_n[dram], lt_c, de_i, de_f, index,
+            improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, lt_n[dram], lt_c, dram, de_i, de_f, index,
                                      spm_passes, lt_tc[dram], comp, red, iop, fop, e_base, scratch, best, best_pair,
                                      s)  # fmt: skip
             if improved:
@@ -295,32 +305,35 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     return count
 
 
-def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt):
+def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, prune):
     """search_tables for every spatial tuple on numba.get_num_threads() threads.
 
     Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
     done with one (search_tables releases the GIL). Python threads rather than prange: the
     results are the same and a parallel numba wrapper would add ~20 s of compilation.
+    prune is a Pruning (or None: evaluate every tiling).
     """
     n = sps.shape[0]
     counts = np.zeros(n, np.int64)
+    pruned = np.zeros(n, np.int64)
     best = np.full((n, 3), np.inf)
     best_t = np.ones((n, 3, 4, ext.shape[0]), np.int64)
     best_pair = np.zeros((n, 3, 4), np.int64)
     tasks = itertools.count()  # next() is atomic under the GIL
+    objective, cutoff, e_floor, two = (-1, np.inf, 0.0, False) if prune is None else prune
 
     def work() -> None:
         for s in iter(lambda: next(tasks), None):
             if s >= n:
                 return
             counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt,
-                                      best, best_t, best_pair, s)  # fmt: skip
+                                      best, best_t, best_pair, s, objective, cutoff, e_floor, two, pruned)  # fmt: skip
 
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(work) for _ in range(workers)]:
             future.result()
-    return counts, best, best_t, best_pair
+    return counts, best, best_t, best_pair, pruned
 
 
 def _table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
@@ -350,30 +363,67 @@ def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cand
     return counts, best, best_t, best_pair
 
 
+@dataclass(frozen=True)
+class Pruning:
+    """Branch and bound settings: prune blocks whose bound for `objective` exceeds cutoff."""
+
+    objective: int
+    cutoff: float
+    e_floor: float
+    two_indexed: bool
+
+    def __iter__(self):
+        return iter((self.objective, self.cutoff, self.e_floor, self.two_indexed))
+
+
+class TaskSearch:
+    """The exhaustive search of one problem, task by task (spatial tuples), optionally pruned.
+
+    Builds the layer tables once; `run` searches a subset of the tasks.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+        self.divs, self.ndivs = problem.divisor_table
+        _, self.dram_one = problem.loop_masks
+        self.ext = np.array(problem.nest.extents, np.int64)
+        self.sps = problem_spatial_tuples(problem)
+        self.tables = None
+        if len(self.sps) and _table_bytes(self.divs, self.ndivs, cands, len(ndims)) <= MAX_TABLE_BYTES:
+            dt = divisor_tables(self.divs, self.ndivs)
+            lt = level_table(self.divs, self.ndivs, dt[0], cands, isidx)
+            tt = tile_table(self.divs, self.ndivs, dt[0], self.ext, dcoef, dsize, ndims, isidx, fp, ip,
+                            lt[0], lt[2], lt[4])  # fmt: skip
+            self.tables = (dt, lt, tt)
+
+    def run(self, task_ids: np.ndarray, prune: Pruning | None = None):
+        """(counts, best, best_t, best_pair, pruned) of the given tasks.
+
+        Without tables (very large layers) every tiling is evaluated: pruning is an optimisation only.
+        """
+        dcoef, dsize, ndims, isidx, cands, fp, ip = self.problem.arrays
+        sps = self.sps[task_ids]
+        if self.tables is not None:
+            dt, lt, tt = self.tables
+            return _search_all_tables(sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, ndims, isidx,
+                                      fp, ip, dt, lt, tt, prune)  # fmt: skip
+        counts, best, best_t, best_pair = search_all(
+            sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
+        )
+        return counts, best, best_t, best_pair, np.zeros(len(sps), np.int64)
+
+
 def exhaustive_search(problem: Problem) -> ExhaustiveResult:
     """Minimise energy, cycles and EDP independently over every valid tiling and ordering pair.
 
     Every valid tiling is evaluated (no pruning), so the search is an oracle for the other solvers.
     """
     start = time.perf_counter()
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
-    divs, ndivs = problem.divisor_table
-    _, dram_one = problem.loop_masks
-    ext = np.array(problem.nest.extents, np.int64)
-    sps = problem_spatial_tuples(problem)
-    if len(sps) == 0:
+    search = TaskSearch(problem)
+    if len(search.sps) == 0:
         return ExhaustiveResult({}, 0, time.perf_counter() - start)
-    if _table_bytes(divs, ndivs, cands, len(ndims)) <= MAX_TABLE_BYTES:
-        dt = divisor_tables(divs, ndivs)
-        lt = level_table(divs, ndivs, dt[0], cands, isidx)
-        tt = tile_table(divs, ndivs, dt[0], ext, dcoef, dsize, ndims, isidx, fp, ip, lt[0], lt[2], lt[4])
-        counts, best, best_t, best_pair = _search_all_tables(
-            sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt
-        )
-    else:
-        counts, best, best_t, best_pair = search_all(
-            sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
-        )
+    counts, best, best_t, best_pair, _ = search.run(np.arange(len(search.sps)))
     total = int(counts.sum())
     found: dict[str, Best] = {}
     if total:
