@@ -16,7 +16,6 @@ from ..cost.kernel import RF, SP, footprint
 from ..cost.packing import Problem
 from ..loopnest import Operand
 
-
 SAFETY = 1e-9
 """Relative slack on bounds so that float rounding can never prune an optimal tiling."""
 

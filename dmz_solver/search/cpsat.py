@@ -38,6 +38,8 @@ LEVEL_NAMES = ("DRAM", "SPM", "RF", "SPATIAL")
 SEED_TASKS = 8
 """Spatial tuples solved outright, best bound first, to seed the incumbent."""
 CHUNK = 256
+CUTOFF_GROWTH = 1.5
+"""Each proof round raises the cutoff to this multiple of the proven lower bound."""
 
 
 @dataclass
@@ -204,6 +206,19 @@ def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> t
     return [tiling], bound * (1 - 1e-9)
 
 
+@dataclass
+class Incumbent:
+    """The best mapping known so far: its exact value, tiling, and candidate orders if known."""
+
+    value: float = math.inf
+    tiling: np.ndarray | None = None
+    orders: tuple[int, int] | None = None  # (SPM candidate, DRAM candidate)
+
+    def offer(self, value: float, tiling: np.ndarray, orders: tuple[int, int] | None) -> None:
+        if value < self.value:
+            self.value, self.tiling, self.orders = value, tiling.copy(), orders
+
+
 def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float | None = None) -> LayerResult:
     """Proven-optimal mapping of one layer for one objective (FEASIBLE if the time limit cuts the proof)."""
     start = time.perf_counter()
@@ -214,61 +229,70 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     e_floor = energy_floor(problem)
     two = every_loop_indexes_two(problem)
 
+    def finish(status: str, best: Incumbent, lower: float) -> LayerResult:
+        seconds = time.perf_counter() - start
+        if best.tiling is None:
+            return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, seconds, "cpsat")
+        orders = None
+        if best.orders is not None:
+            spm, dram = best.orders
+            orders = (tuple(order_names(nest, problem.orders[dram])), tuple(order_names(nest, problem.orders[spm])))
+        mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, best.tiling, orders), objective)
+        value = cost.value(objective)
+        lower = value if status == OPTIMAL else min(lower, value)
+        return LayerResult(nest, objective, status, mapping, cost, lower, seconds, "cpsat", evaluated)
+
+    evaluated = 0
     candidates, cpsat_bound = cpsat_candidates(problem, objective)
     search = TaskSearch(problem)
     sps = search.sps
     if cpsat_bound == math.inf or len(sps) == 0:
-        return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, time.perf_counter() - start, "cpsat")
+        return finish(INFEASIBLE, Incumbent(), math.inf)
     bounds = spatial_bounds(sps, nest.macs, e_floor, obj)
+    incumbent = Incumbent()
 
-    # Incumbent: CP-SAT's tilings rescored exactly.
-    incumbent = math.inf
+    # CP-SAT's tilings, rescored exactly.
     if candidates:
         out = np.zeros((len(candidates), 3))
         pairs = np.zeros((len(candidates), 3, 4), np.int64)
         evaluate_batch(np.array(candidates), dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
-        incumbent = float(out[:, obj].min())
+        for tiling, value in zip(candidates, out[:, obj], strict=True):
+            incumbent.offer(float(value), tiling, None)
 
-    best = np.full(len(sps), np.inf)
-    best_t = np.ones((len(sps), 4, len(nest.loops)), np.int64)
-    best_pair = np.zeros((len(sps), 4), np.int64)
-    evaluated = 0
-    done = np.zeros(len(sps), np.bool_)
-
-    def run(task_ids: np.ndarray, cutoff: float) -> None:
+    def run(task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
+        """Search tasks under a cutoff: their first minimum (enumeration order), tilings evaluated, blocks pruned."""
         nonlocal evaluated
-        counts, b, bt, bp, _ = search.run(task_ids, Pruning(obj, cutoff, e_floor, two))
-        best[task_ids], best_t[task_ids], best_pair[task_ids] = b[:, obj], bt[:, obj], bp[:, obj]
-        done[task_ids] = True
+        counts, b, bt, bp, pruned = search.run(task_ids, Pruning(obj, cutoff, e_floor, two))
         evaluated += int(counts.sum())
+        first = int(np.argmin(b[:, obj]))
+        found = Incumbent()
+        if np.isfinite(b[first, obj]):
+            found.offer(float(b[first, obj]), bt[first, obj], (int(bp[first, obj, 2]), int(bp[first, obj, 3])))
+            incumbent.offer(found.value, found.tiling, found.orders)
+        return found, int(counts.sum()), int(pruned.sum())
 
-    # Seed: the spatial tuples with the smallest bounds, solved without a cutoff.
-    seeds = np.argsort(bounds, kind="stable")[:SEED_TASKS]
-    run(seeds, math.inf)
-    incumbent = min(incumbent, float(best.min()))
+    # Seed: the spatial tuples with the smallest bounds, solved outright, cap the cutoff.
+    run(np.argsort(bounds, kind="stable")[:SEED_TASKS], math.inf)
 
-    # Proof: every other spatial tuple whose bound does not exceed the incumbent.
-    todo = np.array([s for s in range(len(sps)) if not done[s] and bounds[s] <= incumbent], np.int64)
-    for chunk_start in range(0, len(todo), CHUNK):
-        if time.perf_counter() > deadline:
-            break
-        run(todo[chunk_start : chunk_start + CHUNK], incumbent)
-        incumbent = min(incumbent, float(best.min()))
-    pending = [s for s in todo if not done[s]]
-    s_best = int(np.argmin(best))  # first minimal spatial tuple in enumeration order
-    if not np.isfinite(best[s_best]):
-        return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, time.perf_counter() - start, "cpsat")
-    tiling = best_t[s_best]
-    spm_cand, dram_cand = int(best_pair[s_best, 2]), int(best_pair[s_best, 3])
-    orders = (tuple(order_names(nest, problem.orders[dram_cand])), tuple(order_names(nest, problem.orders[spm_cand])))
-    mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, tiling, orders), objective)
-    value = cost.value(objective)
-    if pending:
-        # Visited tuples hold nothing below value; unvisited ones nothing below their bounds.
-        lower = min(value, float(min(bounds[s] for s in pending)))
-        if cpsat_bound is not None:
-            lower = max(lower, min(cpsat_bound, value))
-        status = FEASIBLE
-    else:
-        lower, status = value, OPTIMAL
-    return LayerResult(nest, objective, status, mapping, cost, lower, time.perf_counter() - start, "cpsat", evaluated)
+    # Proof by rising cutoffs G: search every spatial tuple whose bound is at most G, pruning
+    # blocks whose bound exceeds min(G, the tuple's best). If the best value found is at most G,
+    # it is optimal; otherwise no mapping is worth G or less, and G is a proven lower bound.
+    lower = float(bounds.min()) if cpsat_bound is None else max(float(bounds.min()), cpsat_bound)
+    while True:
+        cutoff = min(incumbent.value, lower * CUTOFF_GROWTH)
+        todo = np.flatnonzero(bounds <= cutoff)
+        round_best = Incumbent()
+        tilings = blocks_pruned = 0
+        for chunk_start in range(0, len(todo), CHUNK):
+            if time.perf_counter() > deadline:
+                return finish(FEASIBLE, incumbent, lower)
+            found, count, pruned = run(todo[chunk_start : chunk_start + CHUNK], cutoff)
+            tilings += count
+            blocks_pruned += pruned
+            if found.value < round_best.value:  # chunks go in enumeration order: keep the first minimum
+                round_best = found
+        if round_best.value <= cutoff:
+            return finish(OPTIMAL, round_best, round_best.value)  # the exhaustive search's first minimum
+        if tilings == 0 and blocks_pruned == 0 and len(todo) == len(sps):
+            return finish(INFEASIBLE, Incumbent(), math.inf)  # no valid tiling anywhere
+        lower = max(lower, cutoff)
