@@ -24,6 +24,8 @@ class LayerResult:
     seconds: float
     search: str
     tilings_evaluated: int = 0
+    cached: bool = False
+    """True when the result was read from the layer cache rather than solved in this run."""
 
     @property
     def value(self) -> float:
@@ -52,6 +54,7 @@ class LayerResult:
         out["gap"] = self.gap
         out["tilings_evaluated"] = self.tilings_evaluated
         out["seconds"] = round(self.seconds, 4)
+        out["cached"] = self.cached
         return out
 
 

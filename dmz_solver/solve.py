@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
+from typing import Any
 
 from .arch import Arch
+from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
 from .cost.packing import Knobs, Problem
 from .evaluate import evaluate_mapping
 from .loopnest import LoopNest
@@ -18,6 +23,8 @@ from .search.exhaustive import ExhaustiveResult, exhaustive_search
 
 SEARCHES = ("cpsat", "exhaustive", "auto")
 OBJECTIVES = ("edp", "energy", "cycles")
+DEFAULT_WORKERS = 1
+"""Distinct layers solved at once by default (see docs/reports-and-dse.md for the measurement)."""
 
 
 def _from_exhaustive(problem: Problem, found: ExhaustiveResult, objective: str, status: str, search: str,
@@ -94,13 +101,70 @@ def solve_model(
     knobs: Knobs | None = None,
     time_limit: float | None = None,
     progress: Callable[[LayerResult], None] | None = None,
+    workers: int | None = None,
+    cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
+    constraints: object | None = None,
 ) -> ModelResult:
-    """Solve every layer (identical layers are already merged, with `instances`)."""
+    """Solve every distinct layer (identical layers are already merged, with `instances`).
+
+    Layers found in the on-disk cache (`cache_dir`; None disables it) are not solved again.
+    The others are solved in `workers` processes (default: DEFAULT_WORKERS, at most one per
+    layer); with more than one, each process runs its search on one numba thread so that
+    processes x threads stays at the core count. `progress` is called in this process for
+    each layer as it finishes (cached layers first); the returned layers keep the input order.
+    """
     start = time.perf_counter()
-    results = []
-    for nest in layers:
-        result = solve_layer(nest, arch, objective, search=search, knobs=knobs, time_limit=time_limit)
-        results.append(result)
+    cache = LayerCache(cache_dir) if cache_dir is not None else None
+    fingerprint = getattr(constraints, "fingerprint", "") if constraints is not None else ""
+    keys = [SolveKey(nest, arch, objective, search, knobs, fingerprint, time_limit) for nest in layers]
+    results: list[LayerResult | None] = [None] * len(keys)
+    todo = []
+    for i, key in enumerate(keys):
+        hit = cache.get(key) if cache else None
+        if hit is None:
+            todo.append(i)
+            continue
+        results[i] = hit
+        if progress:
+            progress(hit)
+    options = {"search": search, "knobs": knobs, "time_limit": time_limit}
+    if constraints is not None:
+        options["constraints"] = constraints
+    for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo):
+        result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
+        results[i] = result
+        if cache:
+            cache.put(keys[i], result)
         if progress:
             progress(result)
-    return ModelResult(model, arch.name, objective, tuple(results), time.perf_counter() - start)
+    done = tuple(r for r in results if r is not None)
+    return ModelResult(model, arch.name, objective, done, time.perf_counter() - start)
+
+
+def _solve_all(
+    nests: Sequence[LoopNest],
+    arch: Arch,
+    objective: str,
+    options: dict[str, Any],
+    workers: int | None,
+    ids: Sequence[int],
+) -> Iterator[tuple[int, LayerResult]]:
+    """(id, result) for each nest, serially in this process or in a pool of processes as they finish."""
+    workers = min(workers or DEFAULT_WORKERS, len(nests))
+    if workers <= 1:
+        for i, nest in zip(ids, nests, strict=True):
+            yield i, solve_layer(nest, arch, objective, **options)
+        return
+    context = multiprocessing.get_context("spawn")  # numba's thread pools are not fork-safe
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
+        jobs = zip(ids, nests, strict=True)
+        futures = {pool.submit(solve_layer, nest, arch, objective, **options): i for i, nest in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def _one_thread() -> None:
+    """Process-pool initializer: one numba thread per process."""
+    import numba
+
+    numba.set_num_threads(1)
