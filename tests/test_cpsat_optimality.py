@@ -91,3 +91,20 @@ def test_returned_mapping_is_plain_data_the_evaluator_accepts():
     result = solve_layer(nest, SMALL_ARCH, "energy", search="cpsat")
     again = Mapping(result.mapping.loops, result.mapping.factors, result.mapping.dram_order, result.mapping.spm_order)
     assert again.to_json() == result.mapping.to_json()
+
+
+def test_same_mapping_whatever_the_thread_count():
+    import numba
+
+    nest = conv_nest("c", n=2, m=8, c=4, in_rows=6, in_cols=6, f_rows=3, f_cols=3, stride=(1, 1))
+    threads = numba.get_num_threads()
+    try:
+        results = []
+        for n in (1, threads):
+            numba.set_num_threads(n)
+            results.append(solve_layer(nest, SMALL_ARCH, "edp", search="cpsat").to_json())
+    finally:
+        numba.set_num_threads(threads)
+    for r in results:
+        r.pop("seconds")
+    assert results[0] == results[1]
