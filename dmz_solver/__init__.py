@@ -1,3 +1,22 @@
-"""dmz-solver: proven-optimal mappings of deep-learning loop nests onto dataflow accelerators."""
+"""dmz-solver: proven-optimal mappings of deep-learning loop nests onto dataflow accelerators.
+
+`dmz_solver.solve(model, arch, objective="edp", constraints=None, ...)` solves a whole model
+(see `dmz_solver.api.solve`); it is imported on first use, so `import dmz_solver` stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["__version__", "solve"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "solve":
+        # The submodule dmz_solver.solve (solve_layer, solve_model) shares this name; it is a
+        # callable module that forwards to api.solve, so either object resolves the same call.
+        import importlib
+
+        return importlib.import_module(".solve", __name__)
+    raise AttributeError(f"module 'dmz_solver' has no attribute {name!r}")
