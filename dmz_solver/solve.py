@@ -14,6 +14,7 @@ from typing import Any
 
 from .arch import Arch
 from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
+from .constraints.parse import ConstraintSet
 from .cost.packing import Knobs, Problem
 from .evaluate import evaluate_mapping
 from .loopnest import LoopNest
@@ -70,10 +71,25 @@ def solve_layer(
     search: str = "cpsat",
     knobs: Knobs | None = None,
     time_limit: float | None = None,
+    constraints: ConstraintSet | None = None,
 ) -> LayerResult:
-    """Find the best mapping of one layer for one objective."""
+    """Find the best mapping of one layer for one objective.
+
+    With `constraints`, the search (and its proof) covers only the mappings they allow; when
+    none does, an InputError names a minimal set of conflicting constraints.
+    """
+    result = _solve_layer(Problem(nest, arch, knobs or Knobs(), constraints or None), objective, search, knobs,
+                          time_limit)  # fmt: skip
+    if result.status == INFEASIBLE and constraints:
+        from .constraints.explain import explain_infeasible
+
+        raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
+    return result
+
+
+def _solve_layer(problem: Problem, objective: str, search: str, knobs: Knobs | None,
+                 time_limit: float | None) -> LayerResult:  # fmt: skip
     start = time.perf_counter()
-    problem = Problem(nest, arch, knobs or Knobs())
     if search == "exhaustive":
         found = exhaustive_search(problem)
         # Exhaustive search proves the optimum of the space it searched: the whole space without knobs.

@@ -231,4 +231,6 @@ def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:
             problems.append(f"unrolls reduction loop {name} spatially (no-spatial-reduction)")
         if dram_one[i] and tiling[DRAM, i] != 1:
             problems.append(f"tiles window loop {name} at DRAM level (no-feature-DRAM)")
+    for name in problem.compiled.check(tiling):
+        problems.append(f"breaks constraint {name!r}")
     return problems

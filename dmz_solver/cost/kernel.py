@@ -439,15 +439,26 @@ MAX_MASK_LOOPS = 12
 MAX_MASK_ROWS = 1 << 22
 
 
+@njit(cache=True, inline="always")
+def _inner_allowed(cands, k, m, allowed_inner):
+    """Whether candidate k's innermost loop among the mask m (trip count > 1) is allowed innermost."""
+    for pos in range(cands.shape[1]):
+        loop = cands[k, pos]
+        if (m >> loop) & 1:
+            return allowed_inner[loop]
+    return True
+
+
 @njit(cache=True)
-def reuse_structures(cands, isidx):
+def reuse_structures(cands, isidx, allowed_inner):
     """Distinct reuse structures of the candidates for every set of loops with trip count > 1 (§4.1).
 
     Which loops multiply into each operand's reuse factor depends only on the candidate and on the
     set (mask) of loops with trip count > 1, so it is tabulated once per layer. Returns (start,
     first, nloops, sloops): mask m has structures start[m]..start[m+1]-1, ordered by their first
     candidate first[s]; structure s multiplies the trip counts of sloops[s, op, :nloops[s, op]] into
-    r(op). For nests too large to tabulate, start has one entry and callers scan the candidates.
+    r(op). A candidate whose innermost loop with trip count > 1 is not in allowed_inner is left out
+    (loop-order constraints, dmz_solver/constraints). For nests too large to tabulate, start has one entry and callers scan the candidates.
     """
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]
@@ -463,6 +474,8 @@ def reuse_structures(cands, isidx):
     for m in range(nmask):
         start[m] = count
         for k in range(ncand):
+            if not _inner_allowed(cands, k, m, allowed_inner):
+                continue
             cur[:] = 0
             live = (1 << nops) - 1  # operands whose scan goes on
             for pos in range(n_loops):
@@ -917,14 +930,14 @@ def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rta
 @njit(cache=True)
 def evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
     """Per-tiling minima of a batch: out[b, obj], out_pair[b, obj, :] (see tiling_minima)."""
-    rtab = reuse_structures(cands, isidx)
+    rtab = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
     _batch_range(tilings, 0, tilings.shape[0], dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair)
 
 
 @njit(cache=True, parallel=True)
 def evaluate_batch_parallel(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
     """evaluate_batch over all cores in chunks; the results do not depend on the thread count."""
-    rtab = reuse_structures(cands, isidx)
+    rtab = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
     n = tilings.shape[0]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):

@@ -9,6 +9,7 @@ import numpy as np
 import sympy
 
 from ..arch import Arch
+from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
 from ..ordering import candidate_orders
 from . import kernel as k
@@ -38,6 +39,15 @@ class Problem:
     nest: LoopNest
     arch: Arch
     knobs: Knobs = field(default_factory=Knobs)
+    constraints: ConstraintSet | None = None
+    """Custom constraint files (dmz_solver/constraints); every search and check obeys them."""
+
+    @cached_property
+    def compiled(self):
+        """The constraints bound to this layer (a CompiledConstraints; empty without constraints)."""
+        from ..constraints.compile import compile_constraints
+
+        return compile_constraints(self.constraints, self.nest, self.arch)
 
     @cached_property
     def orders(self) -> list[tuple[int, ...]]:

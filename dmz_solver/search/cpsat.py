@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -49,6 +49,8 @@ class MappingModel:
     model: cp_model.CpModel
     factor: dict[tuple[str, str], cp_model.IntVar]
     log_bound_offset: float
+    enforce: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    """Per named custom constraint, its enforcement literal (only with `assumptions=True`)."""
 
 
 def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
@@ -63,8 +65,14 @@ def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
     return acc
 
 
-def build_model(problem: Problem, objective: str) -> MappingModel:
-    """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective."""
+def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
+                skip: frozenset[str] = frozenset()) -> MappingModel:  # fmt: skip
+    """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective.
+
+    Custom constraints (problem.constraints) are stated over the same factor and footprint
+    variables; with `assumptions` each named one is enforced by a literal taken as an assumption
+    (for explaining infeasibility). Constraints named in `skip` are left out.
+    """
     nest, arch, knobs = problem.nest, problem.arch, problem.knobs
     model = cp_model.CpModel()
     factor: dict[tuple[str, str], cp_model.IntVar] = {}
@@ -88,7 +96,14 @@ def build_model(problem: Problem, objective: str) -> MappingModel:
         tile[loop, "PE"] = _product(model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent, f"e_pe[{loop}]")
         tile[loop, "SPM"] = _product(model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
 
+    footprints: dict[tuple[str, str], object] = {}
+
     def footprint(operand, level: str):
+        if (operand.name, level) not in footprints:
+            footprints[operand.name, level] = _footprint(operand, level)
+        return footprints[operand.name, level]
+
+    def _footprint(operand, level: str):
         dims = []
         for d, dim in enumerate(operand.dims):
             if not dim.terms:
@@ -130,6 +145,12 @@ def build_model(problem: Problem, objective: str) -> MappingModel:
         least = _least_int(lambda v: v / arch.spm_bytes >= knobs.spm_util)
         model.add(sum(spm_bytes) >= least).with_name("spm_utilization")
 
+    # Custom constraints: integer polynomials over the same atoms (constraints/compile.py).
+    atoms = [factor[loop, level] for level in LEVEL_NAMES for loop in nest.loops]
+    atoms += [footprint(op, level) for level in ("RF", "PE", "SPM") for op in nest.operands]
+    atoms += [pes, rf_used, sum(spm_bytes)]
+    enforce = _add_custom(model, problem, atoms, assumptions, skip)
+
     # Objective: log of (energy floor) x (MACs / PEs used), minus per-prime logs rounded down.
     log_pes = []
     for loop, extent in zip(nest.loops, nest.extents, strict=True):
@@ -146,7 +167,48 @@ def build_model(problem: Problem, objective: str) -> MappingModel:
         offset = math.log(energy_floor(problem))
     else:
         model.minimize(-log_spread)
-    return MappingModel(model, factor, offset)
+    return MappingModel(model, factor, offset, enforce)
+
+
+def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumptions: bool,
+                skip: frozenset[str]) -> dict[str, cp_model.IntVar]:  # fmt: skip
+    """State each custom relation; return the enforcement literal of each named constraint."""
+    from ..constraints.compile import EQ, GE, GT, atom_upper_bounds
+
+    compiled = problem.compiled
+    ub = atom_upper_bounds(problem.nest, problem.arch)
+    enforce: dict[str, cp_model.IntVar] = {}
+    as_var: dict[int, cp_model.IntVar] = {}
+
+    def var(a: int):
+        if a not in as_var:
+            if isinstance(atoms[a], cp_model.IntVar):
+                as_var[a] = atoms[a]
+            else:  # a linear expression (RF elements, SPM bytes) or a constant footprint
+                as_var[a] = model.new_int_var(0, ub[a], f"atom[{a}]")
+                model.add(as_var[a] == atoms[a])
+        return as_var[a]
+
+    for n, rel in enumerate(compiled.relations):
+        name = rel.constraint.name
+        if name in skip:
+            continue
+        if assumptions and name not in enforce:
+            enforce[name] = model.new_bool_var(f"use[{name}]")
+        expr = 0
+        for i, (coef, exp) in enumerate(rel.terms):
+            factors = [var(a) for a, e in enumerate(exp) for _ in range(e)]
+            upper = math.prod(ub[a] ** e for a, e in enumerate(exp))
+            expr += coef * (_product(model, factors, upper, f"term[{n},{i}]") if factors else 1)
+        ct = {GE: lambda: model.add(expr >= 0), GT: lambda: model.add(expr >= 1), EQ: lambda: model.add(expr == 0)}.get(
+            rel.kind, lambda: model.add(expr != 0)
+        )()
+        ct.with_name(name)
+        if assumptions:
+            ct.only_enforce_if(enforce[name])
+    if assumptions:
+        model.add_assumptions(list(enforce.values()))
+    return enforce
 
 
 def _factorize(n: int) -> dict[int, int]:
@@ -251,8 +313,8 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     bounds = spatial_bounds(sps, nest.macs, e_floor, obj)
     incumbent = Incumbent()
 
-    # CP-SAT's tilings, rescored exactly.
-    if candidates:
+    # CP-SAT's tilings, rescored exactly (over every order: not with loop-order constraints).
+    if candidates and not problem.compiled.has_order_rules:
         out = np.zeros((len(candidates), 3))
         pairs = np.zeros((len(candidates), 3, 4), np.int64)
         evaluate_batch(np.array(candidates), dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
@@ -293,6 +355,6 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
                 round_best = found
         if round_best.value <= cutoff:
             return finish(OPTIMAL, round_best, round_best.value)  # the exhaustive search's first minimum
-        if tilings == 0 and blocks_pruned == 0 and len(todo) == len(sps):
-            return finish(INFEASIBLE, Incumbent(), math.inf)  # no valid tiling anywhere
+        if round_best.value == math.inf and blocks_pruned == 0 and len(todo) == len(sps):
+            return finish(INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping anywhere
         lower = max(lower, cutoff)

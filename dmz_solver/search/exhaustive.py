@@ -22,9 +22,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ..constraints.compile import leaf_ok
 from ..cost import kernel as k
 from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_minima
 from ..cost.packing import Problem
+from ..errors import InputError
 from ..space import next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
 from .bounds import block_bound, bound_value
 
@@ -113,15 +115,15 @@ def _decode(index, divs, ndivs, radix, t, row):
 
 
 @njit(cache=True)
-def level_table(divs, ndivs, radix, cands, isidx):
+def level_table(divs, ndivs, radix, cands, isidx, allowed_inner):
     """Reuse representatives of every factor tuple, as a DRAM or SPM tuple (§3.5, §4.1).
 
-    Returns (count, first candidates, vectors, TC / r as doubles, TC, SPM groupings) indexed by tuple.
+    Only candidates whose innermost loop with trip count > 1 is in allowed_inner take part. Returns (count, first candidates, vectors, TC / r as doubles, TC, SPM groupings) indexed by tuple.
     """
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]
     size = radix[0] * ndivs[0]
-    rstart, rfirst, rnloops, rsloops = k.reuse_structures(cands, isidx)
+    rstart, rfirst, rnloops, rsloops = k.reuse_structures(cands, isidx, allowed_inner)
     t = np.ones((1, n_loops), np.int64)
     reps = np.empty((1, ncand, nops), np.int64)
     rep_cand = np.empty((1, ncand), np.int64)
@@ -133,7 +135,7 @@ def level_table(divs, ndivs, radix, cands, isidx):
         tc[index] = 1
         for loop in range(n_loops):
             tc[index] *= t[0, loop]
-    width = count.max()
+    width = max(count.max(), 1)
     lt_r = np.ones((size, width, nops), np.int64)
     lt_c = np.zeros((size, width), np.int64)
     lt_q = np.ones((size, width, nops))
@@ -180,11 +182,14 @@ def tile_table(divs, ndivs, radix, ext, dcoef, dsize, ndims, isidx, fp, ip, lt_n
 
 
 @njit(cache=True, nogil=True)
-def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, best, best_t, best_pair,
-                  s, prune, cutoff, e_floor, two_indexed, pruned):  # fmt: skip
+def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt, cons, best, best_t,
+                  best_pair, s, prune, cutoff, e_floor, two_indexed, pruned):  # fmt: skip
     """search_under through the layer tables: the same tilings in the same order, the same minima.
 
-    dt, lt, tt are the divisor, level and tile tables; results go to best[s], best_t[s], best_pair[s].
+    dt, lt, tt are the divisor, level and tile tables (ltd = (count, candidates) of the DRAM level
+    table, lt's own unless loop-order constraints differ by level); cons = (kinds, tstart, coefs,
+    exps) the constraint relations checked at each leaf (constraints/compile.py); results go to
+    best[s], best_t[s], best_pair[s].
     With prune = 0, 1 or 2 (an objective), a (spatial, RF) block is skipped when its lower bound
     (search/bounds.py) exceeds both cutoff and best[s, prune]; pruned[s] counts those blocks.
     Pruning is strict, so the first minimal tiling of that objective is still found.
@@ -192,6 +197,10 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     radix, mult, nmult, qpos = dt
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt
     state, de_i, de_f = tt
+    ltd_n, ltd_c = ltd
+    ckinds, ctstart, ccoefs, cexps = cons
+    catoms = np.empty(cexps.shape[1], np.int64)
+    cext = np.empty(isidx.shape[1], np.int64)
     nops, n_loops = isidx.shape
     size = radix[0] * ndivs[0]
     nterms, tloops, tcoefs = k.coef_terms(dcoef, ndims)
@@ -287,12 +296,18 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
                 continue
             if state[index] != 2:
                 continue
-            count += 1
             dram = size - 1 - index
+            if ckinds.shape[0] > 0:
+                for loop in range(n_loops):
+                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                if not leaf_ok(t, dcoef, ndims, ip[k.I_BYTES_PER_ELEM], ckinds, ctstart, ccoefs, cexps, catoms, cext):
+                    continue
+            count += 1
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
             k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
-            improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, lt_n[dram], lt_c, dram, de_i, de_f, index,
+            improved = k.pair_minima(ns, lt_r, spm_index, lt_c, si, sf, ltd_n[dram], ltd_c, dram, de_i, de_f, index,
                                      spm_passes, lt_tc[dram], comp, red, iop, fop, e_base, scratch, best, best_pair,
                                      s)  # fmt: skip
             if improved:
@@ -305,7 +320,7 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     return count
 
 
-def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt, prune):
+def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt, cons, prune):
     """search_tables for every spatial tuple on numba.get_num_threads() threads.
 
     Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
@@ -326,8 +341,9 @@ def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp,
         for s in iter(lambda: next(tasks), None):
             if s >= n:
                 return
-            counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, tt,
-                                      best, best_t, best_pair, s, objective, cutoff, e_floor, two, pruned)  # fmt: skip
+            counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt,
+                                      cons, best, best_t, best_pair, s, objective, cutoff, e_floor, two,
+                                      pruned)  # fmt: skip
 
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
@@ -390,12 +406,21 @@ class TaskSearch:
         self.ext = np.array(problem.nest.extents, np.int64)
         self.sps = problem_spatial_tuples(problem)
         self.tables = None
+        compiled = problem.compiled
+        self.cons = compiled.arrays
+        allowed_dram, allowed_spm = compiled.allowed_inner
         if len(self.sps) and _table_bytes(self.divs, self.ndivs, cands, len(ndims)) <= MAX_TABLE_BYTES:
             dt = divisor_tables(self.divs, self.ndivs)
-            lt = level_table(self.divs, self.ndivs, dt[0], cands, isidx)
+            lt = level_table(self.divs, self.ndivs, dt[0], cands, isidx, allowed_spm)
+            ltd = lt
+            if not np.array_equal(allowed_dram, allowed_spm):  # order rules differ by level: a DRAM table
+                ltd = level_table(self.divs, self.ndivs, dt[0], cands, isidx, allowed_dram)
             tt = tile_table(self.divs, self.ndivs, dt[0], self.ext, dcoef, dsize, ndims, isidx, fp, ip,
-                            lt[0], lt[2], lt[4])  # fmt: skip
-            self.tables = (dt, lt, tt)
+                            ltd[0], ltd[2], ltd[4])  # fmt: skip
+            self.tables = (dt, lt, (ltd[0], ltd[1]), tt)
+        elif len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
+            raise InputError(f"custom constraints need the table search, and layer {problem.nest.name} is too "
+                             "large for its tables")  # fmt: skip
 
     def run(self, task_ids: np.ndarray, prune: Pruning | None = None):
         """(counts, best, best_t, best_pair, pruned) of the given tasks.
@@ -405,9 +430,9 @@ class TaskSearch:
         dcoef, dsize, ndims, isidx, cands, fp, ip = self.problem.arrays
         sps = self.sps[task_ids]
         if self.tables is not None:
-            dt, lt, tt = self.tables
+            dt, lt, ltd, tt = self.tables
             return _search_all_tables(sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, ndims, isidx,
-                                      fp, ip, dt, lt, tt, prune)  # fmt: skip
+                                      fp, ip, dt, lt, ltd, tt, self.cons, prune)  # fmt: skip
         counts, best, best_t, best_pair = search_all(
             sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
         )
