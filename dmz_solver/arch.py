@@ -35,6 +35,8 @@ class Arch:
     spm_energy_pj: float = 13.5
     dram_energy_pj: float = 200
     mac_energy_pj: float = 0.075
+    # Constraint files (paths or names in constraints/) every mapping on this arch obeys
+    constraints: tuple[str, ...] = ()
 
     @property
     def rf_elems(self) -> float:
@@ -79,7 +81,7 @@ _DETAILS = {
     "communication_energy", "spm_energy", "dram_energy", "mac_energy",
 }  # fmt: skip
 _BASIC = {"CGRA_SIZE", "RF_SIZE", "BYTES_PER_DATA", "TOTAL_BANKS_IN_SPM", "TOTAL_BYTES_IN_BANK"}
-_TOP = {"name", "description", "arch_details", "arch_basic"}
+_TOP = {"name", "description", "arch_details", "arch_basic", "constraints"}
 
 
 def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
@@ -93,7 +95,11 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
     if not details.boolean("pe_pipelined", True):
         raise details.error("pe_pipelined", "only pipelined PEs are modelled (the seed returns -1 cycles otherwise)")
     details.integer("pe_pipeline_stages", 1)
+    constraints = top.obj.get("constraints", [])
+    if not isinstance(constraints, list) or not all(isinstance(c, str) and c for c in constraints):
+        raise top.error("constraints", "expected a list of constraint file names or paths")
     return Arch(
+        constraints=tuple(constraints),
         name=top.string("name", name),
         pe_count=basic.integer("CGRA_SIZE", 256),
         rf_bytes=basic.integer("RF_SIZE", 512),

@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     solve.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per layer for the search")
     solve.add_argument("--workers", type=_positive_int, metavar="N", help="parallel worker threads")
+    solve.add_argument(
+        "--constraints", nargs="+", default=[], metavar="FILE",
+        help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
+    )  # fmt: skip
     _add_knobs(solve)
     _add_json(solve, "write the result JSON to OUT ('-' for standard output)")
     solve.set_defaults(run=cmd_solve)
@@ -262,11 +266,20 @@ def _solve_layers(
             knobs=search_knobs,
             time_limit=args.time_limit,
             progress=progress,
+            constraints=_constraints(arch, args),
             **extra,
         )
     finally:
         bar.close()
     return replace(result, layers=tuple(finished))
+
+
+def _constraints(arch: Arch, args: argparse.Namespace):
+    """The arch spec's constraint files and those of --constraints, as one ConstraintSet (None if none)."""
+    from .constraints import load_constraints
+
+    specs = list(arch.constraints) + list(getattr(args, "constraints", []))
+    return load_constraints(specs) if specs else None
 
 
 def _apply_min_exec(result: LayerResult, arch: Arch, knobs: Knobs, search: str) -> LayerResult:
