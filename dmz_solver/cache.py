@@ -28,15 +28,19 @@ from .result import LayerResult
 
 DEFAULT_CACHE_DIR = ".dmz-cache"
 PACKAGE_DIR = Path(__file__).resolve().parent
+NOT_SOLVER = ("cli.py", "api.py", "report", "dse")
+"""Package parts that only present results: editing them does not invalidate cached solves."""
 
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """Package version plus a hash of every source file of the package."""
+    """Package version plus a hash of the source files of the solver (all but NOT_SOLVER)."""
     from . import __version__
 
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if path.relative_to(PACKAGE_DIR).parts[0] in NOT_SOLVER:
+            continue
         digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
         digest.update(path.read_bytes())
     return f"{__version__}+{digest.hexdigest()[:16]}"

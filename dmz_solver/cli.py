@@ -58,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--search", choices=SEARCHES, default="cpsat", help="search method (default: cpsat)")
     solve.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     solve.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per layer for the search")
-    solve.add_argument("--workers", type=_positive_int, metavar="N", help="parallel worker threads")
+    solve.add_argument(
+        "--workers", type=_positive_int, metavar="N", help="distinct layers solved in N processes (1: one thread)"
+    )
+    _add_cache(solve)
+    solve.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
     solve.add_argument(
         "--constraints", nargs="+", default=[], metavar="FILE",
         help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
@@ -93,7 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_knobs(count)
     _add_json(count, "write the counts as JSON to OUT ('-' for standard output)")
     count.set_defaults(run=cmd_count)
+
+    from .dse.command import add_dse_command
+
+    add_dse_command(sub, _add_model_arch, _add_cache)
     return parser
+
+
+def _add_cache(parser: argparse.ArgumentParser) -> None:
+    """The on-disk cache of solved layers (dmz_solver/cache.py)."""
+    parser.add_argument("--cache-dir", default=".dmz-cache", metavar="DIR", help="layer cache (default: .dmz-cache)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the layer cache")
 
 
 def _add_model_arch(parser: argparse.ArgumentParser) -> None:
@@ -224,6 +238,10 @@ def cmd_solve(args: argparse.Namespace) -> int:
         raise InputError(reason, source=model.source, field=", ".join(failed))
     if args.json:
         write_json(args.json, result.to_json())
+    if args.report:
+        from .report.model_report import write_model_report
+
+        write_model_report(result, arch, args.report, write_json)
     return 0
 
 
@@ -242,11 +260,11 @@ def _solve_layers(
     from .solve import solve_model
 
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=len(layers) < 2 or not sys.stderr.isatty())
-    finished: list[LayerResult] = []
+    finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
 
     def progress(result: LayerResult) -> None:
         result = _apply_min_exec(result, arch, knobs, search)
-        finished.append(result)
+        finished[id(result.nest)] = result
         if out is not None:
             bar.clear()
             _print(out, format_layer_result(result, knobs.min_exec_methods))
@@ -267,11 +285,12 @@ def _solve_layers(
             time_limit=args.time_limit,
             progress=progress,
             constraints=_constraints(arch, args),
+            cache_dir=None if args.no_cache else args.cache_dir,
             **extra,
         )
     finally:
         bar.close()
-    return replace(result, layers=tuple(finished))
+    return replace(result, layers=tuple(finished[id(r.nest)] for r in result.layers))
 
 
 def _constraints(arch: Arch, args: argparse.Namespace):

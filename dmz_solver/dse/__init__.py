@@ -1,0 +1,1 @@
+"""Design-space exploration: sweep architecture parameters, solve every layer at every point, compare."""

@@ -1,0 +1,1 @@
+"""Reports of solved models and design-space explorations: utilisation figures, PNG plots, Markdown."""

@@ -1,0 +1,66 @@
+"""PNG plots of a DSE: the objective vs each swept parameter, and energy vs cycles with the Pareto front."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+from ..dse.run import DsePoint  # noqa: E402
+
+OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
+
+
+def objective_vs_parameter(points: Sequence[DsePoint], keys: Sequence[str], key: str, objective: str,
+                           model: str, path: Path) -> Path:  # fmt: skip
+    """The model's total objective against one swept parameter, one line per setting of the others."""
+    others = [k for k in keys if k != key]
+    lines: dict[tuple, list[DsePoint]] = defaultdict(list)
+    for p in points:
+        if p.solved:
+            lines[tuple(p.params[k] for k in others)].append(p)
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
+    for setting, group in lines.items():
+        group = sorted(group, key=lambda p: p.params[key])
+        label = ", ".join(f"{k}={v:g}" for k, v in zip(others, setting, strict=True)) or "model total"
+        ax.plot([p.params[key] for p in group], [p.value(objective) for p in group], marker="o", label=label)
+    values = sorted({p.params[key] for p in points})
+    if values and min(values) > 0 and max(values) / min(values) >= 4:
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.set_xlabel(key)
+    ax.set_ylabel(f"total {OBJECTIVE_LABELS[objective]}")
+    ax.set_title(f"{model}: total {objective} (all layers × instances) vs {key}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, path)
+
+
+def pareto_plot(points: Sequence[DsePoint], model: str, path: Path) -> Path:
+    """Energy against cycles of every solved point; the Pareto-optimal points joined and labelled."""
+    solved = [p for p in points if p.solved]
+    front = sorted((p for p in solved if p.pareto), key=lambda p: p.cycles)
+    fig, ax = plt.subplots(figsize=(7.5, 5.2), layout="constrained")
+    ax.scatter([p.cycles for p in solved], [p.energy_pj for p in solved], color="#999999", label="design point")
+    ax.step([p.cycles for p in front], [p.energy_pj for p in front], where="post", color="#c44e52", alpha=0.6)
+    ax.scatter([p.cycles for p in front], [p.energy_pj for p in front], color="#c44e52", s=60, label="Pareto front")
+    for p in front:
+        text = "\n".join(f"{k}={v:g}" for k, v in p.params.items())
+        ax.annotate(text, (p.cycles, p.energy_pj), textcoords="offset points", xytext=(6, 4), fontsize=7)
+    ax.set_xlabel("total cycles (all layers × instances)")
+    ax.set_ylabel("total energy (pJ)")
+    ax.set_title(f"{model}: energy vs cycles of the design points")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper right")
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
