@@ -20,7 +20,6 @@ from numba import njit
 
 from ..arch import Arch
 from ..cost.kernel import RF, SP, SPM, footprint
-from ..errors import InputError
 from ..loopnest import LEVELS, LoopNest
 from .parse import FACTOR_PREFIX, Constraint, ConstraintSet
 
@@ -233,17 +232,17 @@ def _bind(c: Constraint, expr: sympy.Expr, nest: LoopNest, arch: Arch, syms: lis
     n_loops, nops = len(nest.loops), len(nest.operands)
     base = 4 * n_loops
     subs: dict = {}
-    for sym in expr.free_symbols:
+    calls = expr.atoms(sympy.core.function.AppliedUndef)
+    arguments = {a for app in calls for a in app.args}
+    for sym in expr.free_symbols - arguments:
         name = sym.name
         if name.startswith(FACTOR_PREFIX):
             level, loop = name[len(FACTOR_PREFIX) :].split("__")
             subs[sym] = syms[LEVELS.index(level) * n_loops + _loop_index(c, nest, loop)]
-        elif name in ("RF", "PE", "SPM") or name in [op.name for op in nest.operands]:
-            continue  # function arguments
         else:
             subs[sym] = sympy.Integer(nest.extents[_loop_index(c, nest, name)])
     operands = [op.name for op in nest.operands]
-    for app in expr.atoms(sympy.core.function.AppliedUndef):
+    for app in calls:
         fname, args = type(app).__name__, [str(a) for a in app.args]
         if fname == "footprint":
             if args[1] not in operands:

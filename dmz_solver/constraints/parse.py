@@ -120,10 +120,10 @@ def load_constraint_file(path: Path) -> ConstraintFile:
         node = yaml.compose(text, Loader=yaml.SafeLoader)  # JSON is YAML too
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        where = f"{_display(path)}:{mark.line + 1}" if mark else _display(path)
         raise InputError(f"not valid YAML/JSON: {getattr(exc, 'problem', None) or exc}", source=where) from None
     if not isinstance(node, yaml.MappingNode):
-        raise InputError("expected a mapping with 'name' and 'constraints'", source=f"{path}:1")
+        raise InputError("expected a mapping with 'name' and 'constraints'", source=f"{_display(path)}:1")
     top = _mapping(node, path)
     allowed = {"name", "description", "constraints", "applies_to"}
     for key, (_, knode) in top.items():
@@ -137,7 +137,7 @@ def load_constraint_file(path: Path) -> ConstraintFile:
             raise InputError(f"applies_to: unknown layer kind {kind!r} ({', '.join(OP_CLASSES)})",
                              source=_at(path, top["applies_to"][1]))  # fmt: skip
     if "constraints" not in top or not isinstance(top["constraints"][1], yaml.SequenceNode):
-        raise InputError("'constraints' must be a list", source=f"{path}:1")
+        raise InputError("'constraints' must be a list", source=f"{_display(path)}:1")
     items = []
     names: set[str] = set()
     for item in top["constraints"][1].value:
@@ -150,7 +150,15 @@ def load_constraint_file(path: Path) -> ConstraintFile:
 
 
 def _at(path: Path, node: yaml.Node) -> str:
-    return f"{path}:{node.start_mark.line + 1}"
+    return f"{_display(path)}:{node.start_mark.line + 1}"
+
+
+def _display(path: Path) -> str:
+    """The path as the user would write it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _mapping(node: yaml.MappingNode, path: Path) -> dict[str, tuple[yaml.Node, yaml.Node]]:
@@ -290,7 +298,9 @@ def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
             if len(args) != 2 or args[0] not in FOOTPRINT_LEVELS:
                 raise constraint.error(f"footprint takes (LEVEL, OPERAND) with LEVEL in {', '.join(FOOTPRINT_LEVELS)}")
             if args[1] not in KNOWN_OPERANDS:
-                raise constraint.error(f"unknown operand {args[1]!r} (operands: O, I, W for convolutions; C, A, B for GEMM)")
+                raise constraint.error(
+                    f"unknown operand {args[1]!r} (operands: O, I, W for convolutions; C, A, B for GEMM)"
+                )
             return
         if fname == "utilization":
             if len(args) != 1 or args[0] not in UTILIZATION_KINDS:

@@ -458,7 +458,8 @@ def reuse_structures(cands, isidx, allowed_inner):
     first, nloops, sloops): mask m has structures start[m]..start[m+1]-1, ordered by their first
     candidate first[s]; structure s multiplies the trip counts of sloops[s, op, :nloops[s, op]] into
     r(op). A candidate whose innermost loop with trip count > 1 is not in allowed_inner is left out
-    (loop-order constraints, dmz_solver/constraints). For nests too large to tabulate, start has one entry and callers scan the candidates.
+    (loop-order constraints). For nests too large to tabulate, start has one entry and callers
+    scan the candidates (all of them: callers with loop-order constraints must not get there).
     """
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]

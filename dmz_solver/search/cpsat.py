@@ -200,9 +200,14 @@ def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumpti
             factors = [var(a) for a, e in enumerate(exp) for _ in range(e)]
             upper = math.prod(ub[a] ** e for a, e in enumerate(exp))
             expr += coef * (_product(model, factors, upper, f"term[{n},{i}]") if factors else 1)
-        ct = {GE: lambda: model.add(expr >= 0), GT: lambda: model.add(expr >= 1), EQ: lambda: model.add(expr == 0)}.get(
-            rel.kind, lambda: model.add(expr != 0)
-        )()
+        if rel.kind == GE:
+            ct = model.add(expr >= 0)
+        elif rel.kind == GT:
+            ct = model.add(expr >= 1)  # integers
+        elif rel.kind == EQ:
+            ct = model.add(expr == 0)
+        else:
+            ct = model.add(expr != 0)
         ct.with_name(name)
         if assumptions:
             ct.only_enforce_if(enforce[name])

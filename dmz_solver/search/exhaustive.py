@@ -118,7 +118,8 @@ def _decode(index, divs, ndivs, radix, t, row):
 def level_table(divs, ndivs, radix, cands, isidx, allowed_inner):
     """Reuse representatives of every factor tuple, as a DRAM or SPM tuple (§3.5, §4.1).
 
-    Only candidates whose innermost loop with trip count > 1 is in allowed_inner take part. Returns (count, first candidates, vectors, TC / r as doubles, TC, SPM groupings) indexed by tuple.
+    Only candidates whose innermost loop with trip count > 1 is in allowed_inner take part. Returns
+    (count, first candidates, vectors, TC / r as doubles, TC, SPM groupings) indexed by tuple.
     """
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]
@@ -409,6 +410,10 @@ class TaskSearch:
         compiled = problem.compiled
         self.cons = compiled.arrays
         allowed_dram, allowed_spm = compiled.allowed_inner
+        n_loops = len(problem.nest.loops)
+        if compiled.has_order_rules and (n_loops > k.MAX_MASK_LOOPS or (len(cands) << n_loops) > k.MAX_MASK_ROWS):
+            raise InputError(f"loop-order constraints need tabulated reuse structures; layer {problem.nest.name} "
+                             "has too many loops or candidate orders")  # fmt: skip
         if len(self.sps) and _table_bytes(self.divs, self.ndivs, cands, len(ndims)) <= MAX_TABLE_BYTES:
             dt = divisor_tables(self.divs, self.ndivs)
             lt = level_table(self.divs, self.ndivs, dt[0], cands, isidx, allowed_spm)

@@ -1,0 +1,214 @@
+"""Custom constraint files: presets hold in solutions, CP-SAT matches exhaustive search, errors name the cause."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dmz_solver.arch import Arch
+from dmz_solver.cli import main
+from dmz_solver.constraints import load_constraints
+from dmz_solver.errors import InputError
+from dmz_solver.result import OPTIMAL
+from dmz_solver.solve import solve_layer
+from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+REPO = Path(__file__).resolve().parent.parent
+TINY = str(REPO / "models" / "tiny.json")
+# A small array so that every preset (utilisation thresholds included) admits mappings of small layers.
+SMALL = Arch("small", pe_count=16, rf_bytes=192, spm_banks=4, spm_bank_bytes=256)
+CONV = conv_nest("c", n=1, m=8, c=4, in_rows=6, in_cols=6, f_rows=3, f_cols=3, stride=(1, 1))
+LOOP = {name: i for i, name in enumerate(CONV.loops)}
+
+
+def factor(result, level: str, loop: str) -> int:
+    return int(result.mapping.array()[("DRAM", "SPM", "RF", "SPATIAL").index(level), LOOP[loop]])
+
+
+def innermost(result, level: str) -> str | None:
+    """Innermost loop with trip count > 1 of the reported order at a level (independent of the compiler)."""
+    order = result.mapping.dram_order if level == "DRAM" else result.mapping.spm_order
+    return next((name for name in reversed(order) if factor(result, level, name) > 1), None)
+
+
+def extent(loop: str) -> int:
+    return CONV.extents[LOOP[loop]]
+
+
+def spatial_only(result, allowed: set[str]) -> bool:
+    return all(factor(result, "SPATIAL", loop) == 1 for loop in CONV.loops if loop not in allowed)
+
+
+def utilisation(result) -> tuple[float, float, float]:
+    t = result.mapping.array()
+    rf = sum(op.footprint(tuple(t[2])) for op in CONV.operands)
+    spm = sum(op.footprint(tuple(t[1] * t[2] * t[3])) for op in CONV.operands) * SMALL.bytes_per_elem
+    return math.prod(t[3]) / SMALL.pe_count, rf / SMALL.rf_elems, spm / SMALL.spm_bytes
+
+
+CHECKS = {
+    "ws": lambda r: (
+        factor(r, "RF", "Fx") == extent("Fx")
+        and factor(r, "RF", "Fy") == extent("Fy")
+        and innermost(r, "SPM") in (None, "Ox", "Oy", "N")
+    ),
+    "os": lambda r: (
+        factor(r, "RF", "C") * factor(r, "RF", "Fx") * factor(r, "RF", "Fy") == 4 * 3 * 3
+        and spatial_only(r, {"N", "M", "Ox", "Oy"})
+    ),
+    "rs": lambda r: (
+        factor(r, "RF", "Fx") == 3 and factor(r, "SPATIAL", "Fy") == 3 and spatial_only(r, {"Fy", "Oy", "M"})
+    ),
+    "seed_no_feature_dram": lambda r: factor(r, "DRAM", "Fx") == 1 and factor(r, "DRAM", "Fy") == 1,
+    "seed_no_spatial_reduction": lambda r: spatial_only(r, {"N", "M", "Ox", "Oy"}),
+    "seed_utilization": lambda r: all(u >= x for u, x in zip(utilisation(r), (0.8, 0.8, 0.5), strict=True)),
+    "two_loop_array": lambda r: spatial_only(r, {"M", "C"}) and factor(r, "SPATIAL", "M") <= 16,
+}
+
+
+@pytest.mark.parametrize("preset", sorted(CHECKS))
+def test_preset_solutions_obey_the_preset_and_match_exhaustive_search(preset: str) -> None:
+    cs = load_constraints([preset])
+    free = solve_layer(CONV, SMALL, "edp")
+    found = solve_layer(CONV, SMALL, "edp", constraints=cs)
+    exhaustive = solve_layer(CONV, SMALL, "edp", search="exhaustive", constraints=cs)
+    assert found.status == OPTIMAL and exhaustive.status == OPTIMAL
+    assert CHECKS[preset](found) and CHECKS[preset](exhaustive)
+    assert found.cost.edp == pytest.approx(exhaustive.cost.edp, rel=1e-12)
+    assert found.cost.edp >= free.cost.edp * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("objective", ["energy", "cycles"])
+def test_combined_files_cpsat_optimum_equals_exhaustive(tmp_path: Path, objective: str) -> None:
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("name: mine\nconstraints:\n  - name: pe_product\n    expr: SPATIAL.M * SPATIAL.Ox <= 8\n"
+                     "  - name: inner\n    expr: innermost(DRAM) in [C, M, Oy]\n"
+                     "  - name: weights\n    expr: footprint(RF, W) >= 2\n")  # fmt: skip
+    cs = load_constraints(["seed_no_feature_dram", str(extra)])
+    found = solve_layer(CONV, SMALL, objective, constraints=cs)
+    exhaustive = solve_layer(CONV, SMALL, objective, search="exhaustive", constraints=cs)
+    assert found.status == OPTIMAL
+    assert found.cost.value(objective) == pytest.approx(exhaustive.cost.value(objective), rel=1e-12)
+    assert factor(found, "SPATIAL", "M") * factor(found, "SPATIAL", "Ox") <= 8
+    assert innermost(found, "DRAM") in (None, "C", "M", "Oy")
+
+
+def test_gemm_constraints_use_gemm_operands(tmp_path: Path) -> None:
+    spec = tmp_path / "gemm.yaml"
+    spec.write_text("name: g\napplies_to: [GEMM]\nconstraints:\n  - name: small_a\n    expr: footprint(RF, A) <= 2\n"
+                    "  - name: k_spatial\n    spatial_loops: [K, X]\n")  # fmt: skip
+    nest = gemm_nest("g", x=8, y=6, k=4)
+    cs = load_constraints([str(spec)])
+    found = solve_layer(nest, SMALL, "edp", constraints=cs)
+    exhaustive = solve_layer(nest, SMALL, "edp", search="exhaustive", constraints=cs)
+    t = found.mapping.array()
+    a = next(op for op in nest.operands if op.name == "A")
+    assert a.footprint(tuple(t[2])) <= 2 and t[3, nest.loops.index("Y")] == 1
+    assert found.cost.edp == pytest.approx(exhaustive.cost.edp, rel=1e-12)
+    assert solve_layer(CONV, SMALL, "edp", constraints=cs).status == OPTIMAL  # applies_to skips CONV
+
+
+def test_fingerprint_depends_on_contents(tmp_path: Path) -> None:
+    a = tmp_path / "a.yaml"
+    a.write_text("name: a\nconstraints:\n  - name: x\n    expr: SPATIAL.C == 1\n")
+    first = load_constraints([str(a)]).fingerprint
+    a.write_text("name: a\nconstraints:\n  - name: x\n    expr: SPATIAL.C <= 2\n")
+    assert load_constraints([str(a)]).fingerprint != first
+    assert load_constraints(["ws", "os"]).fingerprint == load_constraints(["os", "ws"]).fingerprint
+
+
+def test_conflicting_files_name_the_minimal_conflict_and_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    tiny = tmp_path / "tiny.yaml"
+    tiny.write_text("name: tiny\nconstraints:\n  - name: pe_free\n    expr: SPATIAL.N == 1\n"
+                    "  - name: rf_narrow\n    expr: RF.Fx <= 1\n")  # fmt: skip
+    code = main(["solve", "--model", TINY, "--arch", "dmazerunner", "--layer", "tiny_conv3x3", "--no-cache",
+                 "--constraints", "ws", str(tiny)])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "'ws.weights_in_rf' (constraints/ws.yaml:8)" in err
+    assert f"'tiny.rf_narrow' ({tiny}:5)" in err
+    assert "weight_rows_in_rf" not in err and "pe_free" not in err
+    assert "cannot hold together" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: bad\nconstraints:\n  - name: x\n    expr: [unclosed\n", "not valid YAML"),
+        (
+            "name: bad\nconstraints:\n  - name: x\n    expr: SPATIAL.Q == 1\n",
+            "bad.yaml:3: constraint 'bad.x': unknown loop 'Q'",
+        ),
+        ("name: bad\nconstraints:\n  - name: x\n    expr: L3.C == 1\n", "unknown level 'L3'"),
+        ("name: bad\nconstraints:\n  - name: x\n    expr: footprint(RF, Z) <= 4\n", "unknown operand 'Z'"),
+        ("name: bad\nconstraints:\n  - name: x\n    expr: area(RF) <= 4\n", "unknown function 'area'"),
+        ("name: bad\nconstraints:\n  - name: x\n    expr: __import__('os') == 1\n", "unknown name '__import__'"),
+        ("name: bad\nconstraints:\n  - name: x\n    expr: RF.C > C\n", "'bad.x' (bad.yaml:3) can never hold"),
+        (
+            "name: bad\nconstraints:\n  - name: x\n    expr: footprint(RF, A) <= 4\n",
+            "unknown operand 'A' (operands of CONV: O, I, W)",
+        ),
+        ("name: bad\nconstraints:\n  - name: x\n    spatial_loops: [X, M]\n", "unknown loop 'X' (loops of CONV"),
+    ],
+)
+def test_malformed_files_give_one_line_and_exit_2(tmp_path: Path, capsys, monkeypatch, text: str, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(text)
+    code = main(["solve", "--model", TINY, "--arch", "dmazerunner", "--layer", "tiny_conv3x3", "--no-cache",
+                 "--constraints", "bad.yaml"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and message in err, err
+
+
+def test_arch_spec_names_default_constraints(tmp_path: Path, capsys) -> None:
+    arch = tmp_path / "arch.json"
+    arch.write_text('{"name": "m_by_c", "constraints": ["two_loop_array"]}')
+    out = tmp_path / "r.json"
+    code = main(["solve", "--model", TINY, "--arch", str(arch), "--layer", "tiny_conv3x3", "--no-cache",
+                 "--json", str(out)])  # fmt: skip
+    capsys.readouterr()
+    assert code == 0
+    mapping = json.loads(out.read_text())["layers"][0]["mapping"]
+    spatial = dict(zip(mapping["loops"], mapping["tiling"]["SPATIAL"], strict=True))
+    assert all(v == 1 for loop, v in spatial.items() if loop not in ("M", "C"))
+
+
+def test_compiled_check_agrees_with_leaf_predicate() -> None:
+    from dmz_solver.constraints.compile import compile_constraints, leaf_ok
+    from dmz_solver.cost.packing import Problem
+
+    cs = load_constraints(["seed_utilization", "os"])
+    compiled = compile_constraints(cs, CONV, SMALL)
+    dcoef, _, ndims, *_ = Problem(CONV, SMALL).arrays
+    kinds, tstart, coefs, exps = compiled.arrays
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        t = np.ones((4, len(CONV.loops)), np.int64)
+        for i, e in enumerate(CONV.extents):
+            for _ in range(3):
+                d = [x for x in range(1, e + 1) if e % x == 0 and (e // math.prod(t[:, i])) % x == 0]
+                level = rng.integers(1, 4)
+                t[level, i] *= rng.choice(d)
+            t[0, i] = e // math.prod(t[1:, i])
+        ok = leaf_ok(t, dcoef, ndims, SMALL.bytes_per_elem, kinds, tstart, coefs, exps,
+                     np.empty(compiled.natoms, np.int64), np.empty(len(CONV.loops), np.int64))  # fmt: skip
+        assert ok == (compiled.check(t) == [])
+
+
+def test_unknown_loop_is_skipped_where_the_file_does_not_apply() -> None:
+    cs = load_constraints(["two_loop_array"])  # CONV only: names C, M
+    assert solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=cs).status == OPTIMAL
+    with pytest.raises(InputError, match="unknown loop 'M' \\(loops of GEMM: X, Y, K\\)"):
+        from dmz_solver.constraints.parse import ConstraintFile, ConstraintSet
+
+        bad = ConstraintSet(tuple(ConstraintFile(f.path, f.name, f.description,
+                                                 tuple(c.__class__(**{**c.__dict__, "applies_to": ()})
+                                                       for c in f.constraints), f.digest)
+                                  for f in cs.files))  # fmt: skip
+        solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=bad)
