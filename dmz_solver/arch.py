@@ -98,6 +98,8 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
     constraints = top.obj.get("constraints", [])
     if not isinstance(constraints, list) or not all(isinstance(c, str) and c for c in constraints):
         raise top.error("constraints", "expected a list of constraint file names or paths")
+    here = Path(source).parent  # file paths in the spec are relative to it; bare names are presets
+    constraints = [c if Path(c).suffix not in (".yaml", ".yml", ".json") else str(here / c) for c in constraints]
     return Arch(
         constraints=tuple(constraints),
         name=top.string("name", name),

@@ -33,7 +33,7 @@ def auto_search(problem: Problem, start: Knobs | None = None) -> tuple[Exhaustiv
     evaluated = 0
     result, knobs = None, problem.knobs
     for knobs in auto_schedule(start):
-        result = exhaustive_search(Problem(problem.nest, problem.arch, knobs))
+        result = exhaustive_search(Problem(problem.nest, problem.arch, knobs, problem.constraints))
         evaluated += result.tilings
         if result.tilings and result.tilings >= knobs.min_exec_methods:
             break
