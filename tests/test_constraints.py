@@ -212,3 +212,23 @@ def test_unknown_loop_is_skipped_where_the_file_does_not_apply() -> None:
                                                        for c in f.constraints), f.digest)
                                   for f in cs.files))  # fmt: skip
         solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=bad)
+
+
+def test_order_rules_alone_excluding_every_order_are_named(tmp_path: Path) -> None:
+    spec = tmp_path / "orders.yaml"
+    spec.write_text("name: o\nconstraints:\n  - name: m_tiled\n    expr: SPM.M >= 2\n"
+                    "  - name: fx_whole\n    expr: SPM.Fx == 1\n"
+                    "  - name: fx_inner\n    expr: innermost(SPM) in [Fx]\n")  # fmt: skip
+    with pytest.raises(InputError, match=r"loop-order 'o.fx_inner' \(.*orders.yaml:7\) leave no order"):
+        solve_layer(CONV, SMALL, "edp", constraints=load_constraints([str(spec)]))
+
+
+def test_order_rule_changes_the_optimum_consistently(tmp_path: Path) -> None:
+    spec = tmp_path / "inner.yaml"
+    spec.write_text("name: i\nconstraints:\n  - name: tile_m\n    expr: DRAM.M * DRAM.C >= 4\n"
+                    "  - name: inner\n    expr: innermost(DRAM) in [C]\n")  # fmt: skip
+    cs = load_constraints([str(spec)])
+    found = solve_layer(CONV, SMALL, "energy", constraints=cs)
+    exhaustive = solve_layer(CONV, SMALL, "energy", search="exhaustive", constraints=cs)
+    assert found.status == OPTIMAL and innermost(found, "DRAM") == "C" and innermost(exhaustive, "DRAM") == "C"
+    assert found.cost.energy_pj == pytest.approx(exhaustive.cost.energy_pj, rel=1e-12)

@@ -55,6 +55,9 @@ def explain_infeasible(problem: Problem) -> InputError:
         return InputError(f"no mapping of {nest.name} on arch {arch.name} even without constraints")
     by_name = {c.name: c for c in problem.compiled.named}
     core = minimal_conflict(problem)
+    if core is None and not problem.compiled.order_rules:  # e.g. the knobs on top of the constraints
+        quoted = _quote([c.name for c in problem.compiled.named], by_name)
+        return InputError(f"no mapping of {nest.name} satisfies constraints {quoted} with the search knobs given")
     if core is None:  # the tilings admit the constraints: the loop-order rules exclude every order
         core = [c.name for c in problem.compiled.order_rules]
         quoted = _quote(core, by_name)
