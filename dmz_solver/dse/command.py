@@ -28,9 +28,16 @@ def add_dse_command(
     dse.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
     dse.add_argument("--out", default="dse-out", metavar="DIR", help="output directory (default: dse-out)")
     dse.add_argument("--scale", metavar="FILE", help="energy scaling table JSON (docs/reports-and-dse.md)")
-    dse.add_argument("--workers", type=int, metavar="N", help="distinct layers solved in N processes")
+    dse.add_argument("--workers", type=_positive_int, metavar="N", help="distinct layers solved in N processes")
     add_cache(dse)
     dse.set_defaults(run=cmd_dse)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
 
 
 def cmd_dse(args: argparse.Namespace) -> int:

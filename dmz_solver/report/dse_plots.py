@@ -52,6 +52,7 @@ def pareto_plot(points: Sequence[DsePoint], model: str, path: Path) -> Path:
     for p in front:
         text = "\n".join(f"{k}={v:g}" for k, v in p.params.items())
         ax.annotate(text, (p.cycles, p.energy_pj), textcoords="offset points", xytext=(6, 4), fontsize=7)
+    ax.margins(0.12, 0.12)  # room for the labels of the extreme points
     ax.set_xlabel("total cycles (all layers × instances)")
     ax.set_ylabel("total energy (pJ)")
     ax.set_title(f"{model}: energy vs cycles of the design points")
