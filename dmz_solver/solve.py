@@ -177,8 +177,12 @@ def _solve_all(
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
         jobs = zip(ids, nests, strict=True)
         futures = {pool.submit(solve_layer, nest, arch, objective, **options): i for i, nest in jobs}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # a failed layer (bad input, Ctrl-C) stops the queued ones
+            raise
 
 
 def _one_thread() -> None:
