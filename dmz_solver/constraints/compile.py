@@ -59,10 +59,14 @@ class CompiledConstraints:
     @property
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(kinds, tstart, coefs, exps) for `leaf_ok`: relation r has terms tstart[r]..tstart[r+1]-1."""
-        kinds = np.array([r.kind for r in self.relations], np.int64)
-        tstart = np.zeros(len(self.relations) + 1, np.int64)
+        return self.arrays_of(self.relations)
+
+    def arrays_of(self, relations: tuple[Relation, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """`arrays` for a subset of the relations."""
+        kinds = np.array([r.kind for r in relations], np.int64)
+        tstart = np.zeros(len(relations) + 1, np.int64)
         coefs, exps = [], []
-        for i, r in enumerate(self.relations):
+        for i, r in enumerate(relations):
             tstart[i + 1] = tstart[i] + len(r.terms)
             for coef, exp in r.terms:
                 coefs.append(coef)
@@ -85,6 +89,44 @@ class CompiledConstraints:
             if c.name not in names:
                 names.append(c.name)
         return names
+
+    def pins_to_one(self, r: Relation) -> int | None:
+        """The atom a relation forces to 1 (`LEVEL.L == 1` or `LEVEL.L <= 1`), if it is one of those."""
+        atoms = [(q, exp.index(1)) for q, exp in r.terms if sum(exp) == 1 and max(exp) == 1]
+        consts = [q for q, exp in r.terms if not any(exp)]
+        if len(r.terms) != 2 or len(atoms) != 1 or consts != [-atoms[0][0]]:
+            return None
+        q, a = atoms[0]
+        return a if r.kind == EQ or (r.kind == GE and q < 0) else None  # q (a - 1) == 0, or 1 - a >= 0
+
+    def pinned(self, row: int) -> np.ndarray:
+        """Loops whose factor at tiling row `row` a relation forces to 1."""
+        n_loops = len(self.nest.loops)
+        out = np.zeros(n_loops, np.bool_)
+        for r in self.relations:
+            a = self.pins_to_one(r)
+            if a is not None and a // n_loops == row:
+                out[a % n_loops] = True
+        return out
+
+    def is_spatial(self, r: Relation) -> bool:
+        """Whether a relation reads only spatial factors and the PEs used."""
+        n_loops = len(self.nest.loops)
+        spatial = set(range(3 * n_loops, 4 * n_loops)) | {4 * n_loops + 3 * len(self.nest.operands)}
+        return all(a in spatial for _, exp in r.terms for a, e in enumerate(exp) if e)
+
+    def spatial_ok(self, sps: np.ndarray) -> np.ndarray:
+        """Which spatial tuples pass the relations over spatial factors alone (and the PEs used)."""
+        n_loops = len(self.nest.loops)
+        pes_atom = 4 * n_loops + 3 * len(self.nest.operands)
+        local = [r for r in self.relations if self.is_spatial(r)]
+        keep = np.ones(len(sps), np.bool_)
+        for i, sp in enumerate(sps):
+            atoms = [1] * self.natoms
+            atoms[3 * n_loops : 4 * n_loops] = [int(x) for x in sp]
+            atoms[pes_atom] = math.prod(atoms[3 * n_loops : 4 * n_loops])
+            keep[i] = all(_holds(r, atoms) for r in local)
+        return keep
 
     @property
     def has_order_rules(self) -> bool:

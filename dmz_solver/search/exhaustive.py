@@ -409,6 +409,16 @@ class TaskSearch:
         self.tables = None
         compiled = problem.compiled
         self.cons = compiled.arrays
+        if compiled.relations:  # spatial relations and DRAM factors pinned to 1 prune early; the rest at leaves
+            self.dram_one = self.dram_one | compiled.pinned(DRAM)
+            self.sps = self.sps[compiled.spatial_ok(self.sps)]
+            n_loops = len(problem.nest.loops)
+
+            def early(r) -> bool:
+                pin = compiled.pins_to_one(r)
+                return compiled.is_spatial(r) or (pin is not None and pin // n_loops == DRAM)
+
+            self.cons = compiled.arrays_of(tuple(r for r in compiled.relations if not early(r)))
         allowed_dram, allowed_spm = compiled.allowed_inner
         n_loops = len(problem.nest.loops)
         if compiled.has_order_rules and (n_loops > k.MAX_MASK_LOOPS or (len(cands) << n_loops) > k.MAX_MASK_ROWS):
