@@ -8,10 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dmz_solver.arch import Arch
 from dmz_solver.cli import main
 from dmz_solver.constraints import load_constraints
+from dmz_solver.cost.packing import Problem
 from dmz_solver.errors import InputError
 from dmz_solver.result import OPTIMAL
 from dmz_solver.solve import solve_layer
@@ -232,3 +235,56 @@ def test_order_rule_changes_the_optimum_consistently(tmp_path: Path) -> None:
     exhaustive = solve_layer(CONV, SMALL, "energy", search="exhaustive", constraints=cs)
     assert found.status == OPTIMAL and innermost(found, "DRAM") == "C" and innermost(exhaustive, "DRAM") == "C"
     assert found.cost.energy_pj == pytest.approx(exhaustive.cost.energy_pj, rel=1e-12)
+
+
+LEVEL_NAMES = ("DRAM", "SPM", "RF", "SPATIAL")
+TEMPLATES = (
+    "{l1}.{a} * {l2}.{b} <= {k}",
+    "{l1}.{a} != {k}",
+    "footprint({f}, {op}) >= {k}",
+    "footprint({f}, {op}) <= {k2}",
+    "utilization(PE) >= 0.{k}",
+    "utilization(RF) * 2 >= {k} / 10",
+    "innermost({o}) in [{a}, {b}]",
+)
+
+
+@st.composite
+def constraint_files(draw) -> str:
+    lines = ["name: r", "constraints:"]
+    for i in range(draw(st.integers(1, 3))):
+        expr = draw(st.sampled_from(TEMPLATES)).format(
+            l1=draw(st.sampled_from(LEVEL_NAMES)), l2=draw(st.sampled_from(LEVEL_NAMES)),
+            a=draw(st.sampled_from(CONV.loops)), b=draw(st.sampled_from(CONV.loops)),
+            k=draw(st.integers(1, 9)), k2=draw(st.integers(4, 60)), f=draw(st.sampled_from(("RF", "PE", "SPM"))),
+            op=draw(st.sampled_from(("O", "I", "W"))), o=draw(st.sampled_from(("DRAM", "SPM"))),
+        )  # fmt: skip
+        lines += [f"  - name: c{i}", f"    expr: {expr}"]
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(text=constraint_files())
+def test_random_constraints_cpsat_equals_exhaustive(tmp_path_factory, text: str) -> None:
+    path = tmp_path_factory.mktemp("random") / "r.yaml"
+    path.write_text(text)
+    cs = load_constraints([str(path)])
+    outcomes = []
+    for search in ("cpsat", "exhaustive"):
+        try:
+            result = solve_layer(CONV, SMALL, "edp", search=search, constraints=cs)
+        except InputError as exc:
+            outcomes.append(("error", "cannot" in exc.reason or "never" in exc.reason or "no order" in exc.reason))
+            continue
+        assert result.status == OPTIMAL
+        assert (
+            Problem(CONV, SMALL, constraints=cs).compiled.check(
+                result.mapping.array(), (result.mapping.dram_order, result.mapping.spm_order)
+            )
+            == []
+        )
+        outcomes.append(("ok", result.cost.edp))
+    (kind_a, value_a), (kind_b, value_b) = outcomes
+    assert kind_a == kind_b
+    if kind_a == "ok":
+        assert value_a == pytest.approx(value_b, rel=1e-12)
