@@ -49,15 +49,17 @@ def pareto_plot(points: Sequence[DsePoint], model: str, path: Path) -> Path:
     ax.scatter([p.cycles for p in solved], [p.energy_pj for p in solved], color="#999999", label="design point")
     ax.step([p.cycles for p in front], [p.energy_pj for p in front], where="post", color="#c44e52", alpha=0.6)
     ax.scatter([p.cycles for p in front], [p.energy_pj for p in front], color="#c44e52", s=60, label="Pareto front")
+    at: dict[tuple[float, float], list[str]] = {}  # points with equal totals share one label
     for p in front:
-        text = "\n".join(f"{k}={v:g}" for k, v in p.params.items())
-        ax.annotate(text, (p.cycles, p.energy_pj), textcoords="offset points", xytext=(6, 4), fontsize=7)
+        at.setdefault((p.cycles, p.energy_pj), []).append(", ".join(f"{k}={v:g}" for k, v in p.params.items()))
+    for (cycles, energy), settings in at.items():
+        ax.annotate("\n".join(settings), (cycles, energy), textcoords="offset points", xytext=(6, 4), fontsize=7)
     ax.margins(0.12, 0.12)  # room for the labels of the extreme points
     ax.set_xlabel("total cycles (all layers × instances)")
     ax.set_ylabel("total energy (pJ)")
     ax.set_title(f"{model}: energy vs cycles of the design points")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right")
+    ax.legend(loc="best")
     return _save(fig, path)
 
 
