@@ -106,8 +106,10 @@ def main() -> None:
         rate = totals["n"] / totals["cpu1"]
         print(f"{'all':<22} {totals['n']:>8} {rate:>17,.0f} {'':>10} {rate / SEED_TILINGS_PER_S_PER_CORE:>7,.0f} "
               f"{totals['n'] / totals['wallp']:>16,.0f} {totals['n'] / totals['cpup']:>10,.0f}")  # fmt: skip
-    print(f"seed: {SEED_TILINGS_PER_S_PER_CORE} tilings/s/core. CPU time is that of the whole process; on a "
-          "shared machine, repeat and compare best-of figures.")
+    print(
+        f"seed: {SEED_TILINGS_PER_S_PER_CORE} tilings/s/core. CPU time is that of the whole process; on a "
+        "shared machine, repeat and compare best-of figures."
+    )
 
 
 if __name__ == "__main__":

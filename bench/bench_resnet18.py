@@ -19,7 +19,7 @@ from dmz_solver.arch import load_arch  # noqa: E402
 from dmz_solver.cost.kernel import evaluate_batch  # noqa: E402
 from dmz_solver.cost.packing import Problem  # noqa: E402
 from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
-from dmz_solver.solve import solve_layer  # noqa: E402
+from dmz_solver.solving import solve_layer  # noqa: E402
 from dmz_solver.space import SP, next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 

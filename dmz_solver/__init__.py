@@ -14,9 +14,7 @@ __all__ = ["__version__", "solve"]
 
 def __getattr__(name: str) -> Any:
     if name == "solve":
-        # The submodule dmz_solver.solve (solve_layer, solve_model) shares this name; it is a
-        # callable module that forwards to api.solve, so either object resolves the same call.
-        import importlib
+        from .api import solve
 
-        return importlib.import_module(".solve", __name__)
+        return solve
     raise AttributeError(f"module 'dmz_solver' has no attribute {name!r}")

@@ -32,9 +32,9 @@ def solve(
 
     `model` is a model spec JSON or .onnx path, a models/ name, a loaded Model, or loop nests;
     `arch` is an arch spec path, an archspecs/ name, an Arch, or a seed-layout arch dict. The
-    other options are those of `solve.solve_model` (cache_dir=None disables the layer cache).
+    other options are those of `solving.solve_model` (cache_dir=None disables the layer cache).
     """
-    from .solve import OBJECTIVES, solve_model
+    from .solving import OBJECTIVES, solve_model
 
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})", field="objective")

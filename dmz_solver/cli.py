@@ -257,7 +257,7 @@ def _solve_layers(
     """Solve the layers through solve_model, printing each layer's block as it finishes."""
     from tqdm import tqdm
 
-    from .solve import solve_model
+    from .solving import solve_model
 
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=len(layers) < 2 or not sys.stderr.isatty())
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order

@@ -17,7 +17,7 @@ from dmz_solver.constraints import load_constraints
 from dmz_solver.cost.packing import Problem
 from dmz_solver.errors import InputError
 from dmz_solver.result import OPTIMAL
-from dmz_solver.solve import solve_layer
+from dmz_solver.solving import solve_layer
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from dmz_solver.cost.packing import Knobs, Problem
 from dmz_solver.mapping import Mapping
 from dmz_solver.result import INFEASIBLE, OPTIMAL
 from dmz_solver.search.exhaustive import exhaustive_search
-from dmz_solver.solve import solve_layer
+from dmz_solver.solving import solve_layer
 from dmz_solver.space import tiling_violations
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 

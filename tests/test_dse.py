@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import dmz_solver.solve as solve_module
+import dmz_solver.solving as solve_module
 from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
 from dmz_solver.dse.run import DsePoint, mark_pareto

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import dmz_solver
-import dmz_solver.solve as solve_module
+import dmz_solver.solving as solve_module
 from dmz_solver.arch import load_arch
 from dmz_solver.cache import SolveKey
-from dmz_solver.solve import solve_model
+from dmz_solver.solving import solve_model
 from dmz_solver.workload.loader import load_model
 
 TINY = load_model("tiny")

@@ -12,7 +12,7 @@ import pytest
 from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
 from dmz_solver.report.usage import mapping_usage
-from dmz_solver.solve import solve_model
+from dmz_solver.solving import solve_model
 from dmz_solver.workload.loader import load_model
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -58,7 +58,7 @@ def run_dse(
     progress: Callable[[DsePoint], None] | None = None,
 ) -> list[DsePoint]:
     """Solve every layer at every point with the default (proven-optimal) search; Pareto flags set."""
-    from ..solve import solve_model
+    from ..solving import solve_model
 
     out = []
     for params, arch in points:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import time
-import types
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
@@ -190,17 +188,3 @@ def _one_thread() -> None:
     import numba
 
     numba.set_num_threads(1)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as `dmz_solver.solve(model, arch, ...)` (the Python API of dmz_solver.api)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ModelResult:
-        from .api import solve
-
-        return solve(*args, **kwargs)
-
-
-# `dmz_solver.solve` names both this module and the API function: making the module callable keeps
-# `import dmz_solver.solve` (which rebinds the package attribute to the module) from hiding the API.
-sys.modules[__name__].__class__ = _CallableModule
