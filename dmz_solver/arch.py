@@ -7,8 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from .errors import InputError
-from .specio import Fields, read_json
+from .specio import Fields, read_json, resolve_named_file
 
 ARCHSPEC_DIR = Path(__file__).resolve().parent.parent / "archspecs"
 
@@ -123,14 +122,7 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
 
 def resolve_arch_path(spec: str) -> Path:
     """An arch argument is a path or the name of a file in archspecs/."""
-    path = Path(spec)
-    if path.suffix == ".json" or path.exists():
-        return path
-    named = ARCHSPEC_DIR / f"{spec}.json"
-    if named.exists():
-        return named
-    known = ", ".join(sorted(p.stem for p in ARCHSPEC_DIR.glob("*.json")))
-    raise InputError(f"no such arch spec file or name (shipped: {known})", source=spec)
+    return resolve_named_file(spec, ARCHSPEC_DIR, "arch spec", (".json",))
 
 
 def load_arch(spec: str) -> Arch:

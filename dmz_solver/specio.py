@@ -22,6 +22,24 @@ def read_json(path: str | Path) -> Any:
         raise InputError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=str(path)) from None
 
 
+def resolve_named_file(spec: str, directory: Path, kind: str, suffixes: tuple[str, ...],
+                       path_suffixes: tuple[str, ...] = ()) -> Path:  # fmt: skip
+    """A command-line file argument: a path, or the name of a file shipped in `directory`.
+
+    A spec ending in one of `suffixes` or `path_suffixes`, or naming an existing file, is a path;
+    otherwise `directory/spec + suffix` for the first suffix that exists.
+    """
+    path = Path(spec)
+    if path.suffix in suffixes + path_suffixes or path.exists():
+        return path
+    for suffix in suffixes:
+        named = directory / f"{spec}{suffix}"
+        if named.exists():
+            return named
+    known = ", ".join(sorted(p.stem for p in directory.iterdir() if p.suffix in suffixes))
+    raise InputError(f"no such {kind} file or name (shipped: {known})", source=spec)
+
+
 class Fields:
     """Typed access to one JSON object, reporting problems as `file: field: reason`."""
 

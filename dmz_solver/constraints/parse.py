@@ -19,6 +19,7 @@ from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ..errors import InputError
 from ..loopnest import LEVELS, OP_CLASSES
+from ..specio import resolve_named_file
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
 FOOTPRINT_LEVELS = ("RF", "PE", "SPM")
@@ -93,15 +94,7 @@ class ConstraintSet:
 
 def resolve_constraint_path(spec: str) -> Path:
     """A constraint argument is a path or the name of a file in constraints/ (NAME.yaml)."""
-    path = Path(spec)
-    if path.suffix in (".yaml", ".yml", ".json") or path.exists():
-        return path
-    for suffix in (".yaml", ".yml", ".json"):
-        named = CONSTRAINT_DIR / f"{spec}{suffix}"
-        if named.exists():
-            return named
-    known = ", ".join(sorted(p.stem for p in CONSTRAINT_DIR.glob("*.yaml")))
-    raise InputError(f"no such constraint file or name (shipped: {known})", source=spec)
+    return resolve_named_file(spec, CONSTRAINT_DIR, "constraint", (".yaml", ".yml", ".json"))
 
 
 def load_constraints(specs: list[str] | tuple[str, ...]) -> ConstraintSet:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..loopnest import LoopNest
+from ..specio import resolve_named_file
 from .spec_json import MODEL_DIR, load_spec
 
 
@@ -29,14 +30,7 @@ class Model:
 
 def resolve_model_path(spec: str) -> Path:
     """A model argument is a .json or .onnx path, or the name of a spec in models/."""
-    path = Path(spec)
-    if path.suffix in (".json", ".onnx") or path.exists():
-        return path
-    named = MODEL_DIR / f"{spec}.json"
-    if named.exists():
-        return named
-    known = ", ".join(sorted(p.stem for p in MODEL_DIR.glob("*.json")))
-    raise InputError(f"no such model file or name (shipped: {known})", source=spec)
+    return resolve_named_file(spec, MODEL_DIR, "model", (".json",), (".onnx",))
 
 
 def load_model(spec: str) -> Model:
