@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy
 from ortools.sat.python import cp_model
 
 from ..cost.kernel import OBJECTIVES, evaluate_batch
@@ -151,22 +152,20 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
     atoms += [pes, rf_used, sum(spm_bytes)]
     enforce = _add_custom(model, problem, atoms, assumptions, skip)
 
-    # Objective: log of (energy floor) x (MACs / PEs used), minus per-prime logs rounded down.
-    log_pes = []
-    for loop, extent in zip(nest.loops, nest.extents, strict=True):
-        for p, e in _factorize(extent).items():
-            a = model.new_int_var(0, e, f"a[{loop},{p},SPATIAL]")
-            log_pes.append((a, p))
-            _link_exponent(model, factor[loop, "SPATIAL"], a, p, e, extent)
-    log_spread = sum(a * math.ceil(LOG_SCALE * math.log(p)) for a, p in log_pes)  # ceil: spread of PEs over-estimated
-    offset = math.log(nest.macs)
-    if objective == "edp":
-        offset += math.log(energy_floor(problem))
-    if objective == "energy":
-        model.minimize(0)
-        offset = math.log(energy_floor(problem))
-    else:
-        model.minimize(-log_spread)
+    # Objective: log of the spatial bound (docs/lower-bounds.md §3, §4): the energy floor (for energy
+    # and EDP) times MACs / PEs used (for cycles and EDP). log(PEs used) is the sum over the primes of
+    # each spatial factor, each prime's log rounded up, so the objective never exceeds the log bound.
+    offset = math.log(energy_floor(problem)) if objective != "cycles" else 0.0
+    if objective != "energy":
+        log_pes = 0
+        for loop, extent in zip(nest.loops, nest.extents, strict=True):
+            for p, e in sympy.factorint(extent).items():
+                a = model.new_int_var(0, e, f"a[{loop},{p},SPATIAL]")
+                pairs = [(v, sympy.multiplicity(p, v)) for v in divisors(extent)]
+                model.add_allowed_assignments([factor[loop, "SPATIAL"], a], pairs)  # a = multiplicity of p
+                log_pes += a * math.ceil(LOG_SCALE * math.log(p))
+        offset += math.log(nest.macs)
+        model.minimize(-log_pes)
     return MappingModel(model, factor, offset, enforce)
 
 
@@ -216,32 +215,6 @@ def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumpti
     return enforce
 
 
-def _factorize(n: int) -> dict[int, int]:
-    out: dict[int, int] = {}
-    p = 2
-    while p * p <= n:
-        while n % p == 0:
-            out[p] = out.get(p, 0) + 1
-            n //= p
-        p += 1
-    if n > 1:
-        out[n] = out.get(n, 0) + 1
-    return out
-
-
-def _link_exponent(model: cp_model.CpModel, var, exponent, p: int, e: int, extent: int) -> None:
-    """exponent = multiplicity of prime p in var (var ranges over divisors of extent)."""
-    values = divisors(extent)
-    allowed = []
-    for v in values:
-        k, x = 0, v
-        while x % p == 0:
-            x //= p
-            k += 1
-        allowed.append((v, k))
-    model.add_allowed_assignments([var, exponent], allowed)
-
-
 def _least_int(ok) -> int:
     v = 0
     while not ok(v):
@@ -265,12 +238,10 @@ def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> t
     tiling = np.array(
         [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVEL_NAMES], np.int64
     )
-    bound = None
-    if objective != "energy":
-        bound = math.exp(built.log_bound_offset + solver.best_objective_bound / LOG_SCALE)
-    else:
-        bound = math.exp(built.log_bound_offset)
-    return [tiling], bound * (1 - 1e-9)
+    log_bound = built.log_bound_offset
+    if objective != "energy":  # the energy floor is a constant: no objective to bound
+        log_bound += solver.best_objective_bound / LOG_SCALE
+    return [tiling], math.exp(log_bound) * (1 - 1e-9)
 
 
 @dataclass
