@@ -9,14 +9,13 @@ success, so a failed run leaves no partial file.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -59,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     solve.add_argument("--time-limit", type=_positive_float, metavar="S", help="seconds per layer for the search")
     solve.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="distinct layers solved in N processes (1: one thread)"
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="distinct layers solved in N processes, one thread each (default: this process, all cores)",
     )
     _add_cache(solve)
     solve.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
@@ -225,11 +227,12 @@ def cmd_solve(args: argparse.Namespace) -> int:
     arch = load_arch(args.arch)
     layers = (model.layer(args.layer),) if args.layer else model.layers
     knobs = knobs_from_args(args)
+    constraints = _constraints(arch, args)  # read (and checked) before anything is printed
     if args.workers:
         _set_threads(args.workers)
     out = _text_stream(args.json)
     _print(out, _solve_header(model, arch, search, args.objective, knobs))
-    result = _solve_layers(model, layers, arch, args, search, knobs, out)
+    result = _solve_layers(model, layers, arch, args, search, knobs, constraints, out)
     if len(result.layers) > 1:
         _print(out, format_summary(result))
     failed = [r.nest.name for r in result.layers if r.mapping is None]
@@ -252,6 +255,7 @@ def _solve_layers(
     args: argparse.Namespace,
     search: str,
     knobs: Knobs,
+    constraints: object,
     out: TextIO | None,
 ) -> ModelResult:
     """Solve the layers through solve_model, printing each layer's block as it finishes."""
@@ -273,7 +277,6 @@ def _solve_layers(
 
     # With --auto-optimize the schedule starts from 0.8/0.8/0.5 unless utilisations are given (§8).
     search_knobs = knobs if (search != "auto" or args.opt_min_utilization) else None
-    extra = _accepted(solve_model, workers=args.workers)
     try:
         result = solve_model(
             layers,
@@ -284,9 +287,9 @@ def _solve_layers(
             knobs=search_knobs,
             time_limit=args.time_limit,
             progress=progress,
-            constraints=_constraints(arch, args),
+            constraints=constraints,
             cache_dir=None if args.no_cache else args.cache_dir,
-            **extra,
+            workers=args.workers,
         )
     finally:
         bar.close()
@@ -494,12 +497,6 @@ def _set_threads(workers: int) -> None:
     import numba
 
     numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))
-
-
-def _accepted(func: Callable[..., Any], **kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments that `func` accepts and that are set (options the API may not have yet)."""
-    params = inspect.signature(func).parameters
-    return {key: value for key, value in kwargs.items() if value is not None and key in params}
 
 
 # ----------------------------------------------------------------------------------------------------------------------
