@@ -7,6 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 
+from .noc.spec import NocSpec, noc_from_json, seed_noc
 from .specio import Fields, read_json, resolve_named_file
 
 ARCHSPEC_DIR = Path(__file__).resolve().parent.parent / "archspecs"
@@ -36,6 +37,13 @@ class Arch:
     mac_energy_pj: float = 0.075
     # Constraint files (paths or names in constraints/) every mapping on this arch obeys
     constraints: tuple[str, ...] = ()
+    # PE array shape, PE groups and networks (docs/archspec.md); None: the seed's implicit NoC
+    noc_spec: NocSpec | None = None
+
+    @property
+    def noc(self) -> NocSpec:
+        """The on-chip network: the spec's sections, or the seed's one-row array with multicast buses."""
+        return self.noc_spec if self.noc_spec is not None else seed_noc(self.pe_count)
 
     @property
     def rf_elems(self) -> float:
@@ -80,7 +88,8 @@ _DETAILS = {
     "communication_energy", "spm_energy", "dram_energy", "mac_energy",
 }  # fmt: skip
 _BASIC = {"CGRA_SIZE", "RF_SIZE", "BYTES_PER_DATA", "TOTAL_BANKS_IN_SPM", "TOTAL_BYTES_IN_BANK"}
-_TOP = {"name", "description", "arch_details", "arch_basic", "constraints"}
+_TOP = {"name", "description", "arch_details", "arch_basic", "constraints", "pe_array", "pe_groups", "networks",
+        "sources"}
 
 
 def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
@@ -99,10 +108,12 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
         raise top.error("constraints", "expected a list of constraint file names or paths")
     here = Path(source).parent  # file paths in the spec are relative to it; bare names are presets
     constraints = [c if Path(c).suffix not in (".yaml", ".yml", ".json") else str(here / c) for c in constraints]
+    noc = noc_from_json(top, basic)
     return Arch(
+        noc_spec=noc if noc.explicit else None,
         constraints=tuple(constraints),
         name=top.string("name", name),
-        pe_count=basic.integer("CGRA_SIZE", 256),
+        pe_count=noc.pe_count,
         rf_bytes=basic.integer("RF_SIZE", 512),
         bytes_per_elem=basic.integer("BYTES_PER_DATA", 2),
         spm_banks=basic.integer("TOTAL_BANKS_IN_SPM", 32),

@@ -119,6 +119,7 @@ def result_to_json(result: LayerResult) -> dict[str, Any]:
             "factors": [list(row) for row in mapping.factors],
             "dram_order": None if mapping.dram_order is None else list(mapping.dram_order),
             "spm_order": None if mapping.spm_order is None else list(mapping.spm_order),
+            "spatial_rows": None if mapping.spatial_rows is None else list(mapping.spatial_rows),
         },
         "cost": None
         if cost is None
@@ -140,6 +141,7 @@ def result_from_json(data: dict[str, Any], nest: LoopNest) -> LayerResult:
             tuple(tuple(int(f) for f in row) for row in m["factors"]),
             None if m["dram_order"] is None else tuple(m["dram_order"]),
             None if m["spm_order"] is None else tuple(m["spm_order"]),
+            None if m.get("spatial_rows") is None else tuple(m["spatial_rows"]),
         )
     c = data["cost"]
     cost = None if c is None else Cost(float(c["energy_pj"]), float(c["cycles"]), tuple(map(float, c["breakdown_pj"])))

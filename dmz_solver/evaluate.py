@@ -47,20 +47,41 @@ def _innermost_first(problem: Problem, names: tuple[str, ...]) -> np.ndarray:
 def evaluate_mapping(
     problem: Problem, mapping: Mapping, objective: str = "edp", *, source: str = "mapping"
 ) -> tuple[Mapping, Cost]:
-    """Exact cost of a mapping. Without orders, the candidate pair best for `objective` is used (§7.2).
+    """Exact cost of a mapping. Without orders, the candidate pair best for `objective` is used (§7.2);
+    on an array with several PE rows and no row/column split given, the best split likewise.
 
-    Returns the mapping with the orders that were used, and its cost.
+    Returns the mapping with the orders (and split) that were used, and its cost.
     """
     tiling = mapping.array()
     violations = tiling_violations(problem, tiling)
     if violations:
         raise InputError("; ".join(violations), source=source, field="tiling")
+    noc = problem.arch.noc
+    options = problem.unrollings(tiling[k.SP], mapping.spatial_rows)
+    if not options:
+        where = "array.rows" if mapping.spatial_rows is not None else "tiling.SPATIAL"
+        raise InputError(f"the spatial factors do not fit the {noc.rows} x {noc.cols} PE array, or their partial sums "
+                         "cannot be reduced over its reduction network", source=source, field=where)  # fmt: skip
+    best: tuple[float, Mapping, Cost] | None = None
+    for pi, pf, rowf in options:
+        found, cost = _evaluate_split(problem, mapping, objective, (pi, pf, rowf))
+        if noc.rows > 1:
+            found = found.with_rows(tuple(int(r) for r in rowf))
+        if best is None or cost.value(objective) < best[0]:  # the first minimum in split order
+            best = (cost.value(objective), found, cost)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _evaluate_split(problem: Problem, mapping: Mapping, objective: str, prof: tuple) -> tuple[Mapping, Cost]:
+    tiling = mapping.array()
     dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
     if mapping.dram_order is not None and mapping.spm_order is not None:
         bd = np.zeros(k.N_BD)
         energy, cycles = k.fixed_pair(
             tiling, dcoef, dsize, ndims, isidx,
             _innermost_first(problem, mapping.dram_order), _innermost_first(problem, mapping.spm_order), fp, ip, bd,
+            prof,
         )  # fmt: skip
         return mapping, Cost(float(energy), float(cycles), tuple(bd.tolist()))
     pairs = cands.shape[0] ** 2
@@ -68,7 +89,7 @@ def evaluate_mapping(
     cycles = np.zeros(pairs)
     bd = np.zeros((pairs, k.N_BD))
     cand_ids = np.zeros((pairs, 2), np.int64)
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, bd, cand_ids)
+    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, bd, cand_ids, prof)
     values = {"energy": energy[:n].astype(float), "cycles": cycles[:n], "edp": energy[:n] * cycles[:n]}[objective]
     best = int(np.argmin(values))  # first minimum in pair order
     spm_cand, dram_cand = cand_ids[best]

@@ -15,25 +15,40 @@ ORDER_LEVELS = ("DRAM", "SPM")
 
 @dataclass(frozen=True)
 class Mapping:
-    """Factors per level (DRAM, SPM, RF, SPATIAL) over the loops, and optional orders (outer to inner)."""
+    """Factors per level (DRAM, SPM, RF, SPATIAL) over the loops, and optional orders (outer to inner).
+
+    On an array with several PE rows, spatial_rows gives the part of each spatial factor unrolled
+    over the rows; the rest goes over the columns (None: not chosen, or a one-row array).
+    """
 
     loops: tuple[str, ...]
     factors: tuple[tuple[int, ...], ...]
     dram_order: tuple[str, ...] | None = None
     spm_order: tuple[str, ...] | None = None
+    spatial_rows: tuple[int, ...] | None = None
 
     @classmethod
-    def from_array(cls, loops: tuple[str, ...], tiling: np.ndarray, orders: tuple | None = None) -> Mapping:
+    def from_array(cls, loops: tuple[str, ...], tiling: np.ndarray, orders: tuple | None = None,
+                   rows: np.ndarray | None = None) -> Mapping:  # fmt: skip
         factors = tuple(tuple(int(f) for f in row) for row in tiling)
         dram, spm = orders if orders else (None, None)
-        return cls(loops, factors, dram, spm)
+        return cls(loops, factors, dram, spm, None if rows is None else tuple(int(r) for r in rows))
+
+    @property
+    def spatial_cols(self) -> tuple[int, ...] | None:
+        if self.spatial_rows is None:
+            return None
+        return tuple(f // r for f, r in zip(self.factors[3], self.spatial_rows, strict=True))
 
     def array(self) -> np.ndarray:
         """The (4 x loops) int64 tiling the kernels take."""
         return np.array(self.factors, np.int64)
 
     def with_orders(self, dram: tuple[str, ...], spm: tuple[str, ...]) -> Mapping:
-        return Mapping(self.loops, self.factors, dram, spm)
+        return Mapping(self.loops, self.factors, dram, spm, self.spatial_rows)
+
+    def with_rows(self, rows: tuple[int, ...] | None) -> Mapping:
+        return Mapping(self.loops, self.factors, self.dram_order, self.spm_order, rows)
 
     def to_json(self) -> dict:
         out: dict = {
@@ -42,13 +57,15 @@ class Mapping:
         }
         if self.dram_order is not None and self.spm_order is not None:
             out["order"] = {"DRAM": list(self.dram_order), "SPM": list(self.spm_order)}
+        if self.spatial_rows is not None:
+            out["array"] = {"rows": list(self.spatial_rows), "cols": list(self.spatial_cols or ())}
         return out
 
 
 def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
     """Read and check a mapping JSON object for a given layer."""
     top = Fields(obj, source, "")
-    top.reject_unknown({"loops", "tiling", "order"})
+    top.reject_unknown({"loops", "tiling", "order", "array"})
     loops = top.obj.get("loops", list(nest.loops))
     if list(loops) != list(nest.loops):
         raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {loops}")
@@ -68,4 +85,13 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
             if not isinstance(names, list) or sorted(map(str, names)) != sorted(nest.loops):
                 raise order.error(level, f"expected a permutation of {list(nest.loops)}, got {names}")
             orders[j] = tuple(names)
-    return Mapping(tuple(nest.loops), factors, orders[0], orders[1])
+    rows = None
+    if "array" in top.obj:
+        array = top.child("array")
+        array.reject_unknown({"rows", "cols"})
+        rows = tuple(array.int_list("rows", len(nest.loops)))
+        cols = tuple(array.int_list("cols", len(nest.loops), [f // r for f, r in zip(factors[3], rows, strict=True)]))
+        for loop, f, r, c in zip(nest.loops, factors[3], rows, cols, strict=True):
+            if r * c != f:
+                raise array.error("rows", f"loop {loop}: {r} rows x {c} columns is not its spatial factor {f}")
+    return Mapping(tuple(nest.loops), factors, orders[0], orders[1], rows)

@@ -47,7 +47,8 @@ def _from_exhaustive(problem: Problem, found: ExhaustiveResult, objective: str, 
         tuple(order_names(problem.nest, problem.orders[best.dram_order])),
         tuple(order_names(problem.nest, problem.orders[best.spm_order])),
     )
-    mapping = Mapping.from_array(problem.nest.loops, best.tiling, orders)
+    rows = best.rows if problem.arch.noc.rows > 1 else None
+    mapping = Mapping.from_array(problem.nest.loops, best.tiling, orders, rows)
     mapping, cost = evaluate_mapping(problem, mapping, objective)
     lower = cost.value(objective) if status == OPTIMAL else _global_bound(problem, objective)
     return LayerResult(

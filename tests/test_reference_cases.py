@@ -60,7 +60,8 @@ def _our_pairs(problem: Problem, tiling: np.ndarray) -> dict[tuple, tuple[int, f
     cycles = np.zeros(npairs)
     breakdown = np.zeros((npairs, k.N_BD))
     cand_ids = np.zeros((npairs, 2), np.int64)
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, cand_ids)
+    prof = problem.unrollings(tiling[k.SP])[0]
+    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, cand_ids, prof)
     pairs = {}
     for i in range(n):
         spm_cand, dram_cand = cand_ids[i]
@@ -107,7 +108,9 @@ def test_tiling_minima_match_the_seed(index: int) -> None:
     best = np.zeros(3)
     best_pair = np.zeros((3, 4), np.int64)
     workspace = k.make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
-    k.tiling_minima(_tiling(case), dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace)
+    tiling = _tiling(case)
+    prof = problem.unrollings(tiling[k.SP])[0]
+    k.tiling_minima(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
     energy, cycles, edp = best  # kernel.OBJECTIVES order
     assert k.OBJECTIVES == ("energy", "cycles", "edp")
     assert energy == case["min_energy_pJ"]

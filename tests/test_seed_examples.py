@@ -55,8 +55,9 @@ def _terms(problem: Problem, tiling: np.ndarray) -> dict[str, object]:
     tiles = np.zeros((3, tiling.shape[1]), np.int64)
     noc, dma, dspm = ints
     e_noc, e_spm, e_dma = floats
-    e_base, e_red = k.tiling_terms(
-        tiling, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles
+    prof = problem.unrollings(tiling[k.SP])[0]
+    e_base, e_red, _ = k.tiling_terms(
+        tiling, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles, prof
     )
     return {"ti": ti, "noc": ints[0], "dma": ints[1], "dspm": ints[2], "e_noc": floats[0], "e_spm": floats[1],
             "e_dma": floats[2], "tiles": tiles, "e_base": e_base, "e_red": e_red}  # fmt: skip
@@ -68,7 +69,8 @@ def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int
     npairs = cands.shape[0] ** 2
     energy, cycles = np.zeros(npairs, np.int64), np.zeros(npairs)
     breakdown, ids = np.zeros((npairs, k.N_BD)), np.zeros((npairs, 2), np.int64)
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, ids)
+    prof = problem.unrollings(tiling[k.SP])[0]
+    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, ids, prof)
 
     def reuse(level: int, cand: int) -> tuple[int, ...]:
         reps, first = np.zeros((1, 3), np.int64), np.zeros(1, np.int64)
@@ -156,10 +158,12 @@ def test_example_minima_of_both_tilings(example: Problem) -> None:
     dcoef, dsize, ndims, isidx, cands, fp, ip = example.arrays
     workspace = k.make_workspace(3, cands.shape[0], 7)
     best, best_pair = np.zeros(3), np.zeros((3, 4), np.int64)
-    k.tiling_minima(TILING_1, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace)
+    k.tiling_minima(TILING_1, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace,
+                    example.unrollings(TILING_1[k.SP])[0])
     assert best.tolist() == [4252946, 16768, 73996278528]
     assert best_pair[0, 1] == 2 and best_pair[2, 1] == 0  # energy at D3, EDP at D1: not the same pair
-    k.tiling_minima(TILING_2, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace)
+    k.tiling_minima(TILING_2, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace,
+                    example.unrollings(TILING_2[k.SP])[0])
     assert best.tolist() == [3433746, 13568, 47434352128]
 
 

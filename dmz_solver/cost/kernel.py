@@ -30,8 +30,8 @@ N_FP = 13
 I_PES, I_BYTES_PER_ELEM, I_BANKS, I_BANK_BYTES, I_DMA_ELEM_BYTES = 0, 1, 2, 3, 4
 N_IP = 5
 # Integer per-tiling terms (ti array)
-T_TC_DRAM, T_TC_SPM, T_TC_RF, T_TC_SP, T_RED, T_G_OUT, T_P_DRAM_OUT = 0, 1, 2, 3, 4, 5, 6
-N_TI = 7
+T_TC_DRAM, T_TC_SPM, T_TC_RF, T_TC_SP, T_RED, T_G_OUT, T_P_DRAM_OUT, T_RED_ADDS = 0, 1, 2, 3, 4, 5, 6, 7
+N_TI = 8
 # Breakdown categories
 B_MAC, B_RF, B_NOC, B_SPM, B_DRAM = 0, 1, 2, 3, 4
 N_BD = 5
@@ -92,36 +92,76 @@ def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):
 
 
 @njit(cache=True, inline="always")
-def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles):
-    """Terms fixed by the RF and spatial factors of t (§5.2, §5.3, §6.1): (red, G_out, E_red).
+def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op, tiles):
+    """Footprint of the tiles of one PE column (its loops' row factors) or one PE row (column factors).
 
-    Writes D_PE to iop[0] and the per-pass NoC and SPM energies to fop[0] and fop[1]; tiles[1]
-    receives the PE-array tile e^PE.
+    Uses tiles[1] as work space.
+    """
+    for loop in range(t.shape[1]):
+        part = rowf[loop] if column else t[SP, loop] // rowf[loop]
+        tiles[1, loop] = t[RF, loop] * part
+    x = 1
+    for d in range(ndims[op]):
+        x *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
+    return x
+
+
+@njit(cache=True, inline="always")
+def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf):
+    """Terms fixed by the RF and spatial factors of t (§5.2, §5.3, §6.1): (red, G_out, E_red, adds, E_red's NoC part).
+
+    pi, pf are the communication profile of t's spatial unrolling and rowf its row factors
+    (noc/profile.py; the seed's bus gives noc = D_PE, E_noc = D_RF * fanout * e_noc and the serial
+    reduction). Writes the NoC cycles to iop[0] and the per-pass NoC and SPM energies to fop[0] and
+    fop[1]; tiles[1] receives the PE-array tile e^PE. adds counts the reduction's additions.
     """
     n_loops = t.shape[1]
     tc_sp = 1
     g_out = 1
     for loop in range(n_loops):
-        tiles[1, loop] = t[RF, loop] * t[SP, loop]
         tc_sp *= t[SP, loop]
         if isidx[0, loop]:
             g_out *= t[SP, loop]
     g_in = tc_sp // g_out
-    red = 0
+    d_rf_out = 1
     for op in range(iop.shape[1]):
         d_rf = 1
-        d_pe = 1
         for d in range(ndims[op]):
             d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
-            d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
         if op == 0:
-            red = d_rf * (g_in - 1) * g_out
-        iop[0, op] = d_pe
-        fanout = g_out if op == 0 else tc_sp
-        fop[0, op] = (d_rf * fanout) * fp[F_NOC]
+            d_rf_out = d_rf
+        d_row = 0  # footprints of the tiles of one PE row and of one PE column (profile kinds 1, 2)
+        d_col = 0
+        if pi[op, 1] > 0 or pi[op, 5] > 0:
+            d_row = box_footprint(t, rowf, False, nterms, tloops, tcoefs, ndims, op, tiles)
+        if pi[op, 2] > 0 or pi[op, 6] > 0:
+            d_col = box_footprint(t, rowf, True, nterms, tloops, tcoefs, ndims, op, tiles)
+        for loop in range(n_loops):
+            tiles[1, loop] = t[RF, loop] * t[SP, loop]
+        d_pe = 1
+        for d in range(ndims[op]):
+            d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
+        noc = 0
+        e_noc = 0.0
+        for kind in range(4):
+            foot = d_rf if kind == 0 else (d_row if kind == 1 else (d_col if kind == 2 else d_pe))
+            if pi[op, kind] > 0:
+                noc = max(noc, np.int64(math.ceil((pi[op, kind] * foot) / pf[op, kind])))
+            if pi[op, 4 + kind] > 0:
+                e_noc += (pi[op, 4 + kind] * foot) * pf[op, 4 + kind]
+        iop[0, op] = noc + pi[op, 8]
+        fop[0, op] = e_noc
         fop[1, op] = d_pe * fp[F_SPM]
-    unit_red = (3 * fp[F_RF] + fp[F_NOC]) + fp[F_MAC]
-    return red, g_out, red * unit_red
+    adds = d_rf_out * (g_in - 1) * g_out
+    red = 0
+    if adds > 0:
+        red = np.int64(math.ceil((pi[3, 0] * d_rf_out) / pf[3, 0])) + pi[3, 1]
+    e_red = adds * pf[3, 1]
+    e_red_noc = adds * pf[3, 2]
+    if pf[3, 3] != 0:
+        e_red += d_rf_out * pf[3, 3]
+        e_red_noc += d_rf_out * pf[3, 3]
+    return red, g_out, e_red, adds, e_red_noc
 
 
 @njit(cache=True, inline="always")
@@ -164,11 +204,12 @@ def base_energy(macs, fp):
 
 
 @njit(cache=True, inline="always")
-def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles):
+def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi, pf, rowf):
     """The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): (E_MAC + E_RF, E_red).
 
-    ti receives the trip counts, red, G_out and P_DRAM(ω); iop rows D_PE, DMA cycles, D_SPM; fop
-    rows E_noc, E_spm, E_dma; tiles rows e^RF, e^PE, e^SPM.
+    ti receives the trip counts, red, G_out, P_DRAM(ω) and the reduction's additions; iop rows NoC
+    cycles, DMA cycles, D_SPM; fop rows E_noc, E_spm, E_dma; tiles rows e^RF, e^PE, e^SPM. pi, pf,
+    rowf: the communication profile of t's spatial unrolling (pe_terms).
     """
     n_loops = t.shape[1]
     for lv in range(4):
@@ -182,20 +223,22 @@ def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, 
         tiles[2, loop] = t[RF, loop] * t[SP, loop] * t[SPM, loop]
         if isidx[0, loop]:
             p_dram_out *= t[DRAM, loop]
-    red, g_out, e_red = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles)
+    red, g_out, e_red, adds, e_red_noc = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf,
+                                                  rowf)  # fmt: skip
     ti[T_RED] = red
+    ti[T_RED_ADDS] = adds
     ti[T_G_OUT] = g_out
     ti[T_P_DRAM_OUT] = p_dram_out
     spm_tile_terms(tiles, 2, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop)
     macs = ti[T_TC_DRAM] * ti[T_TC_SPM] * ti[T_TC_RF] * ti[T_TC_SP]
-    return base_energy(macs, fp), e_red
+    return base_energy(macs, fp), e_red, e_red_noc
 
 
 @njit(cache=True)
-def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles):
-    """Fill the ordering-independent terms of one tiling (§5.1-§5.7, §6.1).
+def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles, prof):
+    """Fill the ordering-independent terms of one tiling (§5.1-§5.7, §6.1); prof = (pi, pf, rowf).
 
-    Returns (E_MAC + E_RF, E_red). Per-operand results go to noc (D_PE), dma (cycles per
+    Returns (E_MAC + E_RF, E_red, E_red's NoC part). Per-operand results go to noc (NoC cycles), dma (cycles per
     SPM pass), e_noc, e_spm, e_dma and dspm (D_SPM); tiles (3 x loops) receives the
     cumulative extents e^RF, e^PE, e^SPM.
     """
@@ -203,14 +246,16 @@ def tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_s
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((3, nops))
-    e_base, e_red = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles)
+    pi, pf, rowf = prof
+    e_base, e_red, e_red_noc = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi,
+                                     pf, rowf)  # fmt: skip
     noc[:] = iop[0]
     dma[:] = iop[1]
     dspm[:] = iop[2]
     e_noc[:] = fop[0]
     e_spm[:] = fop[1]
     e_dma[:] = fop[2]
-    return e_base, e_red
+    return e_base, e_red, e_red_noc
 
 
 @njit(cache=True)
@@ -261,11 +306,11 @@ def level_reuse(tl, cands, isidx, reps, rep_cand):
 
 
 @njit(cache=True)
-def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch):
+def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch, e_red_noc=0.0):
     """Energy (rounded, pJ) and cycles of one ordering pair (§4.3, §5.4-§5.8, §6.2-§6.4).
 
     scratch is an int64 work array of 6 * n_operands entries. If bd has N_BD entries,
-    the energy breakdown of §6.5 is written to it.
+    the energy breakdown of §6.5 is written to it (e_red_noc: the NoC part of E_red).
     """
     nops = noc.shape[0]
     spm_passes = ti[T_TC_SPM]
@@ -389,18 +434,18 @@ def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, f
     energy = np.int64(np.rint(((e_base) + e_pass * dram_passes) + e_dram_level))
 
     if bd.shape[0] == N_BD:
-        _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reloads, fp, bd)
+        _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, e_red_noc, psum_reloads, fp, bd)
     return energy, cycles
 
 
 @njit(cache=True)
-def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reloads, fp, bd):
+def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, e_red_noc, psum_reloads, fp, bd):
     """Energy by category MAC/RF/NOC/SPM/DRAM for reporting (§6.5); not rounded."""
     nops = e_noc.shape[0]
     spm_passes = ti[T_TC_SPM]
     dram_passes = ti[T_TC_DRAM]
     macs = ti[T_TC_DRAM] * ti[T_TC_SPM] * ti[T_TC_RF] * ti[T_TC_SP]
-    red = ti[T_RED]
+    red = ti[T_RED_ADDS]
     red_scale = dram_passes * spm_passes / r_spm[0] if skip[0] == 1 else dram_passes / skip[0]
     e_mac = macs * fp[F_MAC]
     bd[B_MAC] = e_mac + red * fp[F_MAC] * red_scale
@@ -416,7 +461,7 @@ def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, psum_reload
         noc += e_noc[op] * scale
         spm += e_spm[op] * scale
         dram += e_dma[op] * dram_passes / r_dram[op]
-    bd[B_NOC] = noc + red * fp[F_NOC] * red_scale
+    bd[B_NOC] = noc + e_red_noc * red_scale
     bd[B_SPM] = spm
     bd[B_DRAM] = dram + e_dma[0] * psum_reloads
 
@@ -855,15 +900,20 @@ def pass_energies(e_red, fop):
 
 
 @njit(cache=True, inline="always")
-def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
-              rsloops, ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out,
-              out_pair):  # fmt: skip
+def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rtab, prof, ti, iop, fop, reps,
+              rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out, out_pair):  # fmt: skip
     """Minima of tiling tilings[b] over its ordering pairs (§7.2) into out[b], out_pair[b] (see tiling_minima).
 
+    rtab = reuse_structures(...); prof = (pi, pf, rowf, which): tiling b has the profile pi[which[b]],
+    pf[which[b]] and row factors rowf[which[b]] (noc/profile.py).
     (At most 30 arguments: beyond, Python 3.11 passes them as *args, which numba cannot inline.)
     """
     t = tilings[b]
-    e_base, e_red = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles)
+    rstart, rfirst, rnloops, rsloops = rtab
+    pis, pfs, rowfs, which = prof
+    p = which[b]
+    e_base, e_red, _ = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pis[p], pfs[p],
+                             rowfs[p])  # fmt: skip
     nd = level_reps(t, DRAM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
     ns = level_reps(t, SPM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 1, rep_cand)
     dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
@@ -900,55 +950,61 @@ def make_workspace(nops, ncand, n_loops):
 
 
 @njit(cache=True)
-def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, ws):
+def tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, ws, prof):
     """Minimum energy, cycles and EDP of one tiling over its ordering pairs (§7.2).
 
     best[obj] receives each minimum (float64) and best_pair[obj] = (SPM rep, DRAM rep,
     SPM candidate, DRAM candidate) of the first pair that reaches it, in pair order.
-    Builds the layer tables per call; evaluate_batch builds them once.
+    prof = (pi, pf, rowf) of its spatial unrolling. Builds the layer tables per call;
+    evaluate_batch builds them once.
     """
+    pi, pf, rowf = prof
     ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles = ws
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
     none = np.zeros(1, np.int64)  # no reuse-structure table: scan the candidates
-    minima_at(t.reshape(1, 4, -1), 0, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, none, none,
-              none.reshape(1, 1), none.reshape(1, 1, 1), ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf,
-              scratch, tiles, best.reshape(1, 3), best_pair.reshape(1, 3, 4))  # fmt: skip
+    rtab = (none, none, none.reshape(1, 1), none.reshape(1, 1, 1))
+    single = (pi.reshape(1, pi.shape[0], pi.shape[1]), pf.reshape(1, pf.shape[0], pf.shape[1]), rowf.reshape(1, -1),
+              np.zeros(1, np.int64))  # fmt: skip
+    minima_at(t.reshape(1, 4, -1), 0, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rtab, single, ti, iop,
+              fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, best.reshape(1, 3),
+              best_pair.reshape(1, 3, 4))  # fmt: skip
 
 
 @njit(cache=True)
-def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair):
+def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair, prof):
     """Minima of tilings[lo:hi] into out, out_pair with one workspace."""
     nops, ncand, n_loops = ndims.shape[0], cands.shape[0], cands.shape[1]
-    rstart, rfirst, rnloops, rsloops = rtab
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
     ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles = make_workspace(nops, ncand, n_loops)
     for b in range(lo, hi):
-        minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rstart, rfirst, rnloops,
-                  rsloops, ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out,
-                  out_pair)  # fmt: skip
+        minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rtab, prof, ti, iop, fop, reps,
+                  rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out, out_pair)  # fmt: skip
 
 
 @njit(cache=True)
-def evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
-    """Per-tiling minima of a batch: out[b, obj], out_pair[b, obj, :] (see tiling_minima)."""
+def evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair, prof):
+    """Per-tiling minima of a batch: out[b, obj], out_pair[b, obj, :] (see tiling_minima).
+
+    prof = (pi, pf, rowf, which): the profiles of the batch's unrollings and which one each tiling has.
+    """
     rtab = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
-    _batch_range(tilings, 0, tilings.shape[0], dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair)
+    _batch_range(tilings, 0, tilings.shape[0], dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out, out_pair, prof)
 
 
 @njit(cache=True, parallel=True)
-def evaluate_batch_parallel(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair):
+def evaluate_batch_parallel(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, out_pair, prof):
     """evaluate_batch over all cores in chunks; the results do not depend on the thread count."""
     rtab = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
     n = tilings.shape[0]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
         _batch_range(tilings, c * chunk, min(n, (c + 1) * chunk), dcoef, dsize, ndims, isidx, cands, fp, ip, rtab, out,
-                     out_pair)  # fmt: skip
+                     out_pair, prof)  # fmt: skip
 
 
 @njit(cache=True)
-def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, bd, cand_ids):
-    """Every ordering pair of one tiling in pair order: energy, cycles, breakdown, candidates.
+def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, bd, cand_ids, prof):
+    """Every ordering pair of one tiling in pair order: energy, cycles, breakdown, candidates; prof = (pi, pf, rowf).
 
     Returns the number of pairs written.
     """
@@ -961,7 +1017,8 @@ def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles,
     e_spm = np.empty(nops)
     e_dma = np.empty(nops)
     tiles = np.empty((3, t.shape[1]), np.int64)
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
+    e_base, e_red, e_red_noc = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma,
+                                            dspm, tiles, prof)  # fmt: skip
     ncand = cands.shape[0]
     reps_d = np.empty((ncand, nops), np.int64)
     reps_s = np.empty((ncand, nops), np.int64)
@@ -974,7 +1031,7 @@ def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles,
     for i in range(ns):
         for j in range(nd):
             energy[k], cycles[k] = pair_cost(
-                reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd[k], scratch
+                reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd[k], scratch, e_red_noc
             )
             cand_ids[k, 0] = cand_s[i]
             cand_ids[k, 1] = cand_d[j]
@@ -983,8 +1040,8 @@ def evaluate_pairs(t, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles,
 
 
 @njit(cache=True)
-def fixed_pair(t, dcoef, dsize, ndims, isidx, order_dram, order_spm, fp, ip, bd):
-    """Energy and cycles of one tiling under given DRAM and SPM orders (innermost first)."""
+def fixed_pair(t, dcoef, dsize, ndims, isidx, order_dram, order_spm, fp, ip, bd, prof):
+    """Energy and cycles of one tiling under given DRAM and SPM orders (innermost first); prof = (pi, pf, rowf)."""
     nops = ndims.shape[0]
     ti = np.empty(N_TI, np.int64)
     noc = np.empty(nops, np.int64)
@@ -994,11 +1051,12 @@ def fixed_pair(t, dcoef, dsize, ndims, isidx, order_dram, order_spm, fp, ip, bd)
     e_spm = np.empty(nops)
     e_dma = np.empty(nops)
     tiles = np.empty((3, t.shape[1]), np.int64)
-    e_base, e_red = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
+    e_base, e_red, e_red_noc = tiling_terms(t, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma,
+                                            dspm, tiles, prof)  # fmt: skip
     reps_d = np.empty((1, nops), np.int64)
     reps_s = np.empty((1, nops), np.int64)
     cand = np.empty(1, np.int64)
     level_reuse(t[DRAM], order_dram.reshape(1, -1), isidx, reps_d, cand)
     level_reuse(t[SPM], order_spm.reshape(1, -1), isidx, reps_s, cand)
     scratch = np.empty(6 * nops, np.int64)
-    return pair_cost(reps_d[0], reps_s[0], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch)
+    return pair_cost(reps_d[0], reps_s[0], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch, e_red_noc)

@@ -74,6 +74,37 @@ class Problem:
         cands = np.array(self.orders, np.int64).reshape(len(self.orders), n_loops)
         return dcoef, dsize, ndims, isidx, cands, self.float_params, self.int_params
 
+    def unrollings(self, sp: np.ndarray, rows: tuple[int, ...] | None = None) -> list[tuple]:
+        """Profiles (pi, pf, rowf) of a spatial tuple on this arch's array (noc/profile.py).
+
+        With `rows` given, that row/column split alone (empty if it does not fit or cannot reduce);
+        otherwise every split that costs differently, in enumeration order.
+        """
+        from ..noc.tasks import make_tasks, profile_of
+
+        isidx = self.arrays[3]
+        sp = np.asarray(sp, np.int64)
+        if rows is not None:
+            found = profile_of(sp, np.array(rows, np.int64), isidx, self.arch)
+            return [] if found is None else [(found[0], found[1], np.array(rows, np.int64))]
+        tasks = make_tasks(sp.reshape(1, -1), isidx, self.arch)
+        return [(tasks.pi[i], tasks.pf[i], tasks.rowf[i]) for i in range(len(tasks))]
+
+    def batch_profiles(self, tilings: np.ndarray, rows: list | None = None) -> tuple:
+        """(pi, pf, rowf, which) for evaluate_batch: each tiling's own split, or the first of its tuple."""
+        found = [self.unrollings(t[3], None if rows is None else rows[b]) for b, t in enumerate(tilings)]
+        n_loops = tilings.shape[2]
+        nops = len(self.nest.operands)
+        from ..noc.profile import N_PF, N_PI
+
+        pis = np.zeros((max(1, len(found)), nops + 1, N_PI), np.int64)
+        pfs = np.ones((max(1, len(found)), nops + 1, N_PF))
+        rowfs = np.ones((max(1, len(found)), n_loops), np.int64)
+        for b, options in enumerate(found):
+            if options:
+                pis[b], pfs[b], rowfs[b] = options[0]
+        return pis, pfs, rowfs, np.arange(len(tilings), dtype=np.int64)
+
     @cached_property
     def float_params(self) -> np.ndarray:
         a, kn = self.arch, self.knobs

@@ -160,9 +160,13 @@ def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None =
 def _validated(arch: Arch, name: str, sweeps: list[Sweep]) -> Arch:
     """Round-trip through the arch-spec reader so a point obeys the same checks as an arch file."""
     seed: dict[str, Any] = arch.to_seed_json()
+    if arch.noc_spec is not None and arch.pe_count != arch.noc_spec.pe_count:
+        keys = " ".join(s.key for s in sweeps)
+        raise InputError(f"the arch gives its PE array as {arch.noc_spec.rows} x {arch.noc_spec.cols}: the PE count "
+                         "follows its pe_array section and cannot be swept", field=f"--sweep {keys}")  # fmt: skip
     try:
         checked = arch_from_json(seed, source="--sweep", name=name)
     except InputError as exc:
         keys = " ".join(s.key for s in sweeps)
         raise InputError(exc.reason, field=f"--sweep {keys}: {exc.field}") from None
-    return replace(checked, name=name)
+    return replace(checked, name=name, noc_spec=arch.noc_spec)

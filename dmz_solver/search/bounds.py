@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from ..cost import kernel as k
-from ..cost.kernel import RF, SP, footprint
+from ..cost.kernel import RF, SP
 from ..cost.packing import Problem
 from ..loopnest import Operand
 
@@ -79,44 +79,41 @@ def global_lower_bound(problem: Problem, objective: str) -> float:
 
 
 @njit(cache=True)
-def block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, tile):
+def block_bound(t, ext, coefs, ndims, isidx, fp, macs, e_floor, two_indexed, work, prof):
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
     e_floor is E_MAC + E_RF plus one DRAM access per distinct element of every operand;
     two_indexed says every loop of extent > 1 indexes two operands or more (§4.2a), which
-    the cycle bound uses. Derivations: docs/lower-bounds.md.
+    the cycle bound uses. coefs = kernel.coef_terms(...); work = (iop, fop, tiles) work arrays;
+    prof = (pi, pf, rowf), the communication profile of t's unrolling: the per-pass NoC cycles and
+    energies are the exact model's own (kernel.pe_terms). Derivations: docs/lower-bounds.md.
     """
+    nterms, tloops, tcoefs = coefs
+    iop, fop, tiles = work
+    pi, pf, rowf = prof
     n_loops = t.shape[1]
     nops = ndims.shape[0]
+    red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
     tc_rf = 1
     tc_sp = 1
-    g_out = 1
     for loop in range(n_loops):
         tc_rf *= t[RF, loop]
         tc_sp *= t[SP, loop]
-        if isidx[0, loop]:
-            g_out *= t[SP, loop]
-        tile[loop] = t[RF, loop] * t[SP, loop]
     rf_passes = macs // (tc_rf * tc_sp)
-    d_rf_out = footprint(dcoef, ndims, 0, t[RF])
-    red = d_rf_out * (tc_sp // g_out - 1) * g_out
-    unit_red = (3 * fp[k.F_RF] + fp[k.F_NOC]) + fp[k.F_MAC]
     energy = e_floor
-    noc_lo1 = np.inf  # smallest and second smallest D_PE
+    noc_lo1 = np.inf  # smallest and second smallest NoC time
     noc_lo2 = np.inf
     noc_out = 0
     for op in range(nops):
-        noc = footprint(dcoef, ndims, op, tile)
-        d_rf = footprint(dcoef, ndims, op, t[RF])
-        fanout = g_out if op == 0 else tc_sp
-        per_pass = (d_rf * fanout) * fp[k.F_NOC] + noc * fp[k.F_SPM]
+        noc = iop[0, op]
+        per_pass = fop[0, op] + fop[1, op]
         if op == 0:
-            per_pass += red * unit_red
+            per_pass += e_red
             noc_out = noc
         visits = 1
         for loop in range(n_loops):
             if isidx[op, loop]:
-                visits *= ext[loop] // tile[loop]
+                visits *= ext[loop] // tiles[1, loop]
         energy += per_pass * visits
         if noc < noc_lo1:
             noc_lo1, noc_lo2 = noc, noc_lo1
@@ -129,7 +126,7 @@ def block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, til
     out_reuse_max = 1
     for loop in range(n_loops):
         if not isidx[0, loop]:
-            out_reuse_max *= ext[loop] // tile[loop]
+            out_reuse_max *= ext[loop] // tiles[1, loop]
     if out_reuse_max > 1:
         # Case B: output reused over r <= out_reuse_max RF passes; case C: output resident in the PEs.
         case_b = rf_passes * base + rf_passes * (tc_rf + red) / out_reuse_max

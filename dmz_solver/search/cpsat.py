@@ -121,6 +121,20 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
     # Spatial constraint: the PEs used fit the array (and the PE utilisation knob).
     pes = _product(model, [factor[loop, "SPATIAL"] for loop in nest.loops], math.prod(nest.extents), "pes")
     model.add(pes <= arch.pe_count).with_name("spatial_capacity")
+    noc = arch.noc
+    if noc.rows > 1:  # each spatial factor splits into a row part and a column part that fit the array
+        row_parts, col_parts = [], []
+        for loop, extent in zip(nest.loops, nest.extents, strict=True):
+            domain = cp_model.Domain.from_values(divisors(extent))
+            factor[loop, "ROWS"] = model.new_int_var_from_domain(domain, f"f[{loop},ROWS]")
+            factor[loop, "COLS"] = model.new_int_var_from_domain(domain, f"f[{loop},COLS]")
+            model.add_multiplication_equality(factor[loop, "SPATIAL"], [factor[loop, "ROWS"], factor[loop, "COLS"]])
+            row_parts.append(factor[loop, "ROWS"])
+            col_parts.append(factor[loop, "COLS"])
+        rows_used = _product(model, row_parts, math.prod(nest.extents), "rows_used")
+        cols_used = _product(model, col_parts, math.prod(nest.extents), "cols_used")
+        model.add(rows_used <= noc.rows).with_name("array_rows")
+        model.add(cols_used <= noc.cols).with_name("array_cols")
     if knobs.pe_util > 0:
         model.add(pes >= _least_int(lambda v: v / arch.pe_count >= knobs.pe_util)).with_name("pe_utilization")
 
@@ -222,8 +236,8 @@ def _least_int(ok) -> int:
     return v
 
 
-def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> tuple[list[np.ndarray], float | None]:
-    """Feasible tilings from CP-SAT and the lower bound it proves (None when it proves nothing)."""
+def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> tuple[list[tuple], float | None]:
+    """Feasible (tiling, row factors or None) from CP-SAT and the lower bound it proves (None when it proves nothing)."""
     built = build_model(problem, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -238,10 +252,13 @@ def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> t
     tiling = np.array(
         [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVEL_NAMES], np.int64
     )
+    rows = None
+    if (nest.loops[0], "ROWS") in built.factor:
+        rows = tuple(solver.value(built.factor[loop, "ROWS"]) for loop in nest.loops)
     log_bound = built.log_bound_offset
     if objective != "energy":  # the energy floor is a constant: no objective to bound
         log_bound += solver.best_objective_bound / LOG_SCALE
-    return [tiling], math.exp(log_bound) * (1 - 1e-9)
+    return [(tiling, rows)], math.exp(log_bound) * (1 - 1e-9)
 
 
 @dataclass
@@ -251,10 +268,12 @@ class Incumbent:
     value: float = math.inf
     tiling: np.ndarray | None = None
     orders: tuple[int, int] | None = None  # (SPM candidate, DRAM candidate)
+    rows: tuple[int, ...] | None = None  # row part of each spatial factor (multi-row arrays)
 
-    def offer(self, value: float, tiling: np.ndarray, orders: tuple[int, int] | None) -> None:
+    def offer(self, value: float, tiling: np.ndarray, orders: tuple[int, int] | None,
+              rows: tuple[int, ...] | None = None) -> None:  # fmt: skip
         if value < self.value:
-            self.value, self.tiling, self.orders = value, tiling.copy(), orders
+            self.value, self.tiling, self.orders, self.rows = value, tiling.copy(), orders, rows
 
 
 def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float | None = None) -> LayerResult:
@@ -275,7 +294,8 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
         if best.orders is not None:
             spm, dram = best.orders
             orders = (tuple(order_names(nest, problem.orders[dram])), tuple(order_names(nest, problem.orders[spm])))
-        mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, best.tiling, orders), objective)
+        rows = best.rows if problem.arch.noc.rows > 1 else None
+        mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, best.tiling, orders, rows), objective)
         value = cost.value(objective)
         lower = value if status == OPTIMAL else min(lower, value)
         return LayerResult(nest, objective, status, mapping, cost, lower, seconds, "cpsat", evaluated)
@@ -290,12 +310,13 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     incumbent = Incumbent()
 
     # CP-SAT's tilings, rescored exactly (over every order: not with loop-order constraints).
-    if candidates and not problem.compiled.has_order_rules:
-        out = np.zeros((len(candidates), 3))
-        pairs = np.zeros((len(candidates), 3, 4), np.int64)
-        evaluate_batch(np.array(candidates), dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
-        for tiling, value in zip(candidates, out[:, obj], strict=True):
-            incumbent.offer(float(value), tiling, None)
+    for tiling, rows in candidates if not problem.compiled.has_order_rules else ():
+        for pi, pf, rowf in problem.unrollings(tiling[3], rows):  # none if its split cannot be routed
+            out = np.zeros((1, 3))
+            pairs = np.zeros((1, 3, 4), np.int64)
+            prof = (pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
+            evaluate_batch(tiling[None], dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
+            incumbent.offer(float(out[0, obj]), tiling, None, tuple(int(r) for r in rowf))
 
     def run(task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
         """Search tasks under a cutoff: their first minimum (enumeration order), tilings evaluated, blocks pruned."""
@@ -305,8 +326,9 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
         first = int(np.argmin(b[:, obj]))
         found = Incumbent()
         if np.isfinite(b[first, obj]):
-            found.offer(float(b[first, obj]), bt[first, obj], (int(bp[first, obj, 2]), int(bp[first, obj, 3])))
-            incumbent.offer(found.value, found.tiling, found.orders)
+            rows = tuple(int(r) for r in search.tasks.rowf[task_ids[first]])
+            found.offer(float(b[first, obj]), bt[first, obj], (int(bp[first, obj, 2]), int(bp[first, obj, 3])), rows)
+            incumbent.offer(found.value, found.tiling, found.orders, found.rows)
         return found, int(counts.sum()), int(pruned.sum())
 
     # Seed: the spatial tuples with the smallest bounds, solved outright, cap the cutoff.

@@ -27,6 +27,7 @@ from ..cost import kernel as k
 from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_minima
 from ..cost.packing import Problem
 from ..errors import InputError
+from ..noc.tasks import make_tasks
 from ..space import next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
 from .bounds import block_bound, bound_value
 
@@ -42,6 +43,7 @@ class Best:
     tiling: np.ndarray  # (4, loops): DRAM, SPM, RF, SPATIAL
     spm_order: int
     dram_order: int
+    rows: np.ndarray | None = None  # the row part of each spatial factor (None: the array has one row)
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ class ExhaustiveResult:
 
 
 @njit(cache=True)
-def search_under(sp, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_t, best_pair):
-    """Evaluate every valid tiling with spatial tuple sp; keep the first minimum per objective."""
+def search_under(sp, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_t, best_pair,
+                 prof):  # fmt: skip
+    """Evaluate every valid tiling with spatial tuple sp (profile prof); keep the first minimum per objective."""
     n_loops = ext.shape[0]
     t = np.ones((4, n_loops), np.int64)
     t[SP] = sp
@@ -69,7 +72,7 @@ def search_under(sp, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, can
     pos = next_inner(t, 0, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
     while pos >= 0:
         count += 1
-        tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, values, pairs, ws)
+        tiling_minima(t, dcoef, dsize, ndims, isidx, cands, fp, ip, values, pairs, ws, prof)
         for obj in range(3):
             if values[obj] < best[obj]:
                 best[obj] = values[obj]
@@ -184,7 +187,7 @@ def tile_table(divs, ndivs, radix, ext, dcoef, dsize, ndims, isidx, fp, ip, lt_n
 
 @njit(cache=True, nogil=True)
 def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt, cons, best, best_t,
-                  best_pair, s, prune, cutoff, e_floor, two_indexed, pruned):  # fmt: skip
+                  best_pair, s, prune, cutoff, e_floor, two_indexed, pruned, prof):  # fmt: skip
     """search_under through the layer tables: the same tilings in the same order, the same minima.
 
     dt, lt, tt are the divisor, level and tile tables (ltd = (count, candidates) of the DRAM level
@@ -194,8 +197,10 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     With prune = 0, 1 or 2 (an objective), a (spatial, RF) block is skipped when its lower bound
     (search/bounds.py) exceeds both cutoff and best[s, prune]; pruned[s] counts those blocks.
     Pruning is strict, so the first minimal tiling of that objective is still found.
+    prof = (pi, pf, rowf): the communication profile of the task's unrolling (noc/profile.py).
     """
     radix, mult, nmult, qpos = dt
+    pi, pf, rowf = prof
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt
     state, de_i, de_f = tt
     ltd_n, ltd_c = ltd
@@ -224,7 +229,6 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     kspm = np.empty(n_loops, np.int64)
     ebase = np.empty(n_loops, np.int64)
     sbase = np.empty(n_loops, np.int64)
-    bound_tile = np.empty(n_loops, np.int64)
     for loop in range(n_loops):
         t[SP, loop] = sp[loop]
         for c in range(ndivs[loop]):
@@ -254,11 +258,12 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
         if not rf_util_ok(t, dcoef, ndims, fp):
             continue
         if prune >= 0:
-            e_lb, c_lb = block_bound(t, ext, dcoef, ndims, isidx, fp, macs, e_floor, two_indexed, bound_tile)
+            e_lb, c_lb = block_bound(t, ext, (nterms, tloops, tcoefs), ndims, isidx, fp, macs, e_floor, two_indexed,
+                                     (iop, fop, tiles), prof)  # fmt: skip
             if bound_value(prune, e_lb, c_lb) > min(best[s, prune], cutoff):
                 pruned[s] += 1
                 continue
-        red, _, e_red = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles)
+        red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
         k.pass_energies(e_red, fop)
         comp = 1
         base = 0
@@ -321,14 +326,15 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     return count
 
 
-def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt, cons, prune):
-    """search_tables for every spatial tuple on numba.get_num_threads() threads.
+def _search_all_tables(units, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt, cons, prune):
+    """search_tables for every task (a Tasks: spatial tuples and their profiles) on numba.get_num_threads() threads.
 
     Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
     done with one (search_tables releases the GIL). Python threads rather than prange: the
     results are the same and a parallel numba wrapper would add ~20 s of compilation.
     prune is a Pruning (or None: evaluate every tiling).
     """
+    sps, pis, pfs, rowfs = units.sps, units.pi, units.pf, units.rowf
     n = sps.shape[0]
     counts = np.zeros(n, np.int64)
     pruned = np.zeros(n, np.int64)
@@ -344,7 +350,7 @@ def _search_all_tables(sps, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp,
                 return
             counts[s] = search_tables(sps[s], ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, dt, lt, ltd, tt,
                                       cons, best, best_t, best_pair, s, objective, cutoff, e_floor, two,
-                                      pruned)  # fmt: skip
+                                      pruned, (pis[s], pfs[s], rowfs[s]))  # fmt: skip
 
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
@@ -360,7 +366,7 @@ def _table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: i
 
 
 @njit(cache=True, parallel=True)
-def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip):
+def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip, pis, pfs, rowfs):
     """search_under for every spatial tuple, interleaved over the threads for balance.
 
     The path for layers whose tables would exceed MAX_TABLE_BYTES: each tiling evaluated from scratch.
@@ -375,7 +381,7 @@ def search_all(sps, ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cand
         for s in range(lane, n, lanes):
             counts[s] = search_under(
                 sps[s], ext, divs, ndivs, dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip,
-                best[s], best_t[s], best_pair[s],
+                best[s], best_t[s], best_pair[s], (pis[s], pfs[s], rowfs[s]),
             )  # fmt: skip
     return counts, best, best_t, best_pair
 
@@ -405,13 +411,13 @@ class TaskSearch:
         self.divs, self.ndivs = problem.divisor_table
         _, self.dram_one = problem.loop_masks
         self.ext = np.array(problem.nest.extents, np.int64)
-        self.sps = problem_spatial_tuples(problem)
+        sps = problem_spatial_tuples(problem)
         self.tables = None
         compiled = problem.compiled
         self.cons = compiled.arrays
         if compiled.relations:  # spatial relations and DRAM factors pinned to 1 prune early; the rest at leaves
             self.dram_one = self.dram_one | compiled.pinned(DRAM)
-            self.sps = self.sps[compiled.spatial_ok(self.sps)]
+            sps = sps[compiled.spatial_ok(sps)]
             n_loops = len(problem.nest.loops)
 
             def early(r) -> bool:
@@ -419,6 +425,8 @@ class TaskSearch:
                 return compiled.is_spatial(r) or (pin is not None and pin // n_loops == DRAM)
 
             self.cons = compiled.arrays_of(tuple(r for r in compiled.relations if not early(r)))
+        self.tasks = make_tasks(sps, isidx, problem.arch)
+        self.sps = self.tasks.sps  # one row per task: a spatial tuple may appear once per row/column split
         allowed_dram, allowed_spm = compiled.allowed_inner
         n_loops = len(problem.nest.loops)
         if compiled.has_order_rules and (n_loops > k.MAX_MASK_LOOPS or (len(cands) << n_loops) > k.MAX_MASK_ROWS):
@@ -443,15 +451,16 @@ class TaskSearch:
         Without tables (very large layers) every tiling is evaluated: pruning is an optimisation only.
         """
         dcoef, dsize, ndims, isidx, cands, fp, ip = self.problem.arrays
-        sps = self.sps[task_ids]
+        tasks = self.tasks.subset(task_ids)
         if self.tables is not None:
             dt, lt, ltd, tt = self.tables
-            return _search_all_tables(sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, ndims, isidx,
+            return _search_all_tables(tasks, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, ndims, isidx,
                                       fp, ip, dt, lt, ltd, tt, self.cons, prune)  # fmt: skip
         counts, best, best_t, best_pair = search_all(
-            sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip
+            tasks.sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip,
+            tasks.pi, tasks.pf, tasks.rowf,
         )
-        return counts, best, best_t, best_pair, np.zeros(len(sps), np.int64)
+        return counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64)
 
 
 def exhaustive_search(problem: Problem) -> ExhaustiveResult:
@@ -470,5 +479,6 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
         for obj, name in enumerate(OBJECTIVES):
             s = int(np.argmin(best[:, obj]))  # first minimal task in enumeration order
             spm_order, dram_order = int(best_pair[s, obj, 2]), int(best_pair[s, obj, 3])
-            found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), spm_order, dram_order)
+            found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), spm_order, dram_order,
+                               search.tasks.rowf[s].copy())  # fmt: skip
     return ExhaustiveResult(found, total, time.perf_counter() - start)

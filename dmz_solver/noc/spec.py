@@ -1,0 +1,155 @@
+"""The on-chip network sections of an arch spec: PE array shape, PE groups, one network per role.
+
+Every section is optional. Without them the array is one row of CGRA_SIZE PEs in one group, and
+every role uses the seed's network: a multicast bus carrying one element per cycle, charging
+`communication_energy` per element delivered (cost-model.md §2.2, §5.2, §5.3). docs/archspec.md
+describes the fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..specio import Fields
+
+ROLES: tuple[str, ...] = ("output", "input", "weight")
+"""Distribution networks by operand position: the output, then the two read-only operands
+(input and weight; for GEMM, A and B)."""
+REDUCTION = "reduction"
+BUS, SYSTOLIC = "bus", "systolic"
+SEGMENTS = ("none", "rows", "columns", "groups")
+DIRECTIONS = ("rows", "columns")
+
+
+@dataclass(frozen=True)
+class Network:
+    """One network. A bus multicasts (or unicasts) from its port to every PE, optionally through
+    one segment bus per row, column or PE group; a systolic network links neighbouring PEs in
+    chains along rows or columns, entered at column 0 or row 0.
+
+    bandwidth: elements per cycle of the bus (of each chain for systolic); energy: per element
+    delivered into a PE or into the SPM (per hop for systolic); latency: cycles per hop.
+    """
+
+    kind: str = BUS
+    bandwidth: float = 1.0
+    energy: float | None = None  # None: the arch's communication_energy
+    latency: int = 0
+    multicast: bool = True
+    segments: str = "none"
+    segment_bandwidth: float = 1.0
+    segment_energy: float = 0.0
+    direction: str = "rows"
+
+    def energy_pj(self, default: float) -> float:
+        return default if self.energy is None else self.energy
+
+
+SEED_NETWORK = Network()
+
+
+@dataclass(frozen=True)
+class NocSpec:
+    """PE array shape, PE groups (blocks of the array) and the network of each role."""
+
+    rows: int = 1
+    cols: int = 256
+    group_rows: int = 1
+    group_cols: int = 256
+    networks: dict[str, Network] = field(default_factory=dict)
+    explicit: bool = False  # the spec gave any of these sections
+
+    def network(self, role: str) -> Network:
+        return self.networks.get(role, SEED_NETWORK)
+
+    def __hash__(self) -> int:
+        return hash((self.rows, self.cols, self.group_rows, self.group_cols,
+                     tuple(sorted(self.networks.items())), self.explicit))  # fmt: skip
+
+    @property
+    def pe_count(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable text form for cache keys."""
+        nets = ";".join(f"{r}={n}" for r, n in sorted(self.networks.items()))
+        return f"{self.rows}x{self.cols}/{self.group_rows}x{self.group_cols}/{nets}"
+
+
+def seed_noc(pe_count: int) -> NocSpec:
+    """The seed's implicit network: one row of PEs, one group, a multicast bus per role."""
+    return NocSpec(rows=1, cols=pe_count, group_rows=1, group_cols=pe_count)
+
+
+_NET_FIELDS = {"kind", "bandwidth", "energy", "latency", "multicast", "segments", "segment_bandwidth",
+               "segment_energy", "direction", "comment"}  # fmt: skip
+
+
+def network_from_json(fields: Fields) -> Network:
+    """Validate one network object."""
+    fields.reject_unknown(_NET_FIELDS)
+    kind = fields.string("kind", BUS)
+    if kind not in (BUS, SYSTOLIC):
+        raise fields.error("kind", f"unknown network kind {kind!r} (expected bus or systolic)")
+    segments = fields.string("segments", "none")
+    if segments not in SEGMENTS:
+        raise fields.error("segments", f"expected one of {', '.join(SEGMENTS)}, got {segments!r}")
+    direction = fields.string("direction", "rows")
+    if direction not in DIRECTIONS:
+        raise fields.error("direction", f"expected rows or columns, got {direction!r}")
+    if kind == SYSTOLIC:
+        for key in ("multicast", "segments", "segment_bandwidth", "segment_energy"):
+            if key in fields.obj:
+                raise fields.error(key, "applies to bus networks only")
+    elif "direction" in fields.obj:
+        raise fields.error("direction", "applies to systolic networks only")
+    energy = fields.number("energy", 0.0, positive=False) if "energy" in fields.obj else None
+    return Network(
+        kind=kind,
+        bandwidth=float(fields.number("bandwidth", 1.0)),
+        energy=energy,
+        latency=fields.integer("latency", 1 if kind == SYSTOLIC else 0, minimum=0),
+        multicast=fields.boolean("multicast", True),
+        segments=segments,
+        segment_bandwidth=float(fields.number("segment_bandwidth", 1.0)),
+        segment_energy=float(fields.number("segment_energy", 0.0, positive=False)),
+        direction=direction,
+    )
+
+
+def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
+    """The pe_array, pe_groups and networks sections of an arch spec (all optional)."""
+    has_cgra = "CGRA_SIZE" in basic.obj
+    cgra = basic.integer("CGRA_SIZE", 256)
+    if "pe_array" in top.obj:
+        array = top.child("pe_array")
+        array.reject_unknown({"rows", "cols", "comment"})
+        rows, cols = array.integer("rows"), array.integer("cols")
+        if has_cgra and cgra != rows * cols:
+            raise basic.error("CGRA_SIZE", f"is {cgra} but pe_array is {rows} x {cols} = {rows * cols} PEs")
+    else:
+        rows, cols = 1, cgra
+    group_rows, group_cols = rows, cols
+    if "pe_groups" in top.obj:
+        groups = top.child("pe_groups")
+        groups.reject_unknown({"rows", "cols", "comment"})
+        group_rows, group_cols = groups.integer("rows"), groups.integer("cols")
+        if rows % group_rows or cols % group_cols:
+            raise groups.error("rows" if rows % group_rows else "cols",
+                               f"a {group_rows} x {group_cols} group does not tile the {rows} x {cols} array")  # fmt: skip
+    networks: dict[str, Network] = {}
+    if "networks" in top.obj:
+        nets = top.child("networks")
+        nets.reject_unknown({*ROLES, REDUCTION, "default", "comment"})
+        default = network_from_json(nets.child("default")) if "default" in nets.obj else None
+        for role in (*ROLES, REDUCTION):
+            if role in nets.obj:
+                networks[role] = network_from_json(nets.child(role))
+            elif default is not None:
+                networks[role] = default
+        for role, net in networks.items():
+            if net.segments == "groups" and (group_rows, group_cols) == (rows, cols):
+                raise nets.error(role, "segments 'groups' needs a pe_groups section smaller than the array")
+    explicit = any(key in top.obj for key in ("pe_array", "pe_groups", "networks"))
+    return NocSpec(rows, cols, group_rows, group_cols, networks, explicit)

@@ -1,0 +1,148 @@
+"""Spatial unrollings onto the PE array: the tasks of the searches, each with its communication profile.
+
+A task is a spatial factor tuple (cost-model.md §3.6, in the seed's order) and a split of each
+factor into a row part and a column part whose products fit the array's rows and columns. Splits
+of one tuple whose profiles are identical cost the same for every tiling, so only the first is
+kept (on the seed's one-row array every tuple has exactly one split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .profile import N_PF, N_PI, task_profile
+from .tables import NocTables, noc_tables
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """sps[s], rowf[s]: spatial factors and their row parts; pi[s], pf[s]: the profile (noc/profile.py)."""
+
+    sps: np.ndarray
+    rowf: np.ndarray
+    pi: np.ndarray
+    pf: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.sps)
+
+    def subset(self, ids: np.ndarray) -> Tasks:
+        return Tasks(self.sps[ids], self.rowf[ids], self.pi[ids], self.pf[ids])
+
+
+@njit(cache=True)
+def _next_split(sp, rowf, rows, cols):
+    """Advance rowf to the next split of sp (odometer, last loop fastest, ascending divisors)."""
+    n_loops = sp.shape[0]
+    loop = n_loops - 1
+    while loop >= 0:
+        d = rowf[loop] + 1
+        while d <= sp[loop] and sp[loop] % d != 0:
+            d += 1
+        if d <= sp[loop]:
+            rowf[loop] = d
+            return True
+        rowf[loop] = 1
+        loop -= 1
+    return False
+
+
+@njit(cache=True)
+def _fits(sp, rowf, rows, cols):
+    r = 1
+    c = 1
+    for loop in range(sp.shape[0]):
+        r *= rowf[loop]
+        c *= sp[loop] // rowf[loop]
+    return r <= rows and c <= cols
+
+
+@njit(cache=True)
+def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
+    """Every fitting split of every tuple with its profile, duplicates within a tuple dropped."""
+    n_loops = sps.shape[1]
+    nops = isidx.shape[0]
+    nnodes = nt[1].shape[1]
+    cap = max(16, 2 * sps.shape[0])
+    t_sp = np.empty((cap, n_loops), np.int64)
+    t_row = np.empty((cap, n_loops), np.int64)
+    t_pi = np.empty((cap, nops + 1, N_PI), np.int64)
+    t_pf = np.empty((cap, nops + 1, N_PF))
+    cls = np.empty((nops, rows * cols), np.int64)
+    seen = np.empty((nnodes, rows * cols), np.bool_)
+    counts = np.empty((2, nnodes), np.int64)
+    pi = np.empty((nops + 1, N_PI), np.int64)
+    pf = np.empty((nops + 1, N_PF))
+    rowf = np.ones(n_loops, np.int64)
+    n = 0
+    for s in range(sps.shape[0]):
+        sp = sps[s]
+        first = n
+        rowf[:] = 1
+        more = True
+        while more:
+            if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf,
+                                                            seen, counts):  # fmt: skip
+                duplicate = False
+                for j in range(first, n):
+                    if np.array_equal(t_pi[j], pi) and np.array_equal(t_pf[j], pf):
+                        duplicate = True
+                        break
+                if not duplicate:
+                    if n == cap:
+                        cap *= 2
+                        t_sp = _grow(t_sp, cap)
+                        t_row = _grow(t_row, cap)
+                        t_pi = _grow(t_pi, cap)
+                        t_pf = _grow(t_pf, cap)
+                    t_sp[n] = sp
+                    t_row[n] = rowf
+                    t_pi[n] = pi
+                    t_pf[n] = pf
+                    n += 1
+            more = _next_split(sp, rowf, rows, cols)
+    return t_sp[:n].copy(), t_row[:n].copy(), t_pi[:n].copy(), t_pf[:n].copy()
+
+
+@njit(cache=True)
+def _grow(a, cap):
+    out = np.empty((cap,) + a.shape[1:], a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+def tables_of(arch) -> NocTables:
+    return noc_tables(arch.noc, float(arch.noc_energy_pj))
+
+
+def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch) -> Tasks:
+    """The tasks of these spatial tuples on the arch's array."""
+    nt = tables_of(arch)
+    n_loops = isidx.shape[1]
+    if len(sps) == 0:
+        return Tasks(np.zeros((0, n_loops), np.int64), np.zeros((0, n_loops), np.int64),
+                     np.zeros((0, isidx.shape[0] + 1, N_PI), np.int64), np.zeros((0, isidx.shape[0] + 1, N_PF)))  # fmt: skip
+    out = build_tasks(np.ascontiguousarray(sps, np.int64), isidx, nt.as_tuple(), nt.rows, nt.cols,
+                      float(arch.rf_energy_pj), float(arch.mac_energy_pj))  # fmt: skip
+    return Tasks(*out)
+
+
+def profile_of(sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch) -> tuple[np.ndarray, np.ndarray] | None:
+    """The profile of one unrolling (None if it does not fit the array or cannot reduce)."""
+    nt = tables_of(arch)
+    sp = np.asarray(sp, np.int64)
+    rowf = np.asarray(rowf, np.int64)
+    if np.any(sp % rowf) or not _fits(sp, rowf, nt.rows, nt.cols):
+        return None
+    nops = isidx.shape[0]
+    nnodes = nt.parent.shape[1]
+    pi = np.empty((nops + 1, N_PI), np.int64)
+    pf = np.empty((nops + 1, N_PF))
+    ok = task_profile(sp, rowf, isidx, nt.as_tuple(), nt.rows, nt.cols, float(arch.rf_energy_pj),
+                      float(arch.mac_energy_pj), np.empty((nops, nt.rows * nt.cols), np.int64), pi, pf,
+                      np.empty((nnodes, nt.rows * nt.cols), np.bool_), np.empty((2, nnodes), np.int64))  # fmt: skip
+    return (pi, pf) if ok else None
+
