@@ -7,7 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from .noc.spec import NocSpec, noc_from_json, seed_noc
+from .noc.spec import REDUCTION, ROLES, NocSpec, noc_from_json, seed_noc
 from .specio import Fields, read_json, resolve_named_file
 
 ARCHSPEC_DIR = Path(__file__).resolve().parent.parent / "archspecs"
@@ -129,6 +129,35 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
         dram_energy_pj=details.number("dram_energy", 200, positive=False),
         mac_energy_pj=details.number("mac_energy", 0.075, positive=False),
     )
+
+
+def describe_arch(arch: Arch) -> str:
+    """A readable summary of an arch: array and groups, networks, capacities, timing and energies."""
+    noc = arch.noc
+    lines = [f"arch {arch.name}: {noc.rows} x {noc.cols} PEs in groups of {noc.group_rows} x {noc.group_cols}"]
+    for role in (*ROLES, REDUCTION):
+        net = noc.network(role)
+        energy = net.energy_pj(arch.noc_energy_pj)
+        if net.kind == "bus":
+            text = (f"bus, {'multicast' if net.multicast else 'unicast'}, {net.bandwidth:g} elements/cycle, "
+                    f"{energy:g} per delivery")  # fmt: skip
+            if net.segments != "none":
+                text += (f"; a segment bus per {net.segments.rstrip('s')} ({net.segment_bandwidth:g} elements/cycle, "
+                         f"{net.segment_energy:g} per crossing)")  # fmt: skip
+        else:
+            text = f"systolic along {net.direction}, {net.bandwidth:g} elements/cycle per link, {energy:g} per hop"
+        if net.latency:
+            text += f", {net.latency} cycle(s) per hop"
+        lines.append(f"  {role + ' network':<18} {text}")
+    lines.append(f"  {'RF':<18} {arch.rf_bytes} B per PE ({arch.rf_elems:g} elements of {arch.bytes_per_elem} B)")
+    lines.append(f"  {'SPM':<18} {arch.spm_banks} banks x {arch.spm_bank_bytes} B = {arch.spm_bytes} B (double-buffered)")
+    lines.append(f"  {'clocks':<18} array {arch.accel_mhz:g} MHz, DMA {arch.dma_mhz:g} MHz, "
+                 f"{arch.dma_init_cycles:g} + {arch.dma_cycles_per_byte:g}/byte DMA cycles")  # fmt: skip
+    lines.append(f"  {'energies':<18} MAC {arch.mac_energy_pj:g}, RF {arch.rf_energy_pj:g}, NoC "
+                 f"{arch.noc_energy_pj:g}, SPM {arch.spm_energy_pj:g}, DRAM {arch.dram_energy_pj:g} per access")  # fmt: skip
+    if arch.constraints:
+        lines.append(f"  {'constraints':<18} {', '.join(arch.constraints)}")
+    return "\n".join(lines)
 
 
 def resolve_arch_path(spec: str) -> Path:

@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_json(count, "write the counts as JSON to OUT ('-' for standard output)")
     count.set_defaults(run=cmd_count)
 
+    arch = sub.add_parser("arch", help="show an arch spec as read (array, networks, capacities, energies)")
+    arch.add_argument("arch", metavar="A", help="arch spec JSON or archspecs/ name")
+    arch.add_argument("--draw", metavar="OUT.png", help="draw the PE array and its networks (networkx graph) to a PNG")
+    arch.set_defaults(run=cmd_arch)
+
     from .dse.command import add_dse_command
 
     add_dse_command(sub, _add_model_arch, _add_cache)
@@ -426,6 +431,21 @@ def cmd_count(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_arch(args: argparse.Namespace) -> int:
+    """`arch`: the arch spec as dmz-solver reads it, optionally drawn."""
+    from .arch import describe_arch, load_arch
+
+    if args.draw:
+        _check_output_path(args.draw, "--draw")
+    arch = load_arch(args.arch)
+    print(describe_arch(arch))
+    if args.draw:
+        from .report.noc_plot import draw_arch
+
+        print(f"wrote {draw_arch(arch, Path(args.draw))}")
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Output files
 
@@ -562,6 +582,9 @@ def _sci(value: float | None) -> str:
 def format_tiling(nest: LoopNest, mapping: Mapping) -> str:
     """The factors per level as a table: rows DRAM/SPM/RF/SPATIAL, columns the loops."""
     rows = [[level, *map(str, factors)] for level, factors in zip(LEVEL_ROWS, mapping.factors, strict=True)]
+    if mapping.spatial_rows is not None:  # the spatial factors split over the PE rows and columns
+        rows.append(["  rows", *map(str, mapping.spatial_rows)])
+        rows.append(["  cols", *map(str, mapping.spatial_cols or ())])
     return format_table(["level", *nest.loops], rows)
 
 
