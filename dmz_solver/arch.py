@@ -88,8 +88,8 @@ _DETAILS = {
     "communication_energy", "spm_energy", "dram_energy", "mac_energy",
 }  # fmt: skip
 _BASIC = {"CGRA_SIZE", "RF_SIZE", "BYTES_PER_DATA", "TOTAL_BANKS_IN_SPM", "TOTAL_BYTES_IN_BANK"}
-_TOP = {"name", "description", "arch_details", "arch_basic", "constraints", "pe_array", "pe_groups", "networks",
-        "sources"}
+_TOP = {"name", "description", "sources", "arch_details", "arch_basic", "constraints", "pe_array", "pe_groups",
+        "networks"}  # fmt: skip
 
 
 def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
@@ -150,11 +150,13 @@ def describe_arch(arch: Arch) -> str:
             text += f", {net.latency} cycle(s) per hop"
         lines.append(f"  {role + ' network':<18} {text}")
     lines.append(f"  {'RF':<18} {arch.rf_bytes} B per PE ({arch.rf_elems:g} elements of {arch.bytes_per_elem} B)")
-    lines.append(f"  {'SPM':<18} {arch.spm_banks} banks x {arch.spm_bank_bytes} B = {arch.spm_bytes} B (double-buffered)")
+    spm = f"{arch.spm_banks} banks x {arch.spm_bank_bytes} B = {arch.spm_bytes} B (double-buffered)"
+    lines.append(f"  {'SPM':<18} {spm}")
     lines.append(f"  {'clocks':<18} array {arch.accel_mhz:g} MHz, DMA {arch.dma_mhz:g} MHz, "
                  f"{arch.dma_init_cycles:g} + {arch.dma_cycles_per_byte:g}/byte DMA cycles")  # fmt: skip
-    lines.append(f"  {'energies':<18} MAC {arch.mac_energy_pj:g}, RF {arch.rf_energy_pj:g}, NoC "
-                 f"{arch.noc_energy_pj:g}, SPM {arch.spm_energy_pj:g}, DRAM {arch.dram_energy_pj:g} per access")  # fmt: skip
+    lines.append(f"  {'energies':<18} MAC {arch.mac_energy_pj:g}, RF {arch.rf_energy_pj:g}, "
+                 f"NoC {arch.noc_energy_pj:g}, SPM {arch.spm_energy_pj:g}, "
+                 f"DRAM {arch.dram_energy_pj:g} per access")  # fmt: skip
     if arch.constraints:
         lines.append(f"  {'constraints':<18} {', '.join(arch.constraints)}")
     return "\n".join(lines)

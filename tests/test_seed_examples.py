@@ -158,12 +158,12 @@ def test_example_minima_of_both_tilings(example: Problem) -> None:
     dcoef, dsize, ndims, isidx, cands, fp, ip = example.arrays
     workspace = k.make_workspace(3, cands.shape[0], 7)
     best, best_pair = np.zeros(3), np.zeros((3, 4), np.int64)
-    k.tiling_minima(TILING_1, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace,
-                    example.unrollings(TILING_1[k.SP])[0])
+    prof = example.unrollings(TILING_1[k.SP])[0]
+    k.tiling_minima(TILING_1, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
     assert best.tolist() == [4252946, 16768, 73996278528]
     assert best_pair[0, 1] == 2 and best_pair[2, 1] == 0  # energy at D3, EDP at D1: not the same pair
-    k.tiling_minima(TILING_2, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace,
-                    example.unrollings(TILING_2[k.SP])[0])
+    prof = example.unrollings(TILING_2[k.SP])[0]
+    k.tiling_minima(TILING_2, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
     assert best.tolist() == [3433746, 13568, 47434352128]
 
 

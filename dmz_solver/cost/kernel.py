@@ -912,8 +912,8 @@ def minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp
     rstart, rfirst, rnloops, rsloops = rtab
     pis, pfs, rowfs, which = prof
     p = which[b]
-    e_base, e_red, _ = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pis[p], pfs[p],
-                             rowfs[p])  # fmt: skip
+    e_base, e_red, _ = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pis[p],
+                             pfs[p], rowfs[p])  # fmt: skip
     nd = level_reps(t, DRAM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
     ns = level_reps(t, SPM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 1, rep_cand)
     dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
@@ -977,8 +977,8 @@ def _batch_range(tilings, lo, hi, dcoef, dsize, ndims, isidx, cands, fp, ip, rta
     nterms, tloops, tcoefs = coef_terms(dcoef, ndims)
     ti, iop, fop, reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles = make_workspace(nops, ncand, n_loops)
     for b in range(lo, hi):
-        minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rtab, prof, ti, iop, fop, reps,
-                  rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out, out_pair)  # fmt: skip
+        minima_at(tilings, b, nterms, tloops, tcoefs, dsize, ndims, isidx, cands, fp, ip, rtab, prof, ti, iop, fop,
+                  reps, rep_cand, qs, sg, di, df, si, sf, scratch, tiles, out, out_pair)  # fmt: skip
 
 
 @njit(cache=True)

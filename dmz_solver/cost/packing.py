@@ -90,20 +90,27 @@ class Problem:
         tasks = make_tasks(sp.reshape(1, -1), isidx, self.arch)
         return [(tasks.pi[i], tasks.pf[i], tasks.rowf[i]) for i in range(len(tasks))]
 
-    def batch_profiles(self, tilings: np.ndarray, rows: list | None = None) -> tuple:
-        """(pi, pf, rowf, which) for evaluate_batch: each tiling's own split, or the first of its tuple."""
-        found = [self.unrollings(t[3], None if rows is None else rows[b]) for b, t in enumerate(tilings)]
-        n_loops = tilings.shape[2]
-        nops = len(self.nest.operands)
-        from ..noc.profile import N_PF, N_PI
+    def batch_profiles(self, tilings: np.ndarray) -> tuple:
+        """(pi, pf, rowf, which) for evaluate_batch: each tiling gets the first split of its spatial tuple.
 
-        pis = np.zeros((max(1, len(found)), nops + 1, N_PI), np.int64)
-        pfs = np.ones((max(1, len(found)), nops + 1, N_PF))
-        rowfs = np.ones((max(1, len(found)), n_loops), np.int64)
-        for b, options in enumerate(found):
-            if options:
-                pis[b], pfs[b], rowfs[b] = options[0]
-        return pis, pfs, rowfs, np.arange(len(tilings), dtype=np.int64)
+        A tiling whose tuple has no valid split gets an all-zero profile: callers filter those out.
+        """
+        from ..noc.tasks import make_tasks
+
+        sps, which = np.unique(tilings[:, 3, :], axis=0, return_inverse=True)
+        tasks = make_tasks(sps, self.arrays[3], self.arch)
+        nops = len(self.nest.operands)
+        pis = np.zeros((len(sps), nops + 1) + tasks.pi.shape[2:], np.int64)
+        pfs = np.ones((len(sps), nops + 1) + tasks.pf.shape[2:])
+        rowfs = np.ones(sps.shape, np.int64)
+        row_of = {sp.tobytes(): u for u, sp in enumerate(sps)}
+        done = set()
+        for i, sp in enumerate(tasks.sps):  # the first split of each tuple
+            u = row_of[sp.tobytes()]
+            if u not in done:
+                done.add(u)
+                pis[u], pfs[u], rowfs[u] = tasks.pi[i], tasks.pf[i], tasks.rowf[i]
+        return pis, pfs, rowfs, which.reshape(-1).astype(np.int64)
 
     @cached_property
     def float_params(self) -> np.ndarray:

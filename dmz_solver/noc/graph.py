@@ -7,7 +7,7 @@ each edge (parent -> child) carries the attributes the cost derivation reads:
 
     bandwidth   elements per cycle across the edge (inf: not a bottleneck)
     down, up    energy per element moved towards the child / towards the parent
-    latency     cycles per element crossing it
+    lat_down, lat_up   cycles to cross it towards the child / towards the parent
     up_ok       whether data may move towards the parent (systolic links are one-way for transfers)
 """
 
@@ -51,10 +51,12 @@ def _bus(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
     """A bus from the port; one segment bus per row, column or group if asked; then the PEs.
 
     Delivery into a PE costs `energy` and so does delivery into the SPM (a write-back); moving
-    between the bus and a segment bus costs `segment_energy` either way.
+    between the bus and a segment bus costs `segment_energy` either way. Latency, a hop's, is
+    charged the same way: on delivery out of a bus.
     """
+    lat = net.latency
     graph.add_node("bus", kind="bus", bandwidth=net.bandwidth)
-    graph.add_edge(ROOT, "bus", bandwidth=math.inf, down=0.0, up=energy, latency=net.latency, up_ok=True)
+    graph.add_edge(ROOT, "bus", bandwidth=math.inf, down=0.0, up=energy, lat_down=0, lat_up=lat, up_ok=True)
     for r in range(spec.rows):
         for c in range(spec.cols):
             parent = "bus"
@@ -64,9 +66,10 @@ def _bus(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
                 if parent not in graph:
                     graph.add_node(parent, kind="bus", bandwidth=net.segment_bandwidth)
                     graph.add_edge("bus", parent, bandwidth=math.inf, down=net.segment_energy,
-                                   up=net.segment_energy, latency=net.latency, up_ok=True)  # fmt: skip
+                                   up=net.segment_energy, lat_down=lat, lat_up=lat, up_ok=True)  # fmt: skip
             graph.add_node(pe(r, c), kind="pe", bandwidth=math.inf)
-            graph.add_edge(parent, pe(r, c), bandwidth=math.inf, down=energy, up=0.0, latency=0, up_ok=True)
+            graph.add_edge(parent, pe(r, c), bandwidth=math.inf, down=energy, up=0.0, lat_down=lat, lat_up=0,
+                           up_ok=True)  # fmt: skip
 
 
 def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
@@ -82,8 +85,8 @@ def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> 
         for step in range(length):
             node = pe(chain, step) if along_rows else pe(step, chain)
             graph.add_node(node, kind="pe", bandwidth=math.inf)
-            graph.add_edge(parent, node, bandwidth=net.bandwidth, down=energy, up=energy, latency=net.latency,
-                           up_ok=True)  # fmt: skip
+            graph.add_edge(parent, node, bandwidth=net.bandwidth, down=energy, up=energy, lat_down=net.latency,
+                           lat_up=net.latency, up_ok=True)  # fmt: skip
             parent = node
 
 

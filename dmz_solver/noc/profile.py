@@ -72,8 +72,9 @@ def pe_classes(sp, rowf, isidx, rows, cols, cls):
 @njit(cache=True)
 def _distribution(w, op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
     """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0)."""
-    group, parent, depth, link_bw, node_bw, e_down, e_up, latency, scope, pe_node, flags = nt
+    group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
     multicast, boxes = flags[w, 0], flags[w, 1]
+    latency = lat_down if op > 0 else lat_up
     nnodes = parent.shape[1]
     seen[:nnodes, :] = False
     ncls[:nnodes] = 0
@@ -134,8 +135,10 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
     cls (operands, PEs), seen (nodes, PEs) and counts (2, nodes) are work arrays. Returns False
     when the unrolling uses no PE or a reduction transfer would have to move away from the port.
     """
-    group, parent, depth, link_bw, node_bw, e_down, e_up, latency, scope, pe_node, flags = nt
+    group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
     nops = isidx.shape[0]
+    pi[:, :] = 0
+    pf[:, :] = 0.0
     npes = rows * cols
     nnodes = parent.shape[1]
     if pe_classes(sp, rowf, isidx, rows, cols, cls) == 0:
@@ -146,12 +149,13 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
         if cls[0, p] >= 0:
             parts[nparts] = p
             nparts += 1
-    # Reduction order: by group, then farther from the reduction port first, then PE index.
+    # Reduction order: by group (on a bus), then farther from the reduction port first, then PE index.
     w = NET_REDUCTION
     key = np.empty(nparts, np.int64)
     for i in range(nparts):
         p = parts[i]
-        key[i] = (group[p] * 4096 + (4095 - depth[w, pe_node[w, p]])) * npes + p
+        g = group[p] if flags[w, 1] else 0
+        key[i] = (g * 4096 + (4095 - depth[w, pe_node[w, p]])) * npes + p
     order = parts[np.argsort(key)]
     last = np.full(npes, -1, np.int64)  # per output class: the PE holding its running sum
     chain_lat = np.zeros(npes, np.int64)
@@ -177,7 +181,7 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
         while a != b:  # climb the deeper end until the two meet at their common ancestor
             if depth[w, a] >= depth[w, b]:
                 h += e_up[w, a]
-                lat += latency[w, a]
+                lat += lat_up[w, a]
                 lcnt[a] += 1
                 a = parent[w, a]
                 node = a
@@ -185,7 +189,7 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
                 if not flags[w, 2]:
                     return False  # the transfer would have to move away from the port
                 h += e_down[w, b]
-                lat += latency[w, b]
+                lat += lat_down[w, b]
                 lcnt[b] += 1
                 b = parent[w, b]
                 node = b

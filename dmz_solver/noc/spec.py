@@ -136,8 +136,8 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         groups.reject_unknown({"rows", "cols", "comment"})
         group_rows, group_cols = groups.integer("rows"), groups.integer("cols")
         if rows % group_rows or cols % group_cols:
-            raise groups.error("rows" if rows % group_rows else "cols",
-                               f"a {group_rows} x {group_cols} group does not tile the {rows} x {cols} array")  # fmt: skip
+            reason = f"a {group_rows} x {group_cols} group does not tile the {rows} x {cols} array"
+            raise groups.error("rows" if rows % group_rows else "cols", reason)
     networks: dict[str, Network] = {}
     if "networks" in top.obj:
         nets = top.child("networks")

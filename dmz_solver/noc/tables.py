@@ -1,7 +1,7 @@
 """The network trees of an arch as flat arrays for the compiled cost derivation (noc/profile.py).
 
 Nodes are numbered in depth-first preorder from the port (node 0). Per node n > 0, the arrays hold
-the edge from its parent: bandwidth, energies down and up, latency; and the node's own bandwidth
+the edge from its parent: bandwidth, energies and latencies down and up; and the node's own bandwidth
 (bus nodes) and scope: which PEs its subtree holds, the whole array, one whole row, one whole
 column or anything else. Networks are stacked in role order: output, input, weight, reduction.
 """
@@ -15,7 +15,7 @@ from functools import lru_cache
 import networkx as nx
 import numpy as np
 
-from .graph import ROOT, group_of, network_tree, pe, transfers_down_ok
+from .graph import ROOT, group_of, network_tree, transfers_down_ok
 from .spec import BUS, REDUCTION, ROLES, NocSpec
 
 SCOPE_OTHER, SCOPE_ROW, SCOPE_COL, SCOPE_ARRAY = 0, 1, 2, 3
@@ -35,14 +35,15 @@ class NocTables:
     node_bw: np.ndarray
     e_down: np.ndarray
     e_up: np.ndarray
-    latency: np.ndarray
+    lat_down: np.ndarray
+    lat_up: np.ndarray
     scope: np.ndarray
     pe_node: np.ndarray  # (network, rows * cols)
     flags: np.ndarray  # (network, 3): multicast, unions of boxes (buses), transfers may descend
 
     def as_tuple(self) -> tuple:
         return (self.group, self.parent, self.depth, self.link_bw, self.node_bw, self.e_down, self.e_up,
-                self.latency, self.scope, self.pe_node, self.flags)  # fmt: skip
+                self.lat_down, self.lat_up, self.scope, self.pe_node, self.flags)  # fmt: skip
 
 
 def _scope(pes: set[tuple[int, int]], spec: NocSpec) -> int:
@@ -71,7 +72,8 @@ def noc_tables(spec: NocSpec, noc_energy: float) -> NocTables:
     node_bw = np.full(shape, np.inf)
     e_down = np.zeros(shape)
     e_up = np.zeros(shape)
-    latency = np.zeros(shape, np.int64)
+    lat_down = np.zeros(shape, np.int64)
+    lat_up = np.zeros(shape, np.int64)
     scope = np.zeros(shape, np.int64)
     pe_node = np.zeros((len(trees), spec.rows * spec.cols), np.int64)
     flags = np.zeros((len(trees), 3), np.bool_)
@@ -93,11 +95,11 @@ def noc_tables(spec: NocSpec, noc_energy: float) -> NocTables:
             depth[w, i] = depth[w, number[up]] + 1
             link_bw[w, i] = edge["bandwidth"]
             e_down[w, i], e_up[w, i] = edge["down"], edge["up"]
-            latency[w, i] = edge["latency"]
+            lat_down[w, i], lat_up[w, i] = edge["lat_down"], edge["lat_up"]
             below = {(n[1], n[2]) for n in nx.descendants(tree, node) | {node} if tree.nodes[n]["kind"] == "pe"}
             scope[w, i] = _scope(below, spec)
         flags[w] = (net.multicast, net.kind == BUS, transfers_down_ok(tree))
     group = np.array([group_of(spec, r, c) for r in range(spec.rows) for c in range(spec.cols)], np.int64)
-    assert all(pe_node[w, p] > 0 for w in range(len(trees)) for p in range(spec.rows * spec.cols)), pe(0, 0)
-    return NocTables(spec.rows, spec.cols, group, parent, depth, link_bw, node_bw, e_down, e_up, latency, scope,
-                     pe_node, flags)  # fmt: skip
+    assert (pe_node > 0).all(), "every network reaches every PE"
+    return NocTables(spec.rows, spec.cols, group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up,
+                     scope, pe_node, flags)  # fmt: skip

@@ -87,8 +87,12 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
             if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf,
                                                             seen, counts):  # fmt: skip
                 duplicate = False
+                boxes = False  # row and column footprints depend on the split itself
+                for op in range(nops):
+                    boxes |= pi[op, 1] > 0 or pi[op, 2] > 0 or pi[op, 5] > 0 or pi[op, 6] > 0
                 for j in range(first, n):
-                    if np.array_equal(t_pi[j], pi) and np.array_equal(t_pf[j], pf):
+                    if (np.array_equal(t_pi[j], pi) and np.array_equal(t_pf[j], pf)
+                            and (not boxes or np.array_equal(t_row[j], rowf))):  # fmt: skip
                         duplicate = True
                         break
                 if not duplicate:
@@ -123,8 +127,9 @@ def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch) -> Tasks:
     nt = tables_of(arch)
     n_loops = isidx.shape[1]
     if len(sps) == 0:
+        rows = isidx.shape[0] + 1
         return Tasks(np.zeros((0, n_loops), np.int64), np.zeros((0, n_loops), np.int64),
-                     np.zeros((0, isidx.shape[0] + 1, N_PI), np.int64), np.zeros((0, isidx.shape[0] + 1, N_PF)))  # fmt: skip
+                     np.zeros((0, rows, N_PI), np.int64), np.zeros((0, rows, N_PF)))  # fmt: skip
     out = build_tasks(np.ascontiguousarray(sps, np.int64), isidx, nt.as_tuple(), nt.rows, nt.cols,
                       float(arch.rf_energy_pj), float(arch.mac_energy_pj))  # fmt: skip
     return Tasks(*out)
@@ -145,4 +150,3 @@ def profile_of(sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch) -> tup
                       float(arch.mac_energy_pj), np.empty((nops, nt.rows * nt.cols), np.int64), pi, pf,
                       np.empty((nnodes, nt.rows * nt.cols), np.bool_), np.empty((2, nnodes), np.int64))  # fmt: skip
     return (pi, pf) if ok else None
-

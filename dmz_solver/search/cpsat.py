@@ -28,6 +28,7 @@ from ..cost.kernel import OBJECTIVES, evaluate_batch
 from ..cost.packing import Problem, divisors
 from ..evaluate import evaluate_mapping
 from ..mapping import Mapping
+from ..noc.spec import REDUCTION, SYSTOLIC
 from ..ordering import order_names
 from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
 from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
@@ -135,6 +136,14 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
         cols_used = _product(model, col_parts, math.prod(nest.extents), "cols_used")
         model.add(rows_used <= noc.rows).with_name("array_rows")
         model.add(cols_used <= noc.cols).with_name("array_cols")
+    reduction = noc.network(REDUCTION)
+    if reduction.kind == SYSTOLIC:  # partial sums of one output must share a chain (noc/profile.py)
+        across = "COLS" if reduction.direction == "columns" else "ROWS"
+        for loop in nest.reduction_loops():
+            name = nest.loops[loop]
+            part = factor.get((name, across), factor[name, "SPATIAL"] if across == "COLS" else None)
+            if part is not None:
+                model.add(part == 1).with_name("reduction_within_chains")
     if knobs.pe_util > 0:
         model.add(pes >= _least_int(lambda v: v / arch.pe_count >= knobs.pe_util)).with_name("pe_utilization")
 
@@ -237,7 +246,7 @@ def _least_int(ok) -> int:
 
 
 def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> tuple[list[tuple], float | None]:
-    """Feasible (tiling, row factors or None) from CP-SAT and the lower bound it proves (None when it proves nothing)."""
+    """Feasible (tiling, row parts or None) from CP-SAT, and the lower bound it proves (None: it proves nothing)."""
     built = build_model(problem, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

@@ -459,7 +459,7 @@ class TaskSearch:
         counts, best, best_t, best_pair = search_all(
             tasks.sps, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, dsize, ndims, isidx, cands, fp, ip,
             tasks.pi, tasks.pf, tasks.rowf,
-        )
+        )  # fmt: skip
         return counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64)
 
 
