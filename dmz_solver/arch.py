@@ -134,7 +134,12 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
 def describe_arch(arch: Arch) -> str:
     """A readable summary of an arch: array and groups, networks, capacities, timing and energies."""
     noc = arch.noc
-    lines = [f"arch {arch.name}: {noc.rows} x {noc.cols} PEs in groups of {noc.group_rows} x {noc.group_cols}"]
+    grouped = (noc.group_rows, noc.group_cols) != (noc.rows, noc.cols)
+    groups = f"PE groups of {noc.group_rows} x {noc.group_cols}" if grouped else "one PE group"
+    levels = hierarchy_graph(arch)
+    path = " -> ".join(f"{n} x{levels.nodes[n]['copies']}" if "copies" in levels.nodes[n] else n
+                       for n in nx.topological_sort(levels))  # fmt: skip
+    lines = [f"arch {arch.name}: {noc.rows} x {noc.cols} PEs, {groups}; {path}"]
     for role in (*ROLES, REDUCTION):
         net = noc.network(role)
         energy = net.energy_pj(arch.noc_energy_pj)
@@ -174,17 +179,22 @@ def load_arch(spec: str) -> Arch:
 
 
 def hierarchy_graph(arch: Arch) -> nx.DiGraph:
-    """The memory hierarchy as a graph: DRAM -> SPM -> NoC -> RF -> MAC, with capacities and energies."""
+    """The memory hierarchy as a graph: DRAM -> SPM -> NoC -> RF -> MAC, with capacities and energies.
+
+    The NoC node stands for the per-role networks that noc/graph.py models in detail.
+    """
+    noc = arch.noc
     graph = nx.DiGraph(name=arch.name)
     graph.add_node("DRAM", kind="memory", energy_pj=arch.dram_energy_pj)
     graph.add_node("SPM", kind="memory", bytes=arch.spm_bytes, banks=arch.spm_banks,
                    double_buffered=True, energy_pj=arch.spm_energy_pj)  # fmt: skip
-    graph.add_node("NoC", kind="network", energy_pj=arch.noc_energy_pj, elems_per_cycle=1)
+    graph.add_node("NoC", kind="network", energy_pj=arch.noc_energy_pj, rows=noc.rows, cols=noc.cols,
+                   kinds={role: noc.network(role).kind for role in (*ROLES, REDUCTION)})  # fmt: skip
     graph.add_node("RF", kind="memory", bytes=arch.rf_bytes, copies=arch.pe_count, energy_pj=arch.rf_energy_pj)
     graph.add_node("MAC", kind="compute", copies=arch.pe_count, energy_pj=arch.mac_energy_pj)
     graph.add_edge("DRAM", "SPM", transfer="DMA", cycles_per_byte=arch.dma_cycles_per_byte,
                    init_cycles=arch.dma_init_cycles)  # fmt: skip
     graph.add_edge("SPM", "NoC", transfer="read")
-    graph.add_edge("NoC", "RF", transfer="multicast")
+    graph.add_edge("NoC", "RF", transfer="deliver")
     graph.add_edge("RF", "MAC", transfer="operand")
     return graph

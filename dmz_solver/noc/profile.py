@@ -2,9 +2,9 @@
 
 A spatial unrolling gives each loop a factor on the PE rows and one on the columns. PE (r, c)
 decodes r and c in mixed radix over the loops' row and column factors (first loop most
-significant), which fixes the tile each PE holds. Per operand, PEs holding the same tile form a
-class. The terms below depend on the unrolling only; the kernel multiplies them by tile
-footprints that depend on the RF factors:
+significant), which fixes the tile each PE holds. Per operand, PEs at the same coordinates on the
+loops indexing it form a class (they hold the same tile). The terms below depend on the unrolling
+only; the kernel multiplies them by tile footprints that depend on the RF factors:
 
 * Distribution (read-only operands; the output's write-back): every edge of the tree carries the
   data of the PEs below it. A multicast bus edge whose subtree is the whole array, a row or a
@@ -12,8 +12,8 @@ footprints that depend on the RF factors:
   any other edge carries one tile per distinct class below it (kind UNIT, the RF footprint), or
   one per PE without multicast. Cycles are the busiest edge's load over its bandwidth plus the
   longest path's latency; energy is the sum over edges of load times the edge's energy.
-* Reduction: each output class accumulates its partial sums PE by PE, in order of PE group,
-  then distance from the port (farthest first), then PE index; the last PE holds the result and
+* Reduction: each output class accumulates its partial sums PE by PE, in order of PE group (on a
+  bus), then distance from the port (farthest first), then PE index; the last PE holds the result and
   writes it back. Each step is a transfer routed through the reduction tree. Cycles are the
   busiest edge or bus node over its bandwidth, plus the longest chain of latencies of a class.
 
@@ -41,7 +41,8 @@ NET_REDUCTION = 3
 
 @njit(cache=True)
 def pe_classes(sp, rowf, isidx, rows, cols, cls):
-    """cls[op, p] = the class (tile) of PE p for operand op, -1 for unused PEs; returns PEs used."""
+    """cls[op, p] = the class of PE p for operand op (its coordinates on idx(op), in mixed radix), -1 for
+    unused PEs; returns the number of PEs used."""
     n_loops = sp.shape[0]
     nops = isidx.shape[0]
     rows_used = 1

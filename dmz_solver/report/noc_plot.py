@@ -78,8 +78,10 @@ def draw_arch(arch: Arch, path: Path) -> Path:
             label += f" along {net.direction}, {net.bandwidth:g}/cycle per link, {net.latency} cycle/hop"
         ax.plot([], [], color=colour, label=label)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False)
-    ax.set_title(f"{arch.name}: {spec.rows} x {spec.cols} PEs, groups of {spec.group_rows} x {spec.group_cols} "
-                 "(shaded)\nSPM port on top; arrows point away from it", fontsize=9)  # fmt: skip
+    grouped = (spec.group_rows, spec.group_cols) != (spec.rows, spec.cols)
+    groups = f"groups of {spec.group_rows} x {spec.group_cols} (shaded)" if grouped else "one PE group"
+    ax.set_title(f"{arch.name}: {spec.rows} x {spec.cols} PEs, {groups}\nSPM port on top; arrows point away from it",
+                 fontsize=9)  # fmt: skip
     ax.set_axis_off()
     fig.savefig(path, dpi=110)
     plt.close(fig)
