@@ -81,6 +81,14 @@ class Arch:
             },
         }
 
+    def to_json(self) -> dict:
+        """This arch as an arch spec `arch_from_json` reads back: its name, the seed layout, and the pe_array,
+        pe_groups and networks sections when it has them (constraints are not written)."""
+        spec = {"name": self.name, **self.to_seed_json()}
+        if self.noc_spec is not None:
+            spec.update(self.noc_spec.to_json())
+        return spec
+
 
 _DETAILS = {
     "pe_pipelined", "pe_pipeline_stages", "data_type_size_in_bytes", "dma_init_cycles",

@@ -23,7 +23,8 @@ def add_dse_command(
         action="append",
         required=True,
         metavar="KEY=V1,V2,...",
-        help="an arch parameter (seed or Arch field name) and its values; repeat for a product",
+        help="an arch parameter (seed or Arch field name, or pe_array.rows, networks.input.bandwidth, ...) and its "
+        "values; repeat for a product",
     )
     dse.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
     dse.add_argument("--out", default="dse-out", metavar="DIR", help="output directory (default: dse-out)")

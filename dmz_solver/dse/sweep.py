@@ -1,19 +1,22 @@
 """Sweeps of architecture parameters: `KEY=V1,V2,...` parsing, the cartesian product of points, energy scaling.
 
-KEY is a seed arch-spec name (`CGRA_SIZE`, `RF_SIZE`, `rf_energy`, ...) or an `Arch` field name
-(`pe_count`, `rf_bytes`, ...). Every point is validated by the arch-spec reader, so a bad value
-is reported like a bad field of an arch spec file.
+KEY is a seed arch-spec name (`CGRA_SIZE`, `RF_SIZE`, `rf_energy`, ...), an `Arch` field name
+(`pe_count`, `rf_bytes`, ...), or a dotted path into the PE array and network sections
+(`pe_array.rows`, `pe_groups.cols`, `networks.input.bandwidth`, ...). Every point is written as an
+arch spec (`Arch.to_json`) with the dotted keys set and read back by the arch-spec reader, so a bad
+value is reported like a bad field of an arch spec file.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from dataclasses import dataclass, fields, replace
-from typing import Any
 
 from ..arch import Arch, arch_from_json
 from ..errors import InputError
+from ..noc.spec import REDUCTION, ROLES
 from ..specio import read_json
 
 SEED_NAMES = {
@@ -34,6 +37,11 @@ SEED_NAMES = {
     "mac_energy": "mac_energy_pj",
 }
 ARCH_FIELDS = {f.name: f for f in fields(Arch) if f.name not in ("name", "constraints", "noc_spec")}  # numeric
+ARRAY_SECTIONS = ("pe_array", "pe_groups")  # fields rows, cols
+NETWORK_ROLES = (*ROLES, REDUCTION, "default")
+# The numeric network fields and their types; kind, multicast, segments and direction are not swept
+NETWORK_FIELDS = {"bandwidth": float, "energy": float, "latency": int, "segment_bandwidth": float,
+                  "segment_energy": float}  # fmt: skip
 
 
 def arch_field(key: str) -> str:
@@ -46,13 +54,37 @@ def arch_field(key: str) -> str:
     raise InputError(f"unknown arch parameter {key!r} (known: {known})", field=f"--sweep {key}")
 
 
+def spec_path(key: str) -> tuple[str, type]:
+    """The arch-spec path a dotted sweep key names (`pe_array.rows`, `networks.input.bandwidth`) and its type."""
+    parts = key.split(".")
+    where = f"--sweep {key}"
+    if parts[0] in ARRAY_SECTIONS:
+        if len(parts) != 2 or parts[1] not in ("rows", "cols"):
+            raise InputError(f"expected {parts[0]}.rows or {parts[0]}.cols", field=where)
+        return key, int
+    if parts[0] != "networks" or len(parts) != 3:
+        raise InputError("expected pe_array.rows|cols, pe_groups.rows|cols or networks.ROLE.FIELD", field=where)
+    role, name = parts[1], parts[2]
+    if role not in NETWORK_ROLES:
+        raise InputError(f"unknown network role {role!r} (known: {', '.join(NETWORK_ROLES)})", field=where)
+    if name not in NETWORK_FIELDS:
+        known = ", ".join(NETWORK_FIELDS)
+        raise InputError(f"unknown or non-numeric network field {name!r} (sweepable: {known})", field=where)
+    return key, NETWORK_FIELDS[name]
+
+
 @dataclass(frozen=True)
 class Sweep:
-    """One swept parameter: the name the user gave, the Arch field, and its values."""
+    """One swept parameter: the name the user gave, the Arch field (or dotted arch-spec path), and its values."""
 
     key: str
     field: str
     values: tuple[float | int, ...]
+
+    @property
+    def dotted(self) -> bool:
+        """A path into the pe_array, pe_groups or networks sections rather than an Arch field."""
+        return "." in self.field
 
 
 def parse_sweep(text: str) -> Sweep:
@@ -61,8 +93,11 @@ def parse_sweep(text: str) -> Sweep:
     key = key.strip()
     if not sep or not key or not rest.strip():
         raise InputError(f"expected KEY=V1,V2,..., got {text!r}", field="--sweep")
-    name = arch_field(key)
-    kind = int if ARCH_FIELDS[name].type in (int, "int") else float
+    if "." in key:
+        name, kind = spec_path(key)
+    else:
+        name = arch_field(key)
+        kind = int if ARCH_FIELDS[name].type in (int, "int") else float
     values = []
     for item in rest.split(","):
         try:
@@ -79,12 +114,16 @@ def parse_sweep(text: str) -> Sweep:
 
 
 def check_sweeps(sweeps: list[Sweep]) -> None:
-    """Two sweeps of the same parameter (under either name) are an error."""
+    """Two sweeps of the same parameter (under either name), or of the PE count and the array shape, are errors."""
     seen: dict[str, str] = {}
     for sweep in sweeps:
         if sweep.field in seen:
             raise InputError(f"parameter swept twice (also as {seen[sweep.field]})", field=f"--sweep {sweep.key}")
         seen[sweep.field] = sweep.key
+    shape = [s.key for s in sweeps if s.field.startswith("pe_array.")]
+    if shape and "pe_count" in seen:
+        raise InputError(f"the PE count follows {' and '.join(shape)}: sweep the array shape or the PE count",
+                         field=f"--sweep {seen['pe_count']}")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -149,24 +188,66 @@ def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None =
     points = []
     for combo in itertools.product(*(s.values for s in sweeps)):
         params = {s.key: v for s, v in zip(sweeps, combo, strict=True)}
-        arch = replace(base, **{s.field: v for s, v in zip(sweeps, combo, strict=True)})
-        if scaling:
-            arch = scaling.apply(arch, base)
         label = ",".join(f"{k}={v:g}" for k, v in params.items())
-        points.append((params, _validated(arch, f"{base.name}[{label}]", sweeps)))
+        name = f"{base.name}[{label}]"
+        flat = {s.field: v for s, v in zip(sweeps, combo, strict=True) if not s.dotted}
+        dotted = {s.field: v for s, v in zip(sweeps, combo, strict=True) if s.dotted}
+        arch = replace(base, **flat)
+        if arch.noc_spec is not None and arch.pe_count != arch.noc_spec.pe_count:
+            keys = " ".join(s.key for s in sweeps)
+            noc = arch.noc_spec
+            raise InputError(f"the arch gives its PE array as {noc.rows} x {noc.cols}: the PE count follows its "
+                             "pe_array section and cannot be swept", field=f"--sweep {keys}")  # fmt: skip
+        arch = _validated(with_spec_values(arch.to_json(), dotted), name, sweeps)
+        if scaling:  # after the read, so that a driver such as the PE count has this point's value
+            arch = _validated(scaling.apply(arch, base).to_json(), name, sweeps)
+        points.append((params, arch))
     return points
 
 
-def _validated(arch: Arch, name: str, sweeps: list[Sweep]) -> Arch:
-    """Round-trip through the arch-spec reader so a point obeys the same checks as an arch file."""
-    seed: dict[str, Any] = arch.to_seed_json()
-    if arch.noc_spec is not None and arch.pe_count != arch.noc_spec.pe_count:
-        keys = " ".join(s.key for s in sweeps)
-        raise InputError(f"the arch gives its PE array as {arch.noc_spec.rows} x {arch.noc_spec.cols}: the PE count "
-                         "follows its pe_array section and cannot be swept", field=f"--sweep {keys}")  # fmt: skip
+def with_spec_values(spec: dict, values: dict[str, float | int]) -> dict:
+    """A copy of an arch spec with dotted paths set, sections and networks filled in as the reader would.
+
+    A missing pe_array is the seed's one row of CGRA_SIZE PEs, a missing pe_groups is the whole array, and a
+    role without a network of its own starts from `default` (or the seed's bus, `{}`). A swept `default`
+    reaches the roles that do not list their own network; when every role does, it is an error. When the
+    array shape is swept, CGRA_SIZE is dropped so that the PE count follows rows x cols.
+    """
+    spec = copy.deepcopy(spec)
+    basic = spec.setdefault("arch_basic", {})
+    order = {"pe_array": 0, "pe_groups": 1, "networks.default": 2}  # default before the roles that inherit it
+    for path, value in sorted(values.items(), key=lambda item: order.get(item[0].rsplit(".", 1)[0], 3)):
+        section, *rest = path.split(".")
+        if section == "pe_array":
+            spec.setdefault("pe_array", {"rows": 1, "cols": basic.get("CGRA_SIZE", 256)})[rest[0]] = value
+            basic.pop("CGRA_SIZE", None)
+        elif section == "pe_groups":
+            array = spec.get("pe_array", {"rows": 1, "cols": basic.get("CGRA_SIZE", 256)})
+            spec.setdefault("pe_groups", {"rows": array["rows"], "cols": array["cols"]})[rest[0]] = value
+        else:
+            role, name = rest
+            networks = spec.setdefault("networks", {})
+            if role == "default":
+                if all(r in networks for r in (*ROLES, REDUCTION)):
+                    raise InputError("every role lists its own network, so the default network is unused; "
+                                     "sweep networks.ROLE." + name, field=f"--sweep {path}")  # fmt: skip
+            elif role not in networks:
+                networks[role] = copy.deepcopy(networks.get("default", {}))
+            networks.setdefault(role, {})[name] = value
+    return spec
+
+
+def _validated(spec: dict, name: str, sweeps: list[Sweep]) -> Arch:
+    """Read a point's arch spec back through the arch-spec reader, so a point obeys the same checks as a file.
+
+    A problem with a dotted key's own field names that key; any other names every swept key.
+    """
     try:
-        checked = arch_from_json(seed, source="--sweep", name=name)
+        checked = arch_from_json(spec, source="--sweep", name=name)
     except InputError as exc:
+        named = [s.key for s in sweeps if s.dotted and s.field == exc.field]
+        if named:
+            raise InputError(exc.reason, field=f"--sweep {named[0]}") from None
         keys = " ".join(s.key for s in sweeps)
         raise InputError(exc.reason, field=f"--sweep {keys}: {exc.field}") from None
-    return replace(checked, name=name, noc_spec=arch.noc_spec)
+    return replace(checked, name=name)

@@ -76,6 +76,31 @@ class NocSpec:
         nets = ";".join(f"{r}={n}" for r, n in sorted(self.networks.items()))
         return f"{self.rows}x{self.cols}/{self.group_rows}x{self.group_cols}/{nets}"
 
+    def to_json(self) -> dict:
+        """The pe_array, pe_groups and networks sections as `noc_from_json` reads them back: pe_groups only
+        when smaller than the array, a single `default` network when all four roles share one."""
+
+        def network_json(net: Network) -> dict:
+            out: dict = {"kind": net.kind, "bandwidth": net.bandwidth, "latency": net.latency}
+            if net.energy is not None:
+                out["energy"] = net.energy
+            if net.kind == SYSTOLIC:
+                out["direction"] = net.direction
+            else:
+                out.update(multicast=net.multicast, segments=net.segments, segment_bandwidth=net.segment_bandwidth,
+                           segment_energy=net.segment_energy)  # fmt: skip
+            return out
+
+        spec: dict = {"pe_array": {"rows": self.rows, "cols": self.cols}}
+        if (self.group_rows, self.group_cols) != (self.rows, self.cols):
+            spec["pe_groups"] = {"rows": self.group_rows, "cols": self.group_cols}
+        roles = (*ROLES, REDUCTION)
+        if all(role in self.networks for role in roles) and len({self.networks[role] for role in roles}) == 1:
+            spec["networks"] = {"default": network_json(self.networks[roles[0]])}
+        elif self.networks:
+            spec["networks"] = {role: network_json(net) for role, net in self.networks.items()}
+        return spec
+
 
 def seed_noc(pe_count: int) -> NocSpec:
     """The seed's implicit network: one row of PEs, one group, a multicast bus per role."""
