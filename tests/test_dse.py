@@ -141,3 +141,19 @@ def test_pareto_marks_only_undominated_solved_points() -> None:
 
     points = [point(1, 9), point(2, 5), point(3, 5), point(4, 1), point(5, 8), point(2, 5), point(0, 0, "INFEASIBLE")]
     assert [p.pareto for p in mark_pareto(points)] == [True, True, False, True, False, True, False]
+
+
+def test_dse_keeps_the_arch_specs_constraint_files(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
+    """An arch spec that names constraint files constrains every DSE point, as it does `solve`."""
+    spec = load_arch("dmazerunner").to_seed_json()
+    spec["constraints"] = ["ws"]
+    arch = tmp_path / "ws_arch.json"
+    arch.write_text(json.dumps(spec))
+    out = tmp_path / "o"
+    assert run(capsys, "dse", "--model", "tiny", "--arch", str(arch), "--sweep", "RF_SIZE=512", "--out", str(out),
+               "--no-cache")[0] == 0  # fmt: skip
+    (point,) = rows(out / "dse.csv")
+    code, text, _ = run(capsys, "solve", "--model", "tiny", "--arch", str(arch), "--no-cache", "--json", "-")
+    assert code == 0 and int(point["cycles"]) == json.loads(text)["total"]["cycles"]
+    code, text, _ = run(capsys, "solve", "--model", "tiny", "--no-cache", "--json", "-")  # unconstrained differs
+    assert code == 0 and float(point["edp"]) > json.loads(text)["total"]["edp"]

@@ -47,6 +47,7 @@ def cmd_dse(args: argparse.Namespace) -> int:
 
     from ..arch import load_arch
     from ..cli import format_table
+    from ..constraints import load_constraints
     from ..report.dse_plots import objective_vs_parameter, pareto_plot
     from ..workload.loader import load_model
     from .run import run_dse, write_csv
@@ -56,6 +57,7 @@ def cmd_dse(args: argparse.Namespace) -> int:
     scaling = load_scaling(args.scale) if args.scale else None
     model = load_model(args.model)
     base = load_arch(args.arch)
+    constraints = load_constraints(list(base.constraints)) if base.constraints else None
     points = arch_points(base, sweeps, scaling)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,7 +67,7 @@ def cmd_dse(args: argparse.Namespace) -> int:
     try:
         results = run_dse(model.layers, points, args.objective, model=model.name,
                           cache_dir=None if args.no_cache else args.cache_dir, workers=args.workers,
-                          progress=lambda p: bar.update(1))  # fmt: skip
+                          progress=lambda p: bar.update(1), constraints=constraints)  # fmt: skip
     finally:
         bar.close()
     write_csv(results, keys, out / "dse.csv")

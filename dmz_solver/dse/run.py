@@ -56,14 +56,19 @@ def run_dse(
     cache_dir: str | os.PathLike[str] | None = None,
     workers: int | None = None,
     progress: Callable[[DsePoint], None] | None = None,
+    constraints: object | None = None,
 ) -> list[DsePoint]:
-    """Solve every layer at every point with the default (proven-optimal) search; Pareto flags set."""
+    """Solve every layer at every point with the default (proven-optimal) search; Pareto flags set.
+
+    `constraints` (a ConstraintSet: the arch spec's files, as `solve` reads them) hold at every point.
+    """
     from ..solving import solve_model
 
     out = []
     for params, arch in points:
         start = time.perf_counter()
-        result = solve_model(layers, arch, objective, model=model, cache_dir=cache_dir, workers=workers)
+        result = solve_model(layers, arch, objective, model=model, cache_dir=cache_dir, workers=workers,
+                             constraints=constraints)  # fmt: skip
         point = point_from_result(params, arch, result, time.perf_counter() - start)
         out.append(point)
         if progress:
