@@ -203,3 +203,41 @@ def test_evaluate_checks_the_split(tmp_path):
 def test_seed_arch_json_has_no_split():
     result = solve_layer(gemm_nest("g", x=4, y=4, k=4), replace(ARCHS["dmazerunner"]), "edp")
     assert "array" not in result.mapping.to_json()
+
+
+@st.composite
+def network_archs(draw):
+    """Small arrays with random networks: every kind, bandwidths, latencies, energies and PE groups."""
+    rows, cols = draw(st.sampled_from([(1, 4), (2, 2), (2, 4), (4, 2), (3, 3), (4, 4)]))
+    grouped = rows % 2 == 0 and cols % 2 == 0 and draw(st.booleans())
+
+    def network():
+        if draw(st.booleans()):
+            return {"kind": "systolic", "direction": draw(st.sampled_from(["rows", "columns"])),
+                    "bandwidth": draw(st.sampled_from([0.5, 1, 2])), "latency": draw(st.integers(0, 2)),
+                    "energy": draw(st.sampled_from([0.1, 1.0]))}  # fmt: skip
+        segments = draw(st.sampled_from(["none", "rows", "columns"] + (["groups"] if grouped else [])))
+        return {"kind": "bus", "multicast": draw(st.booleans()), "segments": segments,
+                "bandwidth": draw(st.sampled_from([0.5, 1, 4])), "segment_bandwidth": draw(st.sampled_from([1, 2])),
+                "segment_energy": draw(st.sampled_from([0, 0.5])), "latency": draw(st.integers(0, 1))}  # fmt: skip
+
+    spec = {"arch_basic": {"RF_SIZE": draw(st.sampled_from([64, 256])), "TOTAL_BANKS_IN_SPM": 8,
+                           "TOTAL_BYTES_IN_BANK": 512},
+            "pe_array": {"rows": rows, "cols": cols},
+            "networks": {role: network() for role in ("input", "weight", "output", "reduction")}}  # fmt: skip
+    if grouped:
+        spec["pe_groups"] = {"rows": rows // 2, "cols": cols // 2}
+    return arch_from_json(spec, source="random", name="random")
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(nest=small_layers(), arch=network_archs())
+def test_proven_optimum_equals_exhaustive_optimum_on_random_networks(nest, arch):
+    """The block bounds stay valid whatever the networks: the proof never prunes the optimum away."""
+    found = exhaustive_search(Problem(nest, arch))
+    for objective in ("edp", "energy", "cycles"):
+        result = solve_layer(nest, arch, objective, search="cpsat")
+        if not found.best:
+            assert result.mapping is None
+            continue
+        assert result.status == OPTIMAL and result.value == found.best[objective].value

@@ -8,7 +8,6 @@ each edge (parent -> child) carries the attributes the cost derivation reads:
     bandwidth   elements per cycle across the edge (inf: not a bottleneck)
     down, up    energy per element moved towards the child / towards the parent
     lat_down, lat_up   cycles to cross it towards the child / towards the parent
-    up_ok       whether data may move towards the parent (systolic links are one-way for transfers)
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def _bus(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
     """
     lat = net.latency
     graph.add_node("bus", kind="bus", bandwidth=net.bandwidth)
-    graph.add_edge(ROOT, "bus", bandwidth=math.inf, down=0.0, up=energy, lat_down=0, lat_up=lat, up_ok=True)
+    graph.add_edge(ROOT, "bus", bandwidth=math.inf, down=0.0, up=energy, lat_down=0, lat_up=lat)
     for r in range(spec.rows):
         for c in range(spec.cols):
             parent = "bus"
@@ -66,10 +65,9 @@ def _bus(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
                 if parent not in graph:
                     graph.add_node(parent, kind="bus", bandwidth=net.segment_bandwidth)
                     graph.add_edge("bus", parent, bandwidth=math.inf, down=net.segment_energy,
-                                   up=net.segment_energy, lat_down=lat, lat_up=lat, up_ok=True)  # fmt: skip
+                                   up=net.segment_energy, lat_down=lat, lat_up=lat)  # fmt: skip
             graph.add_node(pe(r, c), kind="pe", bandwidth=math.inf)
-            graph.add_edge(parent, pe(r, c), bandwidth=math.inf, down=energy, up=0.0, lat_down=lat, lat_up=0,
-                           up_ok=True)  # fmt: skip
+            graph.add_edge(parent, pe(r, c), bandwidth=math.inf, down=energy, up=0.0, lat_down=lat, lat_up=0)
 
 
 def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
@@ -86,7 +84,7 @@ def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> 
             node = pe(chain, step) if along_rows else pe(step, chain)
             graph.add_node(node, kind="pe", bandwidth=math.inf)
             graph.add_edge(parent, node, bandwidth=net.bandwidth, down=energy, up=energy, lat_down=net.latency,
-                           lat_up=net.latency, up_ok=True)  # fmt: skip
+                           lat_up=net.latency)  # fmt: skip
             parent = node
 
 

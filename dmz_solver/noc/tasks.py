@@ -34,7 +34,7 @@ class Tasks:
 
 
 @njit(cache=True)
-def _next_split(sp, rowf, rows, cols):
+def _next_split(sp, rowf):
     """Advance rowf to the next split of sp (odometer, last loop fastest, ascending divisors)."""
     n_loops = sp.shape[0]
     loop = n_loops - 1
@@ -107,7 +107,7 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
                     t_pi[n] = pi
                     t_pf[n] = pf
                     n += 1
-            more = _next_split(sp, rowf, rows, cols)
+            more = rows > 1 and _next_split(sp, rowf)  # one row: the only split is all columns
     return t_sp[:n].copy(), t_row[:n].copy(), t_pi[:n].copy(), t_pf[:n].copy()
 
 
