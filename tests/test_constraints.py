@@ -11,12 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmz_solver.arch import Arch
+from dmz_solver.arch import Arch, load_arch
 from dmz_solver.cli import main
 from dmz_solver.constraints import load_constraints
+from dmz_solver.constraints.compile import compile_constraints
 from dmz_solver.cost.packing import Problem
 from dmz_solver.errors import InputError
 from dmz_solver.result import OPTIMAL
+from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
@@ -288,3 +290,35 @@ def test_random_constraints_cpsat_equals_exhaustive(tmp_path_factory, text: str)
     assert kind_a == kind_b
     if kind_a == "ok":
         assert value_a == pytest.approx(value_b, rel=1e-12)
+
+
+def test_row_and_column_parts_on_a_2d_array(tmp_path: Path) -> None:
+    """ROWS.LOOP / COLS.LOOP restrict the split: rs_array on eyeriss puts Fy down the rows, Oy across."""
+    arch = load_arch("eyeriss")
+    nest = conv_nest("c", n=1, m=4, c=2, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1))
+    cs = load_constraints(["rs_array"])
+    found = exhaustive_search(Problem(nest, arch, constraints=cs))
+    result = solve_layer(nest, arch, "edp", constraints=cs)
+    assert result.status == OPTIMAL and result.value == found.best["edp"].value
+    loops = nest.loops
+    rows, cols = result.mapping.spatial_rows, result.mapping.spatial_cols
+    assert rows[loops.index("Fy")] == 3 and cols[loops.index("Fy")] == 1
+    assert rows[loops.index("Oy")] == 1
+    free = solve_layer(nest, arch, "edp")
+    assert free.value <= result.value  # the constraints only remove mappings
+
+
+def test_row_parts_are_one_on_a_one_row_array(tmp_path: Path, capsys, monkeypatch) -> None:
+    spec = tmp_path / "rows.yaml"
+    spec.write_text("name: r\nconstraints:\n  - name: two_rows\n    expr: ROWS.M >= 2\n")
+    monkeypatch.chdir(tmp_path)
+    code = main(["solve", "--model", str(TINY), "--layer", "tiny_conv1x1", "--constraints", str(spec), "--no-cache"])
+    assert code == 2 and "'r.two_rows'" in capsys.readouterr().err
+
+
+def test_row_parts_combine_only_with_spatial_terms(tmp_path: Path) -> None:
+    spec = tmp_path / "mixed.yaml"
+    spec.write_text("name: m\nconstraints:\n  - name: mixed\n    expr: ROWS.M <= RF.M\n")
+    nest = conv_nest("c", n=1, m=4, c=2, in_rows=4, in_cols=4, f_rows=3, f_cols=3, stride=(1, 1))
+    with pytest.raises(InputError, match="combine only with spatial terms"):
+        compile_constraints(load_constraints([str(spec)]), nest, load_arch("eyeriss"))

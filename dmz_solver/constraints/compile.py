@@ -2,7 +2,9 @@
 
 Every relation becomes `P(atoms) >= 0`, `> 0`, `== 0` or `!= 0` with integer coefficients, the
 atoms of a (4 x loops) tiling being its factors, the tile footprints at RF / PE / SPM level, the
-PEs used, the RF elements used and the SPM bytes used. Utilisations are ratios with a fixed
+PEs used, the RF elements used and the SPM bytes used, then the row and column parts of the
+spatial factors (ROWS, COLS). A relation over row or column parts may read only spatial atoms: it
+is checked per task (spatial tuple and split), never at a leaf. Utilisations are ratios with a fixed
 positive denominator, so they are multiplied out exactly (no floating point anywhere). The same
 polynomials are checked in Python (`check`), at the exhaustive search's leaves (`leaf_ok`, numba)
 and stated in CP-SAT (search/cpsat.py), so every path agrees. Loop-order rules become, per
@@ -21,7 +23,7 @@ from numba import njit
 from ..arch import Arch
 from ..cost.kernel import RF, SP, SPM, footprint
 from ..loopnest import LEVELS, LoopNest
-from .parse import FACTOR_PREFIX, Constraint, ConstraintSet
+from .parse import ARRAY_LEVELS, FACTOR_PREFIX, Constraint, ConstraintSet
 
 GE, GT, EQ, NE = 0, 1, 2, 3
 FOOTPRINT_ROWS = ("RF", "PE", "SPM")
@@ -47,6 +49,7 @@ class CompiledConstraints:
     allowed_inner: tuple[np.ndarray, np.ndarray]  # (DRAM, SPM): loops allowed innermost
     natoms: int
     bytes_per_elem: int
+    array_rows: int  # PE rows of the arch: with one, every spatial factor is on the columns
 
     @property
     def named(self) -> tuple[Constraint, ...]:
@@ -74,10 +77,14 @@ class CompiledConstraints:
         exps_arr = np.array(exps, np.int64).reshape(len(exps), self.natoms)
         return kinds, tstart, np.array(coefs, np.int64), exps_arr
 
-    def check(self, tiling: np.ndarray, orders: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> list[str]:
-        """Names of the constraints a (4 x loops) tiling (and its (DRAM, SPM) orders, outermost first) breaks."""
-        atoms = atom_values(self.nest, tiling, self.bytes_per_elem)
-        broken = [r.constraint for r in self.relations if not _holds(r, atoms)]
+    def check(self, tiling: np.ndarray, orders: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+              rows: tuple[int, ...] | None = None) -> list[str]:  # fmt: skip
+        """Names of the constraints a (4 x loops) tiling (and its (DRAM, SPM) orders, outermost first, and the
+        row parts of its spatial factors) breaks. Without `rows` on a multi-row array, relations over row and
+        column parts are not checked."""
+        atoms = atom_values(self.nest, tiling, self.bytes_per_elem, rows)
+        unknown = rows is None and self.array_rows > 1
+        broken = [r.constraint for r in self.relations if not (unknown and self.on_array(r)) and not _holds(r, atoms)]
         if orders is not None:
             for rule in self.order_rules:
                 level = 0 if rule.level == "DRAM" else 1
@@ -110,21 +117,30 @@ class CompiledConstraints:
         return out
 
     def is_spatial(self, r: Relation) -> bool:
-        """Whether a relation reads only spatial factors and the PEs used."""
+        """Whether a relation reads only spatial factors, their row and column parts, and the PEs used."""
         n_loops = len(self.nest.loops)
-        spatial = set(range(3 * n_loops, 4 * n_loops)) | {4 * n_loops + 3 * len(self.nest.operands)}
+        pes = 4 * n_loops + 3 * len(self.nest.operands)
+        spatial = set(range(3 * n_loops, 4 * n_loops)) | {pes} | set(range(pes + 3, self.natoms))
         return all(a in spatial for _, exp in r.terms for a, e in enumerate(exp) if e)
 
-    def spatial_ok(self, sps: np.ndarray) -> np.ndarray:
-        """Which spatial tuples pass the relations over spatial factors alone (and the PEs used)."""
-        n_loops = len(self.nest.loops)
-        pes_atom = 4 * n_loops + 3 * len(self.nest.operands)
-        local = [r for r in self.relations if self.is_spatial(r)]
+    def on_array(self, r: Relation) -> bool:
+        """Whether a relation reads row or column parts of spatial factors (the last 2 x loops atoms)."""
+        first = self.natoms - 2 * len(self.nest.loops)
+        return any(e for _, exp in r.terms for e in exp[first:])
+
+    @property
+    def has_array_relations(self) -> bool:
+        return any(self.on_array(r) for r in self.relations)
+
+    def spatial_ok(self, sps: np.ndarray, rowf: np.ndarray | None = None) -> np.ndarray:
+        """Which spatial tuples pass the relations over spatial atoms alone. Without `rowf` (the row parts of
+        each tuple's split), relations over row and column parts are left out."""
+        local = [r for r in self.relations if self.is_spatial(r) and (rowf is not None or not self.on_array(r))]
         keep = np.ones(len(sps), np.bool_)
+        tiling = np.ones((4, len(self.nest.loops)), np.int64)
         for i, sp in enumerate(sps):
-            atoms = [1] * self.natoms
-            atoms[3 * n_loops : 4 * n_loops] = [int(x) for x in sp]
-            atoms[pes_atom] = math.prod(atoms[3 * n_loops : 4 * n_loops])
+            tiling[SP] = sp
+            atoms = atom_values(self.nest, tiling, self.bytes_per_elem, None if rowf is None else rowf[i])
             keep[i] = all(_holds(r, atoms) for r in local)
         return keep
 
@@ -142,8 +158,11 @@ def innermost_loop(nest: LoopNest, tiling: np.ndarray, level: str, order: tuple[
     return None
 
 
-def atom_values(nest: LoopNest, tiling: np.ndarray, bytes_per_elem: int) -> list[int]:
-    """The atoms of a tiling as Python integers, in atom order (the reference for `leaf_ok`)."""
+def atom_values(nest: LoopNest, tiling: np.ndarray, bytes_per_elem: int, rows=None) -> list[int]:
+    """The atoms of a tiling as Python integers, in atom order (the reference for `leaf_ok`).
+
+    rows: the row part of each spatial factor (default: none, every factor over the columns).
+    """
     t = [[int(x) for x in row] for row in tiling]
     rf = t[RF]
     pe = [a * b for a, b in zip(t[RF], t[SP], strict=True)]
@@ -152,6 +171,8 @@ def atom_values(nest: LoopNest, tiling: np.ndarray, bytes_per_elem: int) -> list
     feet = [[op.footprint(ext) for op in nest.operands] for ext in (rf, pe, spm)]
     atoms += [x for row in feet for x in row]
     atoms += [math.prod(t[SP]), sum(feet[0]), sum(feet[2]) * bytes_per_elem]
+    row_parts = [1] * len(t[SP]) if rows is None else [int(r) for r in rows]
+    atoms += row_parts + [f // r for f, r in zip(t[SP], row_parts, strict=True)]
     return atoms
 
 
@@ -218,7 +239,7 @@ def leaf_ok(t, dcoef, ndims, bytes_per_elem, kinds, tstart, coefs, exps, atoms, 
 
 def atom_symbols(nest: LoopNest) -> list[sympy.Symbol]:
     """One positive integer symbol per atom, in atom order."""
-    n = 4 * len(nest.loops) + 3 * len(nest.operands) + 3
+    n = 6 * len(nest.loops) + 3 * len(nest.operands) + 3
     return [sympy.Symbol(f"a{i}", positive=True, integer=True) for i in range(n)]
 
 
@@ -227,6 +248,7 @@ def atom_upper_bounds(nest: LoopNest, arch: Arch) -> list[int]:
     ub = [e for _ in LEVELS for e in nest.extents]
     ub += [op.footprint(nest.extents) for _ in FOOTPRINT_ROWS for op in nest.operands]
     ub += [arch.pe_count, math.floor(arch.rf_elems), arch.spm_bytes]
+    ub += [min(e, arch.noc.rows) for e in nest.extents] + [min(e, arch.noc.cols) for e in nest.extents]
     return ub
 
 
@@ -259,8 +281,13 @@ def compile_constraints(cs: ConstraintSet | None, nest: LoopNest, arch: Arch) ->
             rhs = _bind(c, c.rhs, nest, arch, syms)
             relations.append(_relation(c, lhs - rhs, c.op, nest, arch, syms))
     relations = [r for r in relations if r.terms]  # tautologies (constant true) drop out
-    return CompiledConstraints(nest, tuple(relations), tuple(order_rules), (allowed[0], allowed[1]), len(syms),
-                               arch.bytes_per_elem)  # fmt: skip
+    compiled = CompiledConstraints(nest, tuple(relations), tuple(order_rules), (allowed[0], allowed[1]), len(syms),
+                                   arch.bytes_per_elem, arch.noc.rows)  # fmt: skip
+    for r in relations:
+        if compiled.on_array(r) and not compiled.is_spatial(r):
+            raise r.constraint.error("ROWS.LOOP and COLS.LOOP combine only with spatial terms (SPATIAL.LOOP, "
+                                     "ROWS.LOOP, COLS.LOOP, extents, utilization(PE))")  # fmt: skip
+    return compiled
 
 
 def _loop_index(c: Constraint, nest: LoopNest, loop: str) -> int:
@@ -280,7 +307,11 @@ def _bind(c: Constraint, expr: sympy.Expr, nest: LoopNest, arch: Arch, syms: lis
         name = sym.name
         if name.startswith(FACTOR_PREFIX):
             level, loop = name[len(FACTOR_PREFIX) :].split("__")
-            subs[sym] = syms[LEVELS.index(level) * n_loops + _loop_index(c, nest, loop)]
+            if level in ARRAY_LEVELS:  # after the factors, footprints, PEs, RF and SPM use
+                first = base + 3 * nops + len(UTIL_ATOMS) + ARRAY_LEVELS.index(level) * n_loops
+                subs[sym] = syms[first + _loop_index(c, nest, loop)]
+            else:
+                subs[sym] = syms[LEVELS.index(level) * n_loops + _loop_index(c, nest, loop)]
         else:
             subs[sym] = sympy.Integer(nest.extents[_loop_index(c, nest, name)])
     operands = [op.name for op in nest.operands]

@@ -23,6 +23,9 @@ from ..specio import resolve_named_file
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
 FOOTPRINT_LEVELS = ("RF", "PE", "SPM")
+ARRAY_LEVELS = ("ROWS", "COLS")
+"""The spatial factor's part over the PE rows and over the columns (docs/archspec.md)."""
+FACTOR_LEVELS = (*LEVELS, *ARRAY_LEVELS)
 UTILIZATION_KINDS = ("PE", "RF", "SPM")
 ORDER_LEVELS = ("DRAM", "SPM")
 KNOWN_LOOPS = ("N", "M", "C", "Ox", "Oy", "Fx", "Fy", "G", "B", "X", "Y", "K")
@@ -243,8 +246,8 @@ def _check_tokens(constraint: Constraint, text: str) -> None:
 def _parse_side(constraint: Constraint, text: str) -> sympy.Expr:
     def factor(match: re.Match) -> str:
         level, loop = match.group(1), match.group(2)
-        if level not in LEVELS:
-            raise constraint.error(f"unknown level {level!r} (levels: {', '.join(LEVELS)})")
+        if level not in FACTOR_LEVELS:
+            raise constraint.error(f"unknown level {level!r} (levels: {', '.join(FACTOR_LEVELS)})")
         _check_loop(constraint, loop)
         return f"{FACTOR_PREFIX}{level}__{loop}"
 

@@ -2,12 +2,13 @@
 
 A task is a spatial factor tuple (cost-model.md §3.6, in the seed's order) and a split of each
 factor into a row part and a column part whose products fit the array's rows and columns. Splits
-of one tuple whose profiles are identical cost the same for every tiling, so only the first is
-kept (on the seed's one-row array every tuple has exactly one split).
+of one tuple that cost the same for every tiling are merged into the first (on the seed's one-row
+array every tuple has exactly one split).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,7 @@ def _fits(sp, rowf, rows, cols):
 
 @njit(cache=True)
 def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
-    """Every fitting split of every tuple with its profile, duplicates within a tuple dropped."""
+    """Every split of every tuple that fits the array and can reduce, with its profile."""
     n_loops = sps.shape[1]
     nops = isidx.shape[0]
     nnodes = nt[1].shape[1]
@@ -80,35 +81,43 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
     n = 0
     for s in range(sps.shape[0]):
         sp = sps[s]
-        first = n
         rowf[:] = 1
         more = True
         while more:
             if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf,
                                                             seen, counts):  # fmt: skip
-                duplicate = False
-                boxes = False  # row and column footprints depend on the split itself
-                for op in range(nops):
-                    boxes |= pi[op, 1] > 0 or pi[op, 2] > 0 or pi[op, 5] > 0 or pi[op, 6] > 0
-                for j in range(first, n):
-                    if (np.array_equal(t_pi[j], pi) and np.array_equal(t_pf[j], pf)
-                            and (not boxes or np.array_equal(t_row[j], rowf))):  # fmt: skip
-                        duplicate = True
-                        break
-                if not duplicate:
-                    if n == cap:
-                        cap *= 2
-                        t_sp = _grow(t_sp, cap)
-                        t_row = _grow(t_row, cap)
-                        t_pi = _grow(t_pi, cap)
-                        t_pf = _grow(t_pf, cap)
-                    t_sp[n] = sp
-                    t_row[n] = rowf
-                    t_pi[n] = pi
-                    t_pf[n] = pf
-                    n += 1
+                if n == cap:
+                    cap *= 2
+                    t_sp = _grow(t_sp, cap)
+                    t_row = _grow(t_row, cap)
+                    t_pi = _grow(t_pi, cap)
+                    t_pf = _grow(t_pf, cap)
+                t_sp[n] = sp
+                t_row[n] = rowf
+                t_pi[n] = pi
+                t_pf[n] = pf
+                n += 1
             more = rows > 1 and _next_split(sp, rowf)  # one row: the only split is all columns
     return t_sp[:n].copy(), t_row[:n].copy(), t_pi[:n].copy(), t_pf[:n].copy()
+
+
+def _distinct(tasks: Tasks) -> np.ndarray:
+    """Indices of the first task of each tuple among those that cost the same for every tiling.
+
+    Equal profiles cost the same unless a term is a row or column union (profile kinds 1 and 2), whose
+    footprint depends on the split itself.
+    """
+    boxes = (tasks.pi[:, :, [1, 2, 5, 6]] > 0).any(axis=(1, 2))
+    seen: set[bytes] = set()
+    keep = []
+    for i in range(len(tasks)):
+        key = tasks.sps[i].tobytes() + tasks.pi[i].tobytes() + tasks.pf[i].tobytes()
+        if boxes[i]:
+            key += tasks.rowf[i].tobytes()
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return np.array(keep, np.int64)
 
 
 @njit(cache=True)
@@ -122,17 +131,24 @@ def tables_of(arch) -> NocTables:
     return noc_tables(arch.noc, float(arch.noc_energy_pj))
 
 
-def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch) -> Tasks:
-    """The tasks of these spatial tuples on the arch's array."""
+def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch,
+               allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Tasks:  # fmt: skip
+    """The tasks of these spatial tuples on the arch's array.
+
+    allowed(sps, rowf), if given, masks the splits to keep (custom constraints over row and column
+    parts); it applies before equally costly splits are merged.
+    """
     nt = tables_of(arch)
     n_loops = isidx.shape[1]
     if len(sps) == 0:
         rows = isidx.shape[0] + 1
         return Tasks(np.zeros((0, n_loops), np.int64), np.zeros((0, n_loops), np.int64),
                      np.zeros((0, rows, N_PI), np.int64), np.zeros((0, rows, N_PF)))  # fmt: skip
-    out = build_tasks(np.ascontiguousarray(sps, np.int64), isidx, nt.as_tuple(), nt.rows, nt.cols,
-                      float(arch.rf_energy_pj), float(arch.mac_energy_pj))  # fmt: skip
-    return Tasks(*out)
+    tasks = Tasks(*build_tasks(np.ascontiguousarray(sps, np.int64), isidx, nt.as_tuple(), nt.rows, nt.cols,
+                               float(arch.rf_energy_pj), float(arch.mac_energy_pj)))  # fmt: skip
+    if allowed is not None:
+        tasks = tasks.subset(np.flatnonzero(allowed(tasks.sps, tasks.rowf)))
+    return tasks.subset(_distinct(tasks))
 
 
 def profile_of(sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch) -> tuple[np.ndarray, np.ndarray] | None:

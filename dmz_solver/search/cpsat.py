@@ -173,6 +173,8 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
     atoms = [factor[loop, level] for level in LEVEL_NAMES for loop in nest.loops]
     atoms += [footprint(op, level) for level in ("RF", "PE", "SPM") for op in nest.operands]
     atoms += [pes, rf_used, sum(spm_bytes)]
+    for part in ("ROWS", "COLS"):  # row and column parts of the spatial factors (one row: all on the columns)
+        atoms += [factor.get((loop, part), 1 if part == "ROWS" else factor[loop, "SPATIAL"]) for loop in nest.loops]
     enforce = _add_custom(model, problem, atoms, assumptions, skip)
 
     # Objective: log of the spatial bound (docs/lower-bounds.md §3, §4): the energy floor (for energy

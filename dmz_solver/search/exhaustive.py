@@ -425,7 +425,8 @@ class TaskSearch:
                 return compiled.is_spatial(r) or (pin is not None and pin // n_loops == DRAM)
 
             self.cons = compiled.arrays_of(tuple(r for r in compiled.relations if not early(r)))
-        self.tasks = make_tasks(sps, isidx, problem.arch)
+        allowed = compiled.spatial_ok if compiled.has_array_relations else None  # over row/column parts: per split
+        self.tasks = make_tasks(sps, isidx, problem.arch, allowed)
         self.sps = self.tasks.sps  # one row per task: a spatial tuple may appear once per row/column split
         allowed_dram, allowed_spm = compiled.allowed_inner
         n_loops = len(problem.nest.loops)
