@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from ..result import ModelResult
@@ -29,8 +30,8 @@ def report_markdown(result: ModelResult, usages: list[Usage | None], plots: dict
     lines += [
         "## Layers",
         "",
-        "Cycles and energy are per execution of the layer; PE = PEs used / PE count, RF = RF elements used / "
-        "RF capacity, SPM = SPM bytes / one SPM buffer.",
+        "Cycles and energy are per execution of the layer; PE = PEs used / PE count (on a 2-D array, with the "
+        "PE rows x columns used), RF = RF elements used / RF capacity, SPM = SPM bytes / one SPM buffer.",
         "",
         "| layer | op | instances | status | cycles | energy (pJ) | EDP | PE | RF | SPM |",
         "|---|---|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -39,6 +40,8 @@ def report_markdown(result: ModelResult, usages: list[Usage | None], plots: dict
         cost = r.cost
         figures = [str(int(cost.cycles)), f"{cost.energy_pj:.4e}", f"{cost.edp:.4e}"] if cost else ["-"] * 3
         use = [_pct(u.pe_fraction), _pct(u.rf_fraction), _pct(u.spm_fraction)] if u else ["-"] * 3
+        if u and r.mapping.spatial_rows is not None:  # a 2-D array: PE rows x columns used
+            use[0] += f" ({math.prod(r.mapping.spatial_rows)} x {math.prod(r.mapping.spatial_cols or ())})"
         cells = [r.nest.name, r.nest.op, str(r.nest.instances), r.status, *figures, *use]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
