@@ -152,13 +152,13 @@ def describe_arch(arch: Arch) -> str:
         net = noc.network(role)
         energy = net.energy_pj(arch.noc_energy_pj)
         if net.kind == "bus":
-            text = (f"bus, {'multicast' if net.multicast else 'unicast'}, {net.bandwidth:g} elements/cycle, "
+            text = (f"bus, {'multicast' if net.multicast else 'unicast'}, {net.bandwidth:g} elem/cycle, "
                     f"{energy:g} per delivery")  # fmt: skip
             if net.segments != "none":
-                text += (f"; a segment bus per {net.segments.rstrip('s')} ({net.segment_bandwidth:g} elements/cycle, "
+                text += (f"; a segment bus per {net.segments.rstrip('s')} ({net.segment_bandwidth:g} elem/cycle, "
                          f"{net.segment_energy:g} per crossing)")  # fmt: skip
         else:
-            text = f"systolic along {net.direction}, {net.bandwidth:g} elements/cycle per link, {energy:g} per hop"
+            text = f"systolic along {net.direction}, {net.bandwidth:g} elem/cycle per link, {energy:g} per hop"
         if net.latency:
             text += f", {net.latency} cycle(s) per hop"
         lines.append(f"  {role + ' network':<18} {text}")
