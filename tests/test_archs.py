@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from optimality import proven_results, small_layers
 
 from dmz_solver.arch import arch_from_json, load_arch
 from dmz_solver.cli import main
@@ -28,39 +29,14 @@ SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
 ARCHS = {name: load_arch(name) for name in SHIPPED}
 
 
-@st.composite
-def small_layers(draw):
-    kind = draw(st.sampled_from(["CONV", "DW_CONV", "GEMM"]))
-    if kind == "GEMM":
-        x, y, k = (draw(st.sampled_from([1, 2, 4, 6, 8])) for _ in range(3))
-        return gemm_nest("g", x=x, y=y, k=k)
-    m = draw(st.sampled_from([1, 2, 4, 6]))
-    c = draw(st.sampled_from([1, 2, 4]))
-    f = draw(st.sampled_from([1, 2, 3]))
-    s = draw(st.sampled_from([1, 2]))
-    out = draw(st.sampled_from([1, 2, 4]))
-    size = (out - 1) * s + f
-    return conv_nest("c", n=1, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s),
-                     depthwise=kind == "DW_CONV")  # fmt: skip
-
-
 @pytest.mark.parametrize("name", SHIPPED)
 @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(nest=small_layers())
 def test_proven_optimum_equals_exhaustive_optimum(name, nest):
     arch = ARCHS[name]
-    problem = Problem(nest, arch)
-    found = exhaustive_search(problem)
-    for objective in ("edp", "energy", "cycles"):
-        result = solve_layer(nest, arch, objective, search="cpsat")
-        if not found.best:
-            assert result.mapping is None
-            continue
-        assert result.status == OPTIMAL
-        assert result.value == found.best[objective].value
-        assert result.lower_bound == result.value
+    for objective, result, _ in proven_results(nest, arch):
         # The reported mapping (tiling, orders and split) reproduces the value through the evaluator.
-        _, cost = evaluate_mapping(problem, result.mapping, objective)
+        _, cost = evaluate_mapping(Problem(nest, arch), result.mapping, objective)
         assert cost.value(objective) == result.value
         split = result.mapping.spatial_rows
         assert (split is None) == (arch.noc.rows == 1)
@@ -234,10 +210,4 @@ def network_archs(draw):
 @given(nest=small_layers(), arch=network_archs())
 def test_proven_optimum_equals_exhaustive_optimum_on_random_networks(nest, arch):
     """The block bounds stay valid whatever the networks: the proof never prunes the optimum away."""
-    found = exhaustive_search(Problem(nest, arch))
-    for objective in ("edp", "energy", "cycles"):
-        result = solve_layer(nest, arch, objective, search="cpsat")
-        if not found.best:
-            assert result.mapping is None
-            continue
-        assert result.status == OPTIMAL and result.value == found.best[objective].value
+    assert all(result.value == best for _, result, best in proven_results(nest, arch))

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from optimality import proven_results, small_layers
 
 from dmz_solver.arch import Arch
 from dmz_solver.cost.packing import Knobs, Problem
@@ -22,38 +23,13 @@ SMALL_ARCH = replace(SEED_ARCH, name="small", pe_count=16, rf_bytes=64, spm_bank
                      dma_init_cycles=100, dma_cycles_per_byte=0.5, dma_mhz=1600, accel_mhz=800)  # fmt: skip
 
 
-@st.composite
-def small_layers(draw):
-    kind = draw(st.sampled_from(["CONV", "DW_CONV", "GEMM"]))
-    if kind == "GEMM":
-        x, y, k = (draw(st.sampled_from([1, 2, 3, 4, 6, 8])) for _ in range(3))
-        return gemm_nest("g", x=x, y=y, k=k)
-    n = draw(st.sampled_from([1, 2]))
-    c = draw(st.sampled_from([1, 2, 4]))
-    m = draw(st.sampled_from([1, 2, 4, 6]))
-    f = draw(st.sampled_from([1, 2, 3]))
-    s = draw(st.sampled_from([1, 2]))
-    out = draw(st.sampled_from([1, 2, 3, 4]))
-    size = (out - 1) * s + f
-    return conv_nest("c", n=n, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s),
-                     depthwise=kind == "DW_CONV")  # fmt: skip
-
-
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(nest=small_layers(), arch=st.sampled_from([SEED_ARCH, SMALL_ARCH]))
 def test_cpsat_optimum_equals_exhaustive_optimum(nest, arch):
-    found = exhaustive_search(Problem(nest, arch))
-    for objective in ("edp", "energy", "cycles"):
-        result = solve_layer(nest, arch, objective, search="cpsat")
-        if not found.best:
-            assert result.mapping is None
-            continue
-        assert result.status == OPTIMAL
-        assert result.value == found.best[objective].value
-        assert result.lower_bound == result.value and result.gap == 0.0
+    for objective, result, best in proven_results(nest, arch):
         assert tiling_violations(Problem(nest, arch), result.mapping.array()) == []
         # The reported orders reproduce the value (the fast path once returned the wrong DRAM order).
-        assert solve_layer(nest, arch, objective, search="exhaustive").value == found.best[objective].value
+        assert solve_layer(nest, arch, objective, search="exhaustive").value == best
 
 
 @pytest.mark.parametrize(

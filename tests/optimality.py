@@ -1,0 +1,48 @@
+"""Shared by the optimality tests: small layers of every kind, and the CP-SAT vs exhaustive check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hypothesis import strategies as st
+
+from dmz_solver.arch import Arch
+from dmz_solver.cost.packing import Problem
+from dmz_solver.loopnest import LoopNest
+from dmz_solver.result import OPTIMAL, LayerResult
+from dmz_solver.search.exhaustive import exhaustive_search
+from dmz_solver.solving import solve_layer
+from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+
+@st.composite
+def small_layers(draw: st.DrawFn) -> LoopNest:
+    """A CONV, DW_CONV or GEMM small enough to search exhaustively: N > 1, strides, 1x1 filters included."""
+    kind = draw(st.sampled_from(["CONV", "DW_CONV", "GEMM"]))
+    if kind == "GEMM":
+        x, y, k = (draw(st.sampled_from([1, 2, 3, 4, 6, 8])) for _ in range(3))
+        return gemm_nest("g", x=x, y=y, k=k)
+    n = draw(st.sampled_from([1, 2]))
+    c = draw(st.sampled_from([1, 2, 4]))
+    m = draw(st.sampled_from([1, 2, 4, 6]))
+    f = draw(st.sampled_from([1, 2, 3]))
+    s = draw(st.sampled_from([1, 2]))
+    out = draw(st.sampled_from([1, 2, 3, 4]))
+    size = (out - 1) * s + f
+    return conv_nest("c", n=n, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s),
+                     depthwise=kind == "DW_CONV")  # fmt: skip
+
+
+def proven_results(nest: LoopNest, arch: Arch) -> Iterator[tuple[str, LayerResult, float]]:
+    """Per objective, the CP-SAT result and the exhaustive optimum of the same space, after checking that
+    CP-SAT proves exactly that optimum (or finds no mapping where the exhaustive search finds none)."""
+    found = exhaustive_search(Problem(nest, arch))
+    for objective in ("edp", "energy", "cycles"):
+        result = solve_layer(nest, arch, objective, search="cpsat")
+        if not found.best:
+            assert result.mapping is None
+            continue
+        best = found.best[objective].value
+        assert result.status == OPTIMAL and result.value == best
+        assert result.lower_bound == result.value and result.gap == 0.0
+        yield objective, result, best
