@@ -19,6 +19,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..noc.profile import ARRAY, COL, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW, UNIT
+
 DRAM, SPM, RF, SP = 0, 1, 2, 3
 
 # Float parameters (fp array)
@@ -132,9 +134,9 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
             d_rf_out = d_rf
         d_row = 0  # footprints of the tiles of one PE row and of one PE column (profile kinds 1, 2)
         d_col = 0
-        if pi[op, 1] > 0 or pi[op, 5] > 0:
+        if pi[op, ROW] > 0 or pi[op, PI_EN + ROW] > 0:
             d_row = box_footprint(t, rowf, False, nterms, tloops, tcoefs, ndims, op, tiles)
-        if pi[op, 2] > 0 or pi[op, 6] > 0:
+        if pi[op, COL] > 0 or pi[op, PI_EN + COL] > 0:
             d_col = box_footprint(t, rowf, True, nterms, tloops, tcoefs, ndims, op, tiles)
         for loop in range(n_loops):
             tiles[1, loop] = t[RF, loop] * t[SP, loop]
@@ -143,24 +145,24 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
             d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
         noc = 0
         e_noc = 0.0
-        for kind in range(4):
-            foot = d_rf if kind == 0 else (d_row if kind == 1 else (d_col if kind == 2 else d_pe))
-            if pi[op, kind] > 0:
+        for kind in range(ARRAY + 1):
+            foot = d_rf if kind == UNIT else (d_row if kind == ROW else (d_col if kind == COL else d_pe))
+            if pi[op, kind] > 0:  # the busiest edge of this kind: elements over bandwidth
                 noc = max(noc, np.int64(math.ceil((pi[op, kind] * foot) / pf[op, kind])))
-            if pi[op, 4 + kind] > 0:
-                e_noc += (pi[op, 4 + kind] * foot) * pf[op, 4 + kind]
-        iop[0, op] = noc + pi[op, 8]
+            if pi[op, PI_EN + kind] > 0:
+                e_noc += (pi[op, PI_EN + kind] * foot) * pf[op, PI_EN + kind]
+        iop[0, op] = noc + pi[op, PI_LAT]
         fop[0, op] = e_noc
         fop[1, op] = d_pe * fp[F_SPM]
     adds = d_rf_out * (g_in - 1) * g_out
     red = 0
     if adds > 0:
-        red = np.int64(math.ceil((pi[3, 0] * d_rf_out) / pf[3, 0])) + pi[3, 1]
-    e_red = adds * pf[3, 1]
-    e_red_noc = adds * pf[3, 2]
-    if pf[3, 3] != 0:
-        e_red += d_rf_out * pf[3, 3]
-        e_red_noc += d_rf_out * pf[3, 3]
+        red = np.int64(math.ceil((pi[RED, R_CNT] * d_rf_out) / pf[RED, R_BW])) + pi[RED, R_LAT]
+    e_red = adds * pf[RED, R_UNIT]
+    e_red_noc = adds * pf[RED, R_HOP]
+    if pf[RED, R_EXTRA] != 0:  # adds whose operands travel different ways
+        e_red += d_rf_out * pf[RED, R_EXTRA]
+        e_red_noc += d_rf_out * pf[RED, R_EXTRA]
     return red, g_out, e_red, adds, e_red_noc
 
 
@@ -205,7 +207,7 @@ def base_energy(macs, fp):
 
 @njit(cache=True, inline="always")
 def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi, pf, rowf):
-    """The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): (E_MAC + E_RF, E_red).
+    """The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): (E_MAC + E_RF, E_red, E_red's NoC part).
 
     ti receives the trip counts, red, G_out, P_DRAM(ω) and the reduction's additions; iop rows NoC
     cycles, DMA cycles, D_SPM; fop rows E_noc, E_spm, E_dma; tiles rows e^RF, e^PE, e^SPM. pi, pf,

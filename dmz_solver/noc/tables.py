@@ -16,10 +16,11 @@ import networkx as nx
 import numpy as np
 
 from .graph import ROOT, group_of, network_tree, transfers_down_ok
+from .profile import ARRAY, COL, ROW, UNIT
 from .spec import BUS, REDUCTION, ROLES, NocSpec
 
-SCOPE_OTHER, SCOPE_ROW, SCOPE_COL, SCOPE_ARRAY = 0, 1, 2, 3
-"""A subtree's PEs: as kinds of box, numbered like the footprint kinds of the profile."""
+SCOPE_OTHER, SCOPE_ROW, SCOPE_COL, SCOPE_ARRAY = UNIT, ROW, COL, ARRAY
+"""A subtree's PEs (any set, one whole row, one whole column, the array): the profile's footprint kinds."""
 
 
 @dataclass(frozen=True)
