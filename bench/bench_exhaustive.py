@@ -20,11 +20,13 @@ import numba  # noqa: E402
 
 from dmz_solver.arch import load_arch  # noqa: E402
 from dmz_solver.cost.packing import Problem  # noqa: E402
-from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
-from dmz_solver.space import count_tilings  # noqa: E402
+from dmz_solver.search.exhaustive import (
+    count_tilings,  # noqa: E402
+    exhaustive_search,  # noqa: E402
+)
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
-# Valid tilings of the ResNet-18 layers on the seed architecture (as counted by space.count_tilings):
+# Valid tilings of the ResNet-18 layers on the seed architecture (as counted by search.exhaustive.count_tilings):
 # the size estimate for --max-seconds, and a check of the search's count.
 KNOWN_COUNTS = {
     ("dmazerunner", "ResNet18_CONV_1_1"): 23_426_659,

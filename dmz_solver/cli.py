@@ -65,10 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_cache(solve)
     solve.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
-    solve.add_argument(
-        "--constraints", nargs="+", default=[], metavar="FILE",
-        help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
-    )  # fmt: skip
+    _add_constraints(solve)
     _add_knobs(solve)
     _add_json(solve, "write the result JSON to OUT ('-' for standard output)")
     solve.set_defaults(run=cmd_solve)
@@ -97,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_arch(count)
     count.add_argument("--layer", metavar="NAME", help="count only this layer")
     _add_knobs(count)
+    _add_constraints(count)
     _add_json(count, "write the counts as JSON to OUT ('-' for standard output)")
     count.set_defaults(run=cmd_count)
 
@@ -122,6 +120,13 @@ def _add_model_arch(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--arch", default="dmazerunner", metavar="A", help="arch spec JSON or archspecs/ name (default: dmazerunner)"
     )
+
+
+def _add_constraints(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--constraints", nargs="+", default=[], metavar="FILE",
+        help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
+    )  # fmt: skip
 
 
 def _add_json(parser: argparse.ArgumentParser, text: str) -> None:
@@ -315,7 +320,7 @@ def _apply_min_exec(result: LayerResult, arch: Arch, knobs: Knobs, search: str) 
         return result
     from .cost.packing import Problem
     from .result import INFEASIBLE
-    from .space import count_tilings
+    from .search.exhaustive import count_tilings
 
     valid = result.tilings_evaluated if search == "exhaustive" else count_tilings(Problem(result.nest, arch, knobs))
     if valid >= knobs.min_exec_methods:
@@ -403,12 +408,12 @@ def cmd_export_spec(args: argparse.Namespace) -> int:
 
 
 def cmd_count(args: argparse.Namespace) -> int:
-    """`count`: how many tilings of each layer are valid under the knobs."""
+    """`count`: how many tilings of each layer are valid under the knobs and the constraint files."""
     import time
 
     from .arch import load_arch
     from .cost.packing import Problem
-    from .space import count_tilings
+    from .search.exhaustive import count_tilings
     from .workload.loader import load_model
 
     _check_output_path(args.json, "--json")
@@ -416,11 +421,12 @@ def cmd_count(args: argparse.Namespace) -> int:
     arch = load_arch(args.arch)
     layers = (model.layer(args.layer),) if args.layer else model.layers
     knobs = knobs_from_args(args)
+    constraints = _constraints(arch, args)
     out = _text_stream(args.json)
     rows, entries = [], []
     for nest in layers:
         start = time.perf_counter()
-        valid = count_tilings(Problem(nest, arch, knobs))
+        valid = count_tilings(Problem(nest, arch, knobs, constraints))
         seconds = time.perf_counter() - start
         rows.append([nest.name, nest.op, _dims_text(nest), str(valid), f"{seconds:.2f}"])
         entries.append({"name": nest.name, "op": nest.op, "dims": nest.dims_summary(), "valid_tilings": valid})

@@ -14,7 +14,6 @@ from numba import njit
 from .cost import kernel as k
 from .cost.kernel import DRAM, RF, SP, SPM, footprint
 from .cost.packing import Problem
-from .noc.tasks import make_tasks
 
 
 @njit(cache=True)
@@ -185,21 +184,6 @@ def problem_spatial_tuples(problem: Problem) -> np.ndarray:
     spatial_one, _ = problem.loop_masks
     ext = np.array(problem.nest.extents, np.int64)
     return spatial_tuples(ext, divs, ndivs, problem.int_params, problem.float_params, spatial_one)
-
-
-def count_tilings(problem: Problem) -> int:
-    """How many tilings of the problem are valid (the seed's "execution methods evaluated").
-
-    A spatial tuple counts if at least one row/column split of it fits the PE array and can reduce
-    (always, on the seed's one-row array); its splits are not counted separately.
-    """
-    divs, ndivs = problem.divisor_table
-    _, dram_one = problem.loop_masks
-    dcoef, _, ndims, *_ = problem.arrays
-    ext = np.array(problem.nest.extents, np.int64)
-    fp, ip = problem.float_params, problem.int_params
-    sps = np.unique(make_tasks(problem_spatial_tuples(problem), problem.arrays[3], problem.arch).sps, axis=0)
-    return sum(int(count_under(sp, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip)) for sp in sps)
 
 
 def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:

@@ -18,8 +18,9 @@ from dmz_solver.constraints.compile import compile_constraints
 from dmz_solver.cost.packing import Problem
 from dmz_solver.errors import InputError
 from dmz_solver.result import OPTIMAL
-from dmz_solver.search.exhaustive import exhaustive_search
+from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.solving import solve_layer
+from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -322,3 +323,15 @@ def test_row_parts_combine_only_with_spatial_terms(tmp_path: Path) -> None:
     nest = conv_nest("c", n=1, m=4, c=2, in_rows=4, in_cols=4, f_rows=3, f_cols=3, stride=(1, 1))
     with pytest.raises(InputError, match="combine only with spatial terms"):
         compile_constraints(load_constraints([str(spec)]), nest, load_arch("eyeriss"))
+
+
+def test_count_obeys_constraint_files(capsys) -> None:
+    cs = load_constraints(["ws"])
+    constrained = Problem(CONV, SMALL, constraints=cs)
+    valid = count_tilings(constrained)
+    assert 0 < valid < count_tilings(Problem(CONV, SMALL))
+    assert valid == exhaustive_search(constrained).tilings  # the same leaves pass
+    assert main(["count", "--model", TINY, "--layer", "tiny_conv3x3", "--constraints", "ws", "--json", "-"]) == 0
+    (layer,) = json.loads(capsys.readouterr().out)["layers"]
+    tiny = load_model(TINY).layer("tiny_conv3x3")
+    assert layer["valid_tilings"] == count_tilings(Problem(tiny, load_arch("dmazerunner"), constraints=cs))

@@ -18,8 +18,7 @@ from dmz_solver.evaluate import evaluate_mapping
 from dmz_solver.loopnest import LEVELS
 from dmz_solver.mapping import Mapping
 from dmz_solver.search.auto import auto_search
-from dmz_solver.search.exhaustive import exhaustive_search
-from dmz_solver.space import count_tilings
+from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.workload.spec_json import layer_from_json
 
 DATA = json.loads((Path(__file__).parent / "data" / "oracles.json").read_text())

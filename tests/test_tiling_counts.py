@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from dmz_solver.arch import load_arch
 from dmz_solver.cost.packing import Problem
-from dmz_solver.search.exhaustive import exhaustive_search
-from dmz_solver.space import count_tilings
+from dmz_solver.search import exhaustive
+from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.workload.loader import load_model
+from dmz_solver.workload.templates import conv_nest
 
 SEED_COUNTS = {
     "ResNet18_CONV_5_1b": 2_398_874,
@@ -30,3 +32,17 @@ def test_count_tilings_matches_the_seed(resnet18: dict[str, Problem], layer: str
 
 def test_exhaustive_search_evaluates_every_counted_tiling(resnet18: dict[str, Problem]) -> None:
     assert exhaustive_search(resnet18["ResNet18_FC"]).tilings == SEED_COUNTS["ResNet18_FC"]
+
+
+@pytest.mark.parametrize("arch_name", ["dmazerunner", "tpu_like"])
+def test_untabulated_layers_take_the_per_tiling_path_to_the_same_result(arch_name: str, monkeypatch) -> None:
+    """Layers too large for the search tables enumerate tiling by tiling (space.next_inner): same count, same optima."""
+    nest = conv_nest("c", n=1, m=8, c=4, in_rows=6, in_cols=6, f_rows=3, f_cols=3, stride=(1, 1))
+    problem = Problem(nest, load_arch(arch_name))
+    tabulated, counted = exhaustive_search(problem), count_tilings(problem)
+    monkeypatch.setattr(exhaustive, "MAX_TABLE_BYTES", 0)
+    per_tiling = exhaustive_search(problem)
+    assert per_tiling.tilings == tabulated.tilings and count_tilings(problem) == counted
+    for objective, best in tabulated.best.items():
+        assert per_tiling.best[objective].value == best.value
+        assert np.array_equal(per_tiling.best[objective].tiling, best.tiling)

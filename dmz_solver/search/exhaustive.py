@@ -28,11 +28,13 @@ from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_
 from ..cost.packing import Problem
 from ..errors import InputError
 from ..noc.tasks import make_tasks
-from ..space import next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
+from ..space import count_under, next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
 from .bounds import block_bound, bound_value
 
 # Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch.
 MAX_TABLE_BYTES = 1 << 30
+COUNT_ONLY = -2
+"""`prune` value of search_tables that counts the valid tilings and evaluates none."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,8 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
     exps) the constraint relations checked at each leaf (constraints/compile.py); results go to
     best[s], best_t[s], best_pair[s].
     With prune = 0, 1 or 2 (an objective), a (spatial, RF) block is skipped when its lower bound
-    (search/bounds.py) exceeds both cutoff and best[s, prune]; pruned[s] counts those blocks.
+    (search/bounds.py) exceeds both cutoff and best[s, prune]; pruned[s] counts those blocks. With
+    prune = COUNT_ONLY the valid tilings are counted and none is evaluated.
     Pruning is strict, so the first minimal tiling of that objective is still found.
     prof = (pi, pf, rowf): the communication profile of the task's unrolling (noc/profile.py).
     """
@@ -263,8 +266,10 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
             if bound_value(prune, e_lb, c_lb) > min(best[s, prune], cutoff):
                 pruned[s] += 1
                 continue
-        red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
-        k.pass_energies(e_red, fop)
+        red = 0
+        if prune != COUNT_ONLY:
+            red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
+            k.pass_energies(e_red, fop)
         comp = 1
         base = 0
         for loop in range(n_loops):
@@ -310,6 +315,8 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
                 if not leaf_ok(t, dcoef, ndims, ip[k.I_BYTES_PER_ELEM], ckinds, ctstart, ccoefs, cexps, catoms, cext):
                     continue
             count += 1
+            if prune == COUNT_ONLY:
+                continue
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
             k.spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
@@ -446,6 +453,16 @@ class TaskSearch:
             raise InputError(f"custom constraints need the table search, and layer {problem.nest.name} is too "
                              "large for its tables")  # fmt: skip
 
+    def count(self) -> int:
+        """How many tilings are valid: each spatial tuple's tilings once, whatever its row/column splits."""
+        first = np.unique(self.sps, axis=0, return_index=True)[1]
+        if self.tables is None:  # layers too large for the tables: the per-tiling enumerator
+            dcoef, _, ndims, _, _, fp, ip = self.problem.arrays
+            return sum(int(count_under(sp, self.ext, self.divs, self.ndivs, self.dram_one, dcoef, ndims, fp, ip))
+                       for sp in self.sps[np.sort(first)])  # fmt: skip
+        counts = self.run(np.sort(first), Pruning(COUNT_ONLY, np.inf, 0.0, False))[0]
+        return int(counts.sum())
+
     def run(self, task_ids: np.ndarray, prune: Pruning | None = None):
         """(counts, best, best_t, best_pair, pruned) of the given tasks.
 
@@ -462,6 +479,11 @@ class TaskSearch:
             tasks.pi, tasks.pf, tasks.rowf,
         )  # fmt: skip
         return counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64)
+
+
+def count_tilings(problem: Problem) -> int:
+    """How many tilings of the problem are valid (the seed's "execution methods evaluated", §3.6)."""
+    return TaskSearch(problem).count()
 
 
 def exhaustive_search(problem: Problem) -> ExhaustiveResult:
