@@ -65,8 +65,7 @@ def evaluate_mapping(
     best: tuple[float, Mapping, Cost] | None = None
     for pi, pf, rowf in options:
         found, cost = _evaluate_split(problem, mapping, objective, (pi, pf, rowf))
-        if noc.rows > 1:
-            found = found.with_rows(tuple(int(r) for r in rowf))
+        found = found.with_rows(tuple(int(r) for r in rowf) if noc.rows > 1 else None)  # one row: no split
         if best is None or cost.value(objective) < best[0]:  # the first minimum in split order
             best = (cost.value(objective), found, cost)
     assert best is not None

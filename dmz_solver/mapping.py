@@ -93,5 +93,6 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
         cols = tuple(array.int_list("cols", len(nest.loops), [f // r for f, r in zip(factors[3], rows, strict=True)]))
         for loop, f, r, c in zip(nest.loops, factors[3], rows, cols, strict=True):
             if r * c != f:
-                raise array.error("rows", f"loop {loop}: {r} rows x {c} columns is not its spatial factor {f}")
+                wrong = "cols" if "cols" in array.obj and f % r == 0 else "rows"
+                raise array.error(wrong, f"loop {loop}: {r} rows x {c} columns is not its spatial factor {f}")
     return Mapping(tuple(nest.loops), factors, orders[0], orders[1], rows)

@@ -16,7 +16,7 @@ from optimality import proven_results, small_layers
 from dmz_solver.arch import arch_from_json, load_arch
 from dmz_solver.cli import main
 from dmz_solver.cost.packing import Problem
-from dmz_solver.dse.sweep import Sweep, arch_points
+from dmz_solver.dse.sweep import Sweep, arch_points, parse_sweep
 from dmz_solver.errors import InputError
 from dmz_solver.evaluate import evaluate_mapping
 from dmz_solver.mapping import mapping_from_json
@@ -211,3 +211,67 @@ def network_archs(draw):
 def test_proven_optimum_equals_exhaustive_optimum_on_random_networks(nest, arch):
     """The block bounds stay valid whatever the networks: the proof never prunes the optimum away."""
     assert all(result.value == best for _, result, best in proven_results(nest, arch))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Review findings: DSE defaults, unshaped arrays, the min-exec knob, one-row JSON, limits
+
+
+def test_dse_default_network_reaches_the_roles_without_their_own(tmp_path):
+    spec = _spec(pe_array={"rows": 4, "cols": 4},
+                 networks={"default": {"segments": "rows", "bandwidth": 2}, "input": {"bandwidth": 4}})  # fmt: skip
+    base = arch_from_json(spec, source="mixed.json", name="mixed")
+    (_, low), (_, high) = arch_points(base, [parse_sweep("networks.default.bandwidth=1,8")])
+    assert [a.noc.network("weight").bandwidth for a in (low, high)] == [1, 8]
+    assert [a.noc.network("input").bandwidth for a in (low, high)] == [4, 4]
+    assert low.noc.network("reduction").segments == "rows"
+
+
+def test_dse_sweeps_the_pe_count_of_an_arch_without_pe_array():
+    base = arch_from_json({"arch_basic": {"CGRA_SIZE": 256}, "networks": {"input": {"latency": 1}}},
+                          source="net.json", name="net")  # fmt: skip
+    points = arch_points(base, [parse_sweep("CGRA_SIZE=64,128")])
+    assert [(a.pe_count, a.noc.rows, a.noc.cols) for _, a in points] == [(64, 1, 64), (128, 1, 128)]
+    assert all(a.noc.network("input").latency == 1 for _, a in points)
+
+
+def test_min_exec_knob_counts_tilings_once_whatever_the_search(capsys):
+    statuses = []
+    for search in ("exhaustive", "cpsat"):
+        code = main(["solve", "--model", TINY, "--arch", "edge_8x8", "--layer", "tiny_conv1x1", "--search", search,
+                     "--opt-min-exec-methods", "50000", "--no-cache", "--json", "-"])  # fmt: skip
+        out = capsys.readouterr().out
+        statuses.append((code, json.loads(out)["layers"][0]["status"] if out else None))
+    assert statuses[0] == statuses[1]
+
+
+def test_one_row_evaluation_has_no_split():
+    nest = gemm_nest("g", x=4, y=4, k=4)
+    obj = {"loops": ["X", "Y", "K"], "tiling": {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [1, 1, 4],
+                                                "SPATIAL": [4, 4, 1]}, "array": {"rows": [1, 1, 1]}}  # fmt: skip
+    mapping, _ = evaluate_mapping(Problem(nest, ARCHS["dmazerunner"]), mapping_from_json(obj, nest, source="m"))
+    assert mapping.spatial_rows is None and "array" not in mapping.to_json()
+    with pytest.raises(InputError) as info:
+        mapping_from_json({**obj, "array": {"rows": [1, 1, 1], "cols": [4, 2, 1]}}, nest, source="m")
+    assert info.value.field == "array.cols"
+
+
+def test_array_size_and_bandwidths_are_bounded():
+    with pytest.raises(InputError, match="at most 4096"):
+        arch_from_json(_spec(pe_array={"rows": 128, "cols": 64}), source="big.json", name="big")
+    with pytest.raises(InputError, match="must be finite"):
+        arch_from_json(_spec(networks={"input": {"bandwidth": float("inf")}}), source="inf.json", name="inf")
+
+
+def test_equal_splits_merge_even_with_a_reduction_latency():
+    """Only row and column unions of the operands keep equally costly splits apart: with buses elsewhere,
+    the splits of X and Y that keep K (the reduction) down the columns all cost the same."""
+    arch = arch_from_json(_spec(pe_array={"rows": 4, "cols": 4},
+                                networks={"reduction": {"kind": "systolic", "direction": "columns"}}),
+                          source="s.json", name="s")  # fmt: skip
+    problem = Problem(gemm_nest("g", x=4, y=8, k=8), arch)
+    sp = np.array([2, 2, 2])
+    valid = [rows for rows in ((1, 1, 2), (2, 1, 2), (1, 2, 2)) if problem.unrollings(sp, rows)]
+    profiles = {tuple(problem.unrollings(sp, rows)[0][0].ravel()) for rows in valid}
+    assert len(valid) == 3 and len(profiles) == 1
+    assert [tuple(o[2]) for o in problem.unrollings(sp)] == [(1, 1, 2)]

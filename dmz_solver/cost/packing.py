@@ -91,7 +91,8 @@ class Problem:
         return [(tasks.pi[i], tasks.pf[i], tasks.rowf[i]) for i in range(len(tasks))]
 
     def batch_profiles(self, tilings: np.ndarray) -> tuple:
-        """(pi, pf, rowf, which) for evaluate_batch: each tiling gets the first split of its spatial tuple.
+        """(pi, pf, rowf, which) for evaluate_batch: each tiling gets the first split of its spatial tuple
+        (the benches' batches; on a multi-row array they measure that split only).
 
         A tiling whose tuple has no valid split gets an all-zero profile: callers filter those out.
         """

@@ -193,8 +193,8 @@ def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None =
         flat = {s.field: v for s, v in zip(sweeps, combo, strict=True) if not s.dotted}
         dotted = {s.field: v for s, v in zip(sweeps, combo, strict=True) if s.dotted}
         arch = replace(base, **flat)
-        if arch.noc_spec is not None and arch.pe_count != arch.noc_spec.pe_count:
-            keys = " ".join(s.key for s in sweeps)
+        if arch.noc_spec is not None and arch.noc_spec.shaped and arch.pe_count != arch.noc_spec.pe_count:
+            keys = " ".join(s.key for s in sweeps if s.field == "pe_count")
             noc = arch.noc_spec
             raise InputError(f"the arch gives its PE array as {noc.rows} x {noc.cols}: the PE count follows its "
                              "pe_array section and cannot be swept", field=f"--sweep {keys}")  # fmt: skip

@@ -8,10 +8,12 @@ describes the fields.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..specio import Fields
 
+MAX_PES = 4096
 ROLES: tuple[str, ...] = ("output", "input", "weight")
 """Distribution networks by operand position: the output, then the two read-only operands
 (input and weight; for GEMM, A and B)."""
@@ -50,35 +52,32 @@ SEED_NETWORK = Network()
 
 @dataclass(frozen=True)
 class NocSpec:
-    """PE array shape, PE groups (blocks of the array) and the network of each role."""
+    """PE array shape, PE groups (blocks of the array) and the networks: those the spec gives per role,
+    and its `default` network for the other roles (the seed's bus without one)."""
 
     rows: int = 1
     cols: int = 256
     group_rows: int = 1
     group_cols: int = 256
     networks: dict[str, Network] = field(default_factory=dict)
+    default: Network | None = None
     explicit: bool = False  # the spec gave any of these sections
+    shaped: bool = False  # it gave pe_array (otherwise the array is one row of CGRA_SIZE PEs)
 
     def network(self, role: str) -> Network:
-        return self.networks.get(role, SEED_NETWORK)
+        return self.networks.get(role, self.default or SEED_NETWORK)
 
     def __hash__(self) -> int:
-        return hash((self.rows, self.cols, self.group_rows, self.group_cols,
-                     tuple(sorted(self.networks.items())), self.explicit))  # fmt: skip
+        return hash((self.rows, self.cols, self.group_rows, self.group_cols, tuple(sorted(self.networks.items())),
+                     self.default, self.explicit, self.shaped))  # fmt: skip
 
     @property
     def pe_count(self) -> int:
         return self.rows * self.cols
 
-    @property
-    def fingerprint(self) -> str:
-        """A stable text form for cache keys."""
-        nets = ";".join(f"{r}={n}" for r, n in sorted(self.networks.items()))
-        return f"{self.rows}x{self.cols}/{self.group_rows}x{self.group_cols}/{nets}"
-
     def to_json(self) -> dict:
-        """The pe_array, pe_groups and networks sections as `noc_from_json` reads them back: pe_groups only
-        when smaller than the array, a single `default` network when all four roles share one."""
+        """The sections as `noc_from_json` reads them back: pe_array if the spec gave it, pe_groups when
+        smaller than the array, the `default` network and the roles' own networks."""
 
         def network_json(net: Network) -> dict:
             out: dict = {"kind": net.kind, "bandwidth": net.bandwidth, "latency": net.latency}
@@ -91,14 +90,13 @@ class NocSpec:
                            segment_energy=net.segment_energy)  # fmt: skip
             return out
 
-        spec: dict = {"pe_array": {"rows": self.rows, "cols": self.cols}}
+        spec: dict = {"pe_array": {"rows": self.rows, "cols": self.cols}} if self.shaped else {}
         if (self.group_rows, self.group_cols) != (self.rows, self.cols):
             spec["pe_groups"] = {"rows": self.group_rows, "cols": self.group_cols}
-        roles = (*ROLES, REDUCTION)
-        if all(role in self.networks for role in roles) and len({self.networks[role] for role in roles}) == 1:
-            spec["networks"] = {"default": network_json(self.networks[roles[0]])}
-        elif self.networks:
-            spec["networks"] = {role: network_json(net) for role, net in self.networks.items()}
+        networks = {"default": network_json(self.default)} if self.default is not None else {}
+        networks.update({role: network_json(net) for role, net in self.networks.items()})
+        if networks:
+            spec["networks"] = networks
         return spec
 
 
@@ -129,16 +127,21 @@ def network_from_json(fields: Fields) -> Network:
                 raise fields.error(key, "applies to bus networks only")
     elif "direction" in fields.obj:
         raise fields.error("direction", "applies to systolic networks only")
-    energy = fields.number("energy", 0.0, positive=False) if "energy" in fields.obj else None
+    numbers = {key: float(fields.number(key, default, positive=key.endswith("bandwidth")))
+               for key, default in (("bandwidth", 1.0), ("segment_bandwidth", 1.0), ("energy", 0.0),
+                                    ("segment_energy", 0.0))}  # fmt: skip
+    for key, value in numbers.items():
+        if not math.isfinite(value):
+            raise fields.error(key, "must be finite")
     return Network(
         kind=kind,
-        bandwidth=float(fields.number("bandwidth", 1.0)),
-        energy=energy,
+        bandwidth=numbers["bandwidth"],
+        energy=numbers["energy"] if "energy" in fields.obj else None,
         latency=fields.integer("latency", 1 if kind == SYSTOLIC else 0, minimum=0),
         multicast=fields.boolean("multicast", True),
         segments=segments,
-        segment_bandwidth=float(fields.number("segment_bandwidth", 1.0)),
-        segment_energy=float(fields.number("segment_energy", 0.0, positive=False)),
+        segment_bandwidth=numbers["segment_bandwidth"],
+        segment_energy=numbers["segment_energy"],
         direction=direction,
     )
 
@@ -151,6 +154,9 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         array = top.child("pe_array")
         array.reject_unknown({"rows", "cols", "comment"})
         rows, cols = array.integer("rows"), array.integer("cols")
+        if rows * cols > MAX_PES:
+            raise array.error("rows", f"{rows} x {cols} PEs: at most {MAX_PES} are supported (the network analysis "
+                              "of every spatial unrolling grows with PEs x network nodes)")  # fmt: skip
         if has_cgra and cgra != rows * cols:
             raise basic.error("CGRA_SIZE", f"is {cgra} but pe_array is {rows} x {cols} = {rows * cols} PEs")
     else:
@@ -164,6 +170,7 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
             reason = f"a {group_rows} x {group_cols} group does not tile the {rows} x {cols} array"
             raise groups.error("rows" if rows % group_rows else "cols", reason)
     networks: dict[str, Network] = {}
+    default = None
     if "networks" in top.obj:
         nets = top.child("networks")
         nets.reject_unknown({*ROLES, REDUCTION, "default", "comment"})
@@ -171,10 +178,8 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         for role in (*ROLES, REDUCTION):
             if role in nets.obj:
                 networks[role] = network_from_json(nets.child(role))
-            elif default is not None:
-                networks[role] = default
-        for role, net in networks.items():
-            if net.segments == "groups" and (group_rows, group_cols) == (rows, cols):
+        for role, net in {"default": default, **networks}.items():
+            if net is not None and net.segments == "groups" and (group_rows, group_cols) == (rows, cols):
                 raise nets.error(role, "segments 'groups' needs a pe_groups section smaller than the array")
     explicit = any(key in top.obj for key in ("pe_array", "pe_groups", "networks"))
-    return NocSpec(rows, cols, group_rows, group_cols, networks, explicit)
+    return NocSpec(rows, cols, group_rows, group_cols, networks, default, explicit, "pe_array" in top.obj)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .profile import N_PF, N_PI, task_profile
+from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, task_profile
 from .tables import NocTables, noc_tables
 
 
@@ -107,7 +107,8 @@ def _distinct(tasks: Tasks) -> np.ndarray:
     Equal profiles cost the same unless a term is a row or column union (profile kinds 1 and 2), whose
     footprint depends on the split itself.
     """
-    boxes = (tasks.pi[:, :, [1, 2, 5, 6]] > 0).any(axis=(1, 2))
+    kinds = [ROW, COL, PI_EN + ROW, PI_EN + COL]
+    boxes = (tasks.pi[:, :RED][:, :, kinds] > 0).any(axis=(1, 2))  # operands' rows only (RED: the reduction)
     seen: set[bytes] = set()
     keep = []
     for i in range(len(tasks)):
