@@ -805,6 +805,15 @@ def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch
 
 
 @njit(cache=True, inline="always")
+def _record_pair(best_pair, row, obj, spm_rep, dram_rep, spm_cand, dram_cand):
+    """best_pair[row, obj] = the pair that reached objective obj's new minimum."""
+    best_pair[row, obj, 0] = spm_rep
+    best_pair[row, obj, 1] = dram_rep
+    best_pair[row, obj, 2] = spm_cand
+    best_pair[row, obj, 3] = dram_cand
+
+
+@njit(cache=True, inline="always")
 def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, cslot, di, df, dslot, spm_passes, dram_passes, comp, red,
                 iop, fop, e_base, scratch, best, best_pair, row):  # fmt: skip
     """Fold every ordering pair of one tiling, in pair order (§3.5), into the running minima best[row].
@@ -865,24 +874,15 @@ def pair_minima(ns, reps, rslot, s_cand, si, sf, nd, d_cand, cslot, di, df, dslo
                 if energy < best_e:
                     best_e = energy
                     improved |= 1
-                    best_pair[row, 0, 0] = i
-                    best_pair[row, 0, 1] = j
-                    best_pair[row, 0, 2] = s_cand[rslot, i]
-                    best_pair[row, 0, 3] = d_cand[cslot, j]
+                    _record_pair(best_pair, row, 0, i, j, s_cand[rslot, i], d_cand[cslot, j])
                 if cycles < best_c:
                     best_c = cycles
                     improved |= 2
-                    best_pair[row, 1, 0] = i
-                    best_pair[row, 1, 1] = j
-                    best_pair[row, 1, 2] = s_cand[rslot, i]
-                    best_pair[row, 1, 3] = d_cand[cslot, j]
+                    _record_pair(best_pair, row, 1, i, j, s_cand[rslot, i], d_cand[cslot, j])
                 if edp < best_edp:
                     best_edp = edp
                     improved |= 4
-                    best_pair[row, 2, 0] = i
-                    best_pair[row, 2, 1] = j
-                    best_pair[row, 2, 2] = s_cand[rslot, i]
-                    best_pair[row, 2, 3] = d_cand[cslot, j]
+                    _record_pair(best_pair, row, 2, i, j, s_cand[rslot, i], d_cand[cslot, j])
     best[row, 0] = best_e
     best[row, 1] = best_c
     best[row, 2] = best_edp
