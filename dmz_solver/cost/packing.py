@@ -11,6 +11,7 @@ import sympy
 from ..arch import Arch
 from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
+from ..noc.tasks import make_tasks, profile_of
 from ..ordering import candidate_orders
 from . import kernel as k
 
@@ -80,8 +81,6 @@ class Problem:
         With `rows` given, that row/column split alone (empty if it does not fit or cannot reduce);
         otherwise every split that costs differently, in enumeration order.
         """
-        from ..noc.tasks import make_tasks, profile_of
-
         isidx = self.arrays[3]
         sp = np.asarray(sp, np.int64)
         if rows is not None:
@@ -96,8 +95,6 @@ class Problem:
 
         A tiling whose tuple has no valid split gets an all-zero profile: callers filter those out.
         """
-        from ..noc.tasks import make_tasks
-
         sps, which = np.unique(tilings[:, 3, :], axis=0, return_inverse=True)
         tasks = make_tasks(sps, self.arrays[3], self.arch)
         nops = len(self.nest.operands)

@@ -71,10 +71,13 @@ def pe_classes(sp, rowf, isidx, rows, cols, cls):
 
 
 @njit(cache=True)
-def _distribution(w, op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
-    """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0)."""
+def _distribution(op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
+    """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0).
+
+    The operand's network is network op: roles are stacked in operand order (tables.py).
+    """
     group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
-    multicast, boxes = flags[w, 0], flags[w, 1]
+    multicast, boxes = flags[op, 0], flags[op, 1]
     latency = lat_down if op > 0 else lat_up
     nnodes = parent.shape[1]
     seen[:nnodes, :] = False
@@ -84,15 +87,15 @@ def _distribution(w, op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
     for i in range(nparts):
         p = parts[i]
         k = cls[op, p]
-        node = pe_node[w, p]
+        node = pe_node[op, p]
         lat = 0
         while node != 0:
             if not seen[node, k]:
                 seen[node, k] = True
                 ncls[node] += 1
             npart[node] += 1
-            lat += latency[w, node]
-            node = parent[w, node]
+            lat += latency[op, node]
+            node = parent[op, node]
         max_lat = max(max_lat, lat)
     ratio = np.zeros(N_KINDS)
     en_w = np.zeros(N_KINDS)
@@ -105,17 +108,17 @@ def _distribution(w, op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
     for node in range(1, nnodes):
         if npart[node] == 0:
             continue
-        s = scope[w, node]
+        s = scope[op, node]
         if multicast and boxes and s != UNIT and (op > 0 or s == ARRAY):
             kind, cnt = s, 1  # the union of a box of tiles (outputs: all of them, disjoint)
         else:
             kind, cnt = UNIT, ncls[node] if multicast else npart[node]
-        bw = min(link_bw[w, node], node_bw[w, node])
+        bw = min(link_bw[op, node], node_bw[op, node])
         if cnt / bw > ratio[kind]:
             ratio[kind] = cnt / bw
             pi[op, kind] = cnt
             pf[op, kind] = bw
-        e = e_down[w, node] if op > 0 else e_up[w, node]
+        e = e_down[op, node] if op > 0 else e_up[op, node]
         if e > 0:
             if pi[op, PI_EN + kind] > 0 and e != pf[op, PI_EN + kind]:
                 uniform[kind] = False
@@ -234,7 +237,7 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
             nroots += 1
     ncls = counts[0]
     npart = counts[1]
-    _distribution(0, 0, roots, nroots, cls, nt, pi, pf, seen, ncls, npart)
+    _distribution(0, roots, nroots, cls, nt, pi, pf, seen, ncls, npart)
     for op in range(1, nops):
-        _distribution(op, op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart)
+        _distribution(op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart)
     return True
