@@ -11,7 +11,6 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost import kernel as k
 from ..cost.kernel import RF, SP
 from ..cost.packing import Problem
 from ..loopnest import Operand
@@ -79,21 +78,17 @@ def global_lower_bound(problem: Problem, objective: str) -> float:
 
 
 @njit(cache=True)
-def block_bound(t, ext, coefs, ndims, isidx, fp, macs, e_floor, two_indexed, work, prof):
+def block_bound(t, ext, ndims, isidx, macs, e_floor, two_indexed, iop, fop, tiles, red, e_red):
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
     e_floor is E_MAC + E_RF plus one DRAM access per distinct element of every operand;
     two_indexed says every loop of extent > 1 indexes two operands or more (§4.2a), which
-    the cycle bound uses. coefs = kernel.coef_terms(...); work = (iop, fop, tiles) work arrays;
-    prof = (pi, pf, rowf), the communication profile of t's unrolling: the per-pass NoC cycles and
-    energies are the exact model's own (kernel.pe_terms). Derivations: docs/lower-bounds.md.
+    the cycle bound uses. iop, fop, tiles, red and e_red are the block's per-pass terms as the
+    exact model computes them (kernel.pe_terms, with the communication profile of t's unrolling).
+    Derivations: docs/lower-bounds.md.
     """
-    nterms, tloops, tcoefs = coefs
-    iop, fop, tiles = work
-    pi, pf, rowf = prof
     n_loops = t.shape[1]
     nops = ndims.shape[0]
-    red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
     tc_rf = 1
     tc_sp = 1
     for loop in range(n_loops):

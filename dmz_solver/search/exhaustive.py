@@ -260,15 +260,14 @@ def search_tables(sp, ext, divs, ndivs, dram_one, dcoef, ndims, isidx, fp, ip, d
             continue
         if not rf_util_ok(t, dcoef, ndims, fp):
             continue
-        if prune >= 0:
-            e_lb, c_lb = block_bound(t, ext, (nterms, tloops, tcoefs), ndims, isidx, fp, macs, e_floor, two_indexed,
-                                     (iop, fop, tiles), prof)  # fmt: skip
-            if bound_value(prune, e_lb, c_lb) > min(best[s, prune], cutoff):
-                pruned[s] += 1
-                continue
         red = 0
         if prune != COUNT_ONLY:
             red, _, e_red, _, _ = k.pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
+            if prune >= 0:
+                e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, e_floor, two_indexed, iop, fop, tiles, red, e_red)
+                if bound_value(prune, e_lb, c_lb) > min(best[s, prune], cutoff):
+                    pruned[s] += 1
+                    continue
             k.pass_energies(e_red, fop)
         comp = 1
         base = 0
