@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--layer", metavar="NAME", required=True, help="the layer the mapping is for")
     evaluate.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (interfaces.md)")
     evaluate.add_argument(
-        "--objective", choices=OBJECTIVES, default="edp", help="picks the ordering pair when the mapping has no order"
-    )
+        "--objective", choices=OBJECTIVES, default="edp",
+        help="picks the ordering pair (and row/column split) the mapping leaves open",
+    )  # fmt: skip
     _add_json(evaluate, "write the evaluation JSON to OUT ('-' for standard output)")
     evaluate.set_defaults(run=cmd_evaluate)
 
