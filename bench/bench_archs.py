@@ -16,11 +16,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dmz_solver.arch import load_arch  # noqa: E402
-from dmz_solver.cost.packing import Problem  # noqa: E402
 from dmz_solver.noc.tasks import make_tasks  # noqa: E402
+from dmz_solver.problem import Problem  # noqa: E402
+from dmz_solver.problem.space import problem_spatial_tuples  # noqa: E402
 from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
 from dmz_solver.solving import solve_layer  # noqa: E402
-from dmz_solver.space import problem_spatial_tuples  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
 SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")

@@ -22,8 +22,8 @@ import numba  # noqa: E402
 
 from dmz_solver.arch import load_arch  # noqa: E402
 from dmz_solver.cost.kernel import SP, evaluate_batch, evaluate_batch_parallel  # noqa: E402
-from dmz_solver.cost.packing import Problem  # noqa: E402
-from dmz_solver.space import next_inner, problem_spatial_tuples  # noqa: E402
+from dmz_solver.problem import Problem  # noqa: E402
+from dmz_solver.problem.space import next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
 SEED_TILINGS_PER_S_PER_CORE = 370  # the seed tool's evaluator on this machine

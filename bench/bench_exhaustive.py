@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numba  # noqa: E402
 
 from dmz_solver.arch import load_arch  # noqa: E402
-from dmz_solver.cost.packing import Problem  # noqa: E402
+from dmz_solver.problem import Problem  # noqa: E402
 from dmz_solver.search.exhaustive import (
     count_tilings,  # noqa: E402
     exhaustive_search,  # noqa: E402

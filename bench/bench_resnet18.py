@@ -17,10 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dmz_solver.arch import load_arch  # noqa: E402
 from dmz_solver.cost.kernel import evaluate_batch  # noqa: E402
-from dmz_solver.cost.packing import Problem  # noqa: E402
+from dmz_solver.problem import Problem  # noqa: E402
+from dmz_solver.problem.space import SP, next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
 from dmz_solver.solving import solve_layer  # noqa: E402
-from dmz_solver.space import SP, next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
 SEED_TILINGS_PER_S_PER_CORE = 370  # the seed's code on this machine (issue 2)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 
 from .arch import Arch, arch_from_json, load_arch
 from .cache import DEFAULT_CACHE_DIR
-from .cost.packing import Knobs
 from .errors import InputError
 from .loopnest import LoopNest
+from .problem import Knobs
 from .result import LayerResult, ModelResult
 from .workload.loader import Model, load_model
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .arch import Arch
-from .cost.packing import Knobs
-from .evaluate import Cost
+from .cost.evaluate import Cost
 from .loopnest import LoopNest
-from .mapping import Mapping
+from .problem import Knobs
+from .problem.mapping import Mapping
 from .result import LayerResult
 
 DEFAULT_CACHE_DIR = ".dmz-cache"

@@ -25,10 +25,10 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     from .arch import Arch
-    from .cost.packing import Knobs
-    from .evaluate import Cost
+    from .cost.evaluate import Cost
     from .loopnest import LoopNest
-    from .mapping import Mapping
+    from .problem import Knobs
+    from .problem.mapping import Mapping
     from .result import LayerResult, ModelResult
     from .workload.loader import Model
 
@@ -178,7 +178,7 @@ def _fraction(text: str) -> float:
 
 def knobs_from_args(args: argparse.Namespace) -> Knobs:
     """The Knobs of the command line; MIN_EXEC_METHODS = max(n, 1) as in the seed."""
-    from .cost.packing import Knobs
+    from .problem import Knobs
 
     pe, rf, spm = args.opt_min_utilization or (0.0, 0.0, 0.0)
     return Knobs(
@@ -322,7 +322,7 @@ def _apply_min_exec(result: LayerResult, arch: Arch, knobs: Knobs, search: str, 
     """
     if search == "auto" or knobs.min_exec_methods <= 1 or result.mapping is None:
         return result
-    from .cost.packing import Problem
+    from .problem import Problem
     from .result import INFEASIBLE
     from .search.exhaustive import count_tilings
 
@@ -336,9 +336,9 @@ def _apply_min_exec(result: LayerResult, arch: Arch, knobs: Knobs, search: str, 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """`evaluate`: the exact cost of one given mapping."""
     from .arch import load_arch
-    from .cost.packing import Problem
-    from .evaluate import evaluate_mapping
-    from .mapping import mapping_from_json
+    from .cost.evaluate import evaluate_mapping
+    from .problem import Problem
+    from .problem.mapping import mapping_from_json
     from .specio import read_json
     from .workload.loader import load_model
 
@@ -417,7 +417,7 @@ def cmd_count(args: argparse.Namespace) -> int:
     import time
 
     from .arch import load_arch
-    from .cost.packing import Problem
+    from .problem import Problem
     from .search.exhaustive import count_tilings
     from .workload.loader import load_model
 
@@ -565,7 +565,7 @@ def _stride_text(nest: LoopNest) -> str:
 
 
 def _knobs_text(knobs: Knobs) -> str:
-    from .cost.packing import Knobs
+    from .problem import Knobs
 
     if knobs == Knobs():
         return ""
@@ -610,7 +610,7 @@ def format_mapping_block(nest: LoopNest, mapping: Mapping, cost: Cost, order_not
     lines.append(f"  energy (pJ)   {int(cost.energy_pj)}  ({_sci(cost.energy_pj)})")
     lines.append(f"  EDP           {_sci(cost.edp)}")
     total = sum(cost.breakdown_pj) or 1.0
-    from .evaluate import BREAKDOWN
+    from .cost.evaluate import BREAKDOWN
 
     parts = [
         f"{name} {value:.4E} pJ ({100 * value / total:.1f}%)"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .evaluate import Cost
+from .cost.evaluate import Cost
 from .loopnest import LoopNest
-from .mapping import Mapping
+from .problem.mapping import Mapping
 
 OPTIMAL, FEASIBLE, INFEASIBLE = "OPTIMAL", "FEASIBLE", "INFEASIBLE"
 

@@ -13,11 +13,11 @@ from typing import Any
 from .arch import Arch
 from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
 from .constraints.parse import ConstraintSet
-from .cost.packing import Knobs, Problem
-from .evaluate import evaluate_mapping
+from .cost.evaluate import evaluate_mapping
 from .loopnest import LoopNest
-from .mapping import Mapping
-from .ordering import order_names
+from .problem import Knobs, Problem
+from .problem.mapping import Mapping
+from .problem.ordering import order_names
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult, ModelResult
 from .search.auto import auto_search
 from .search.exhaustive import ExhaustiveResult, exhaustive_search
@@ -80,7 +80,7 @@ def solve_layer(
     result = _solve_layer(Problem(nest, arch, knobs or Knobs(), constraints or None), objective, search, knobs,
                           time_limit)  # fmt: skip
     if result.status == INFEASIBLE and constraints:
-        from .constraints.explain import explain_infeasible
+        from .search.explain import explain_infeasible
 
         raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
     return result

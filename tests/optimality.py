@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from hypothesis import strategies as st
 
 from dmz_solver.arch import Arch
-from dmz_solver.cost.packing import Problem
 from dmz_solver.loopnest import LoopNest
+from dmz_solver.problem import Problem
 from dmz_solver.result import OPTIMAL, LayerResult
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer

@@ -15,11 +15,11 @@ from optimality import proven_results, small_layers
 
 from dmz_solver.arch import arch_from_json, load_arch
 from dmz_solver.cli import main
-from dmz_solver.cost.packing import Problem
+from dmz_solver.cost.evaluate import evaluate_mapping
 from dmz_solver.dse.sweep import Sweep, arch_points, parse_sweep
 from dmz_solver.errors import InputError
-from dmz_solver.evaluate import evaluate_mapping
-from dmz_solver.mapping import mapping_from_json
+from dmz_solver.problem import Problem
+from dmz_solver.problem.mapping import mapping_from_json
 from dmz_solver.result import OPTIMAL
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer

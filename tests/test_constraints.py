@@ -15,8 +15,8 @@ from dmz_solver.arch import Arch, load_arch
 from dmz_solver.cli import main
 from dmz_solver.constraints import load_constraints
 from dmz_solver.constraints.compile import compile_constraints
-from dmz_solver.cost.packing import Problem
 from dmz_solver.errors import InputError
+from dmz_solver.problem import Problem
 from dmz_solver.result import OPTIMAL
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.solving import solve_layer
@@ -187,7 +187,7 @@ def test_arch_spec_names_default_constraints(tmp_path: Path, capsys) -> None:
 
 def test_compiled_check_agrees_with_leaf_predicate() -> None:
     from dmz_solver.constraints.compile import compile_constraints, leaf_ok
-    from dmz_solver.cost.packing import Problem
+    from dmz_solver.problem import Problem
 
     cs = load_constraints(["seed_utilization", "os"])
     compiled = compile_constraints(cs, CONV, SMALL)

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from optimality import proven_results, small_layers
 
 from dmz_solver.arch import Arch
-from dmz_solver.cost.packing import Knobs, Problem
-from dmz_solver.mapping import Mapping
+from dmz_solver.problem import Knobs, Problem
+from dmz_solver.problem.mapping import Mapping
+from dmz_solver.problem.space import tiling_violations
 from dmz_solver.result import INFEASIBLE, OPTIMAL
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer
-from dmz_solver.space import tiling_violations
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 SEED_ARCH = Arch("dmazerunner")

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import Arch
-from dmz_solver.cost.packing import Knobs, Problem
-from dmz_solver.evaluate import evaluate_mapping
-from dmz_solver.mapping import Mapping
+from dmz_solver.cost.evaluate import evaluate_mapping
+from dmz_solver.problem import Knobs, Problem
+from dmz_solver.problem.mapping import Mapping
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.workload.spec_json import layer_from_json
 

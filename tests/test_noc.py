@@ -15,8 +15,8 @@ from noc_oracle import Terms, oracle_terms
 
 from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cost import kernel as k
-from dmz_solver.cost.packing import Problem, divisors
 from dmz_solver.loopnest import LoopNest
+from dmz_solver.problem import Problem, divisors
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 E_NOC, E_RF, E_MAC = 0.5, 1.0, 0.25

@@ -9,7 +9,7 @@ import pytest
 
 from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.errors import InputError
-from dmz_solver.mapping import mapping_from_json
+from dmz_solver.problem.mapping import mapping_from_json
 from dmz_solver.specio import read_json
 from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.spec_json import layers_from_json, load_spec

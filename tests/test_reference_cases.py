@@ -17,10 +17,10 @@ import pytest
 
 from dmz_solver.arch import arch_from_json
 from dmz_solver.cost import kernel as k
-from dmz_solver.cost.packing import Problem
-from dmz_solver.evaluate import BREAKDOWN, evaluate_mapping
+from dmz_solver.cost.evaluate import BREAKDOWN, evaluate_mapping
 from dmz_solver.loopnest import LEVELS
-from dmz_solver.mapping import Mapping
+from dmz_solver.problem import Problem
+from dmz_solver.problem.mapping import Mapping
 from dmz_solver.workload.spec_json import layer_from_json
 
 DATA = json.loads((Path(__file__).parent / "data" / "public_cases.json").read_text())

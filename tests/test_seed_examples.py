@@ -8,13 +8,13 @@ import pytest
 
 from dmz_solver.arch import Arch
 from dmz_solver.cost import kernel as k
-from dmz_solver.cost.packing import Knobs, Problem
-from dmz_solver.evaluate import evaluate_mapping
+from dmz_solver.cost.evaluate import evaluate_mapping
 from dmz_solver.loopnest import LoopNest
-from dmz_solver.mapping import Mapping
-from dmz_solver.ordering import candidate_orders, order_names, subsequences_postorder
+from dmz_solver.problem import Knobs, Problem
+from dmz_solver.problem.mapping import Mapping
+from dmz_solver.problem.ordering import candidate_orders, order_names, subsequences_postorder
+from dmz_solver.problem.space import rf_elems_used, spm_usage, tiling_violations
 from dmz_solver.search.auto import auto_schedule
-from dmz_solver.space import rf_elems_used, spm_usage, tiling_violations
 from dmz_solver.workload.spec_json import layer_from_json
 
 SEED_ARCH = Arch("dmazerunner")

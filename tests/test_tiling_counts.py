@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import load_arch
-from dmz_solver.cost.packing import Problem
+from dmz_solver.problem import Problem
 from dmz_solver.search import exhaustive
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.workload.loader import load_model

@@ -21,7 +21,7 @@ import sympy
 from numba import njit
 
 from ..arch import Arch
-from ..cost.kernel import RF, SP, SPM, footprint
+from ..layout import RF, SP, SPM, footprint
 from ..loopnest import LEVELS, LoopNest
 from .parse import ARRAY_LEVELS, FACTOR_PREFIX, Constraint, ConstraintSet
 

@@ -19,37 +19,42 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..layout import (  # noqa: F401  (the slots, re-exported for the kernels' users)
+    DRAM,
+    F_ACCEL_MHZ,
+    F_DMA_CPB,
+    F_DMA_INIT,
+    F_DMA_MHZ,
+    F_DRAM,
+    F_MAC,
+    F_NOC,
+    F_PE_UTIL,
+    F_RF,
+    F_RF_ELEMS,
+    F_RF_UTIL,
+    F_SPM,
+    F_SPM_UTIL,
+    I_BANK_BYTES,
+    I_BANKS,
+    I_BYTES_PER_ELEM,
+    I_DMA_ELEM_BYTES,
+    I_PES,
+    N_FP,
+    N_IP,
+    RF,
+    SP,
+    SPM,
+    footprint,
+)
 from ..noc.profile import ARRAY, COL, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW, UNIT
+from ..vocabulary import OBJECTIVES  # noqa: F401
 
-DRAM, SPM, RF, SP = 0, 1, 2, 3
-
-# Float parameters (fp array)
-F_MAC, F_RF, F_NOC, F_SPM, F_DRAM = 0, 1, 2, 3, 4
-F_DMA_INIT, F_DMA_CPB, F_ACCEL_MHZ, F_DMA_MHZ = 5, 6, 7, 8
-F_RF_ELEMS, F_PE_UTIL, F_RF_UTIL, F_SPM_UTIL = 9, 10, 11, 12
-N_FP = 13
-# Integer parameters (ip array)
-I_PES, I_BYTES_PER_ELEM, I_BANKS, I_BANK_BYTES, I_DMA_ELEM_BYTES = 0, 1, 2, 3, 4
-N_IP = 5
 # Integer per-tiling terms (ti array)
 T_TC_DRAM, T_TC_SPM, T_TC_RF, T_TC_SP, T_RED, T_G_OUT, T_P_DRAM_OUT, T_RED_ADDS = 0, 1, 2, 3, 4, 5, 6, 7
 N_TI = 8
 # Breakdown categories
 B_MAC, B_RF, B_NOC, B_SPM, B_DRAM = 0, 1, 2, 3, 4
 N_BD = 5
-OBJECTIVES = ("energy", "cycles", "edp")
-
-
-@njit(cache=True)
-def footprint(dcoef, ndims, op, ext):
-    """D(op, e): product over the operand's dims of 1 + sum(coef * (e - 1)) (§1.5)."""
-    total = 1
-    for d in range(ndims[op]):
-        x = 1
-        for loop in range(ext.shape[0]):
-            x += dcoef[op, d, loop] * (ext[loop] - 1)
-        total *= x
-    return total
 
 
 @njit(cache=True)

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..evaluate import BREAKDOWN  # noqa: E402
+from ..cost.evaluate import BREAKDOWN  # noqa: E402
 from ..result import ModelResult  # noqa: E402
 from .usage import Usage  # noqa: E402
 

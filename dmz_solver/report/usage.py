@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..arch import Arch
-from ..cost.packing import Problem
+from ..problem import Problem
+from ..problem.space import rf_elems_used, spm_usage
 from ..result import LayerResult
-from ..space import rf_elems_used, spm_usage
 
 
 @dataclass(frozen=True)

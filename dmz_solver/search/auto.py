@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..cost.packing import Knobs, Problem
+from ..problem import Knobs, Problem
 from .exhaustive import ExhaustiveResult, exhaustive_search
 
 

@@ -12,8 +12,8 @@ import numpy as np
 from numba import njit
 
 from ..cost.kernel import RF, SP
-from ..cost.packing import Problem
 from ..loopnest import Operand
+from ..problem import Problem
 
 SAFETY = 1e-9
 """Relative slack on bounds so that float rounding can never prune an optimal tiling."""

@@ -24,12 +24,12 @@ import numpy as np
 import sympy
 from ortools.sat.python import cp_model
 
+from ..cost.evaluate import evaluate_mapping
 from ..cost.kernel import OBJECTIVES, evaluate_batch
-from ..cost.packing import Problem, divisors
-from ..evaluate import evaluate_mapping
-from ..mapping import Mapping
 from ..noc.spec import REDUCTION, SYSTOLIC
-from ..ordering import order_names
+from ..problem import Problem, divisors
+from ..problem.mapping import Mapping
+from ..problem.ordering import order_names
 from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
 from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
 from .exhaustive import Pruning, TaskSearch

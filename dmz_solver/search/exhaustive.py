@@ -25,10 +25,10 @@ from numba import njit, prange
 from ..constraints.compile import leaf_ok
 from ..cost import kernel as k
 from ..cost.kernel import DRAM, OBJECTIVES, RF, SP, SPM, make_workspace, tiling_minima
-from ..cost.packing import Problem
 from ..errors import InputError
 from ..noc.tasks import make_tasks
-from ..space import count_under, next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
+from ..problem import Problem
+from ..problem.space import count_under, next_inner, problem_spatial_tuples, rf_fits, rf_util_ok
 from .bounds import block_bound, bound_value
 
 # Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch.

@@ -7,7 +7,7 @@ non-index loops. The candidates are stably sorted by their three innermost loops
 
 from __future__ import annotations
 
-from .loopnest import LoopNest
+from ..loopnest import LoopNest
 
 
 def subsequences_postorder(items: tuple[int, ...]) -> list[tuple[int, ...]]:

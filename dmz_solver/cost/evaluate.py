@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cost import kernel as k
-from .cost.packing import Problem
-from .errors import InputError
-from .mapping import Mapping
-from .ordering import order_names
-from .space import tiling_violations
+from ..errors import InputError
+from ..problem import Problem
+from ..problem.mapping import Mapping
+from ..problem.ordering import order_names
+from ..problem.space import tiling_violations
+from . import kernel as k
 
 BREAKDOWN = ("MAC", "RF", "NOC", "SPM", "DRAM")
 

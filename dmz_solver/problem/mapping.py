@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .loopnest import LEVELS, LoopNest
-from .specio import Fields
+from ..loopnest import LEVELS, LoopNest
+from ..specio import Fields
 
 ORDER_LEVELS = ("DRAM", "SPM")
 

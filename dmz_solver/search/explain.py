@@ -13,16 +13,15 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from ..cost.packing import Problem
 from ..errors import InputError
+from ..problem import Problem
+from .cpsat import build_model
 
 TIME_LIMIT_S = 20.0
 
 
 def _infeasible(problem: Problem, *, assumptions: bool = False, skip: frozenset[str] = frozenset()):
     """(is infeasible, solver, built model) of the tiling space with the given constraints."""
-    from ..search.cpsat import build_model
-
     built = build_model(problem, "energy", assumptions=assumptions, skip=skip)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1

@@ -8,24 +8,14 @@ from functools import cached_property
 import numpy as np
 import sympy
 
+from .. import layout as k
 from ..arch import Arch
+from ..constraints.compile import CompiledConstraints, compile_constraints
 from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
 from ..noc.tasks import make_tasks, profile_of
-from ..ordering import candidate_orders
-from . import kernel as k
-
-
-@dataclass(frozen=True)
-class Knobs:
-    """The seed's search-space reduction knobs (cost-model.md §8); the defaults prune nothing."""
-
-    pe_util: float = 0.0
-    rf_util: float = 0.0
-    spm_util: float = 0.0
-    no_feature_dram: bool = False
-    no_spatial_reduction: bool = False
-    min_exec_methods: int = 1
+from .knobs import Knobs
+from .ordering import candidate_orders
 
 
 def divisors(n: int) -> list[int]:
@@ -44,10 +34,8 @@ class Problem:
     """Custom constraint files (dmz_solver/constraints); every search and check obeys them."""
 
     @cached_property
-    def compiled(self):
-        """The constraints bound to this layer (a CompiledConstraints; empty without constraints)."""
-        from ..constraints.compile import compile_constraints
-
+    def compiled(self) -> CompiledConstraints:
+        """The constraints bound to this layer (empty without constraints)."""
         return compile_constraints(self.constraints, self.nest, self.arch)
 
     @cached_property

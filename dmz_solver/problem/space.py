@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .cost import kernel as k
-from .cost.kernel import DRAM, RF, SP, SPM, footprint
-from .cost.packing import Problem
+from .. import layout as k
+from ..layout import DRAM, RF, SP, SPM, footprint
+from .problem import Problem
 
 
 @njit(cache=True)

@@ -1,0 +1,51 @@
+"""The words every stage shares: objectives, tiling levels and result statuses, each defined once.
+
+`Objective` lists the objectives in the one order used everywhere: the kernels' result columns,
+the command line's choices, the tables. `Level` numbers the rows of a tiling array
+t[level, loop], outermost first. `Status` says what is proven about a result.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class Objective(StrEnum):
+    """What a search minimises; `.column` is its column in the kernels' (energy, cycles, EDP) results."""
+
+    ENERGY = "energy"
+    CYCLES = "cycles"
+    EDP = "edp"
+
+    @property
+    def column(self) -> int:
+        return _COLUMNS[self]
+
+
+_COLUMNS = {objective: column for column, objective in enumerate(Objective)}
+OBJECTIVES: tuple[str, ...] = tuple(o.value for o in Objective)
+"""Objective names in column order: ("energy", "cycles", "edp")."""
+
+
+class Level(IntEnum):
+    """Tiling levels, outermost first: the row of a tiling array t[level, loop]."""
+
+    DRAM = 0
+    SPM = 1
+    RF = 2
+    SPATIAL = 3
+
+
+LEVELS: tuple[str, ...] = tuple(level.name for level in Level)
+"""Level names, outermost first: ("DRAM", "SPM", "RF", "SPATIAL")."""
+
+
+class Status(StrEnum):
+    """What is proven about a layer's result."""
+
+    OPTIMAL = "OPTIMAL"
+    """No mapping in the searched space is better: proven."""
+    FEASIBLE = "FEASIBLE"
+    """A valid mapping, with a proven lower bound and the gap to it."""
+    INFEASIBLE = "INFEASIBLE"
+    """No mapping of the searched space is valid."""
