@@ -278,7 +278,6 @@ def _solve_layers(
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
 
     def progress(result: LayerResult) -> None:
-        result = _apply_min_exec(result, arch, knobs, search, constraints)
         finished[id(result.nest)] = result
         if out is not None:
             bar.clear()
@@ -313,24 +312,6 @@ def _constraints(arch: Arch, args: argparse.Namespace):
 
     specs = list(arch.constraints) + list(getattr(args, "constraints", []))
     return load_constraints(specs) if specs else None
-
-
-def _apply_min_exec(result: LayerResult, arch: Arch, knobs: Knobs, search: str, constraints: object) -> LayerResult:
-    """Without --auto-optimize, a layer with fewer valid tilings than MIN_EXEC_METHODS is not optimised (§8).
-
-    Valid tilings are counted as `count` does: once per tiling, whatever its row/column splits.
-    """
-    if search == "auto" or knobs.min_exec_methods <= 1 or result.mapping is None:
-        return result
-    from .problem import Problem
-    from .result import INFEASIBLE
-    from .search.exhaustive import count_tilings
-
-    one_split = search == "exhaustive" and arch.noc.rows == 1  # then the search evaluated each tiling once
-    valid = result.tilings_evaluated if one_split else count_tilings(Problem(result.nest, arch, knobs, constraints))
-    if valid >= knobs.min_exec_methods:
-        return result
-    return replace(result, status=INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf, tilings_evaluated=valid)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

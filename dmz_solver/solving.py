@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -20,7 +21,7 @@ from .problem.mapping import Mapping
 from .problem.ordering import order_names
 from .result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult, ModelResult
 from .search.auto import auto_search
-from .search.exhaustive import ExhaustiveResult, exhaustive_search
+from .search.exhaustive import ExhaustiveResult, count_tilings, exhaustive_search
 
 SEARCHES = ("cpsat", "exhaustive", "auto")
 OBJECTIVES = ("edp", "energy", "cycles")
@@ -77,13 +78,29 @@ def solve_layer(
     With `constraints`, the search (and its proof) covers only the mappings they allow; when
     none does, an InputError names a minimal set of conflicting constraints.
     """
-    result = _solve_layer(Problem(nest, arch, knobs or Knobs(), constraints or None), objective, search, knobs,
-                          time_limit)  # fmt: skip
+    problem = Problem(nest, arch, knobs or Knobs(), constraints or None)
+    result = _apply_min_exec(_solve_layer(problem, objective, search, knobs, time_limit), problem)
     if result.status == INFEASIBLE and constraints:
         from .search.explain import explain_infeasible
 
         raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
     return result
+
+
+def _apply_min_exec(result: LayerResult, problem: Problem) -> LayerResult:
+    """A layer with fewer valid tilings than the min_exec_methods knob is not optimised (the seed's rule).
+
+    Valid tilings are counted as `count` does: once per tiling, whatever its row/column splits. The
+    seed's heuristic (search "auto") applies the knob in its own schedule.
+    """
+    knobs = problem.knobs
+    if result.search == "auto" or knobs.min_exec_methods <= 1 or result.mapping is None:
+        return result
+    one_split = result.search == "exhaustive" and problem.arch.noc.rows == 1  # each tiling evaluated once
+    valid = result.tilings_evaluated if one_split else count_tilings(problem)
+    if valid >= knobs.min_exec_methods:
+        return result
+    return replace(result, status=INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf, tilings_evaluated=valid)
 
 
 def _solve_layer(problem: Problem, objective: str, search: str, knobs: Knobs | None,
