@@ -11,6 +11,8 @@ from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
 from .result import LayerResult, ModelResult
+from .solving import solve_model
+from .vocabulary import OBJECTIVES
 from .workload.loader import Model, load_model
 
 
@@ -34,8 +36,6 @@ def solve(
     `arch` is an arch spec path, an archspecs/ name, an Arch, or a seed-layout arch dict. The
     other options are those of `solving.solve_model` (cache_dir=None disables the layer cache).
     """
-    from .solving import OBJECTIVES, solve_model
-
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r} (one of {', '.join(OBJECTIVES)})", field="objective")
     loaded = _as_model(model)

@@ -19,12 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .arch import Arch
 from .cost.evaluate import Cost
 from .loopnest import LoopNest
 from .problem import Knobs
 from .problem.mapping import Mapping
 from .result import LayerResult
+from .vocabulary import Objective, Status
 
 DEFAULT_CACHE_DIR = ".dmz-cache"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -35,8 +37,6 @@ NOT_SOLVER = ("cli.py", "api.py", "report", "dse")
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Package version plus a hash of the source files of the solver (all but NOT_SOLVER)."""
-    from . import __version__
-
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         if path.relative_to(PACKAGE_DIR).parts[0] in NOT_SOLVER:
@@ -147,8 +147,8 @@ def result_from_json(data: dict[str, Any], nest: LoopNest) -> LayerResult:
     cost = None if c is None else Cost(float(c["energy_pj"]), float(c["cycles"]), tuple(map(float, c["breakdown_pj"])))
     return LayerResult(
         nest,
-        data["objective"],
-        data["status"],
+        Objective(data["objective"]),
+        Status(data["status"]),
         mapping,
         cost,
         float(data["lower_bound"]),

@@ -1,4 +1,4 @@
-"""Results of solving layers and models, and their JSON form (interfaces.md "Result JSON")."""
+"""Results of solving layers and models, and their JSON form (docs/cli.md, "Result JSON")."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from .cost.evaluate import Cost
 from .loopnest import LoopNest
 from .problem.mapping import Mapping
-
-OPTIMAL, FEASIBLE, INFEASIBLE = "OPTIMAL", "FEASIBLE", "INFEASIBLE"
+from .vocabulary import Objective, Status
 
 
 @dataclass(frozen=True)
@@ -16,8 +15,8 @@ class LayerResult:
     """The best mapping found for one layer, its exact cost, and what is proven about it."""
 
     nest: LoopNest
-    objective: str
-    status: str
+    objective: Objective
+    status: Status
     mapping: Mapping | None
     cost: Cost | None
     lower_bound: float
@@ -78,7 +77,7 @@ class ModelResult:
             "edp": energy * cycles,
             "layers": sum(r.nest.instances for r in self.layers),
             "unique_layers": len(self.layers),
-            "all_optimal": all(r.status == OPTIMAL for r in self.layers),
+            "all_optimal": all(r.status == Status.OPTIMAL for r in self.layers),
             "seconds": round(self.seconds, 4),
         }
 

@@ -11,80 +11,54 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
+import numba
+
 from .arch import Arch
 from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
 from .constraints.parse import ConstraintSet
-from .cost.evaluate import evaluate_mapping
+from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs, Problem
-from .problem.mapping import Mapping
-from .problem.ordering import order_names
-from .result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult, ModelResult
-from .search.auto import auto_search
-from .search.exhaustive import ExhaustiveResult, count_tilings, exhaustive_search
+from .result import LayerResult, ModelResult
+from .search.bounds import global_lower_bound
+from .search.exhaustive import count_tilings
+from .search.explain import explain_infeasible
+from .search.registry import SEARCHES as REGISTRY
+from .vocabulary import Objective, Status
 
-SEARCHES = ("cpsat", "exhaustive", "auto")
-OBJECTIVES = ("edp", "energy", "cycles")
+SEARCHES: tuple[str, ...] = tuple(REGISTRY)
+"""Search names, the default first."""
 DEFAULT_WORKERS = 1
 """Distinct layers solved at once by default (see docs/reports-and-dse.md for the measurement)."""
-
-
-def _from_exhaustive(problem: Problem, found: ExhaustiveResult, objective: str, status: str, search: str,
-                     start: float, evaluated: int) -> LayerResult:  # fmt: skip
-    best = found.best.get(objective)
-    if best is None:
-        return LayerResult(
-            problem.nest,
-            objective,
-            INFEASIBLE,
-            None,
-            None,
-            float("inf"),
-            time.perf_counter() - start,
-            search,
-            evaluated,
-        )
-    orders = (
-        tuple(order_names(problem.nest, problem.orders[best.dram_order])),
-        tuple(order_names(problem.nest, problem.orders[best.spm_order])),
-    )
-    rows = best.rows if problem.arch.noc.rows > 1 else None
-    mapping = Mapping.from_array(problem.nest.loops, best.tiling, orders, rows)
-    mapping, cost = evaluate_mapping(problem, mapping, objective)
-    lower = cost.value(objective) if status == OPTIMAL else _global_bound(problem, objective)
-    return LayerResult(
-        problem.nest, objective, status, mapping, cost, lower, time.perf_counter() - start, search, evaluated
-    )
-
-
-def _global_bound(problem: Problem, objective: str) -> float:
-    from .search.bounds import global_lower_bound
-
-    return global_lower_bound(problem, objective)
 
 
 def solve_layer(
     nest: LoopNest,
     arch: Arch,
-    objective: str = "edp",
+    objective: Objective | str = Objective.EDP,
     *,
     search: str = "cpsat",
     knobs: Knobs | None = None,
     time_limit: float | None = None,
     constraints: ConstraintSet | None = None,
 ) -> LayerResult:
-    """Find the best mapping of one layer for one objective.
+    """Find the best mapping of one layer for one objective with the named search.
 
-    With `constraints`, the search (and its proof) covers only the mappings they allow; when
-    none does, an InputError names a minimal set of conflicting constraints.
+    Without `knobs`, the search starts from its own defaults (none for the proven searches). A result
+    proven optimal only within the space the knobs leave is reported FEASIBLE, with the whole space's
+    bound. With `constraints`, the search and its proof cover only the mappings they allow; when none
+    does, an InputError names a minimal set of conflicting constraints.
     """
-    problem = Problem(nest, arch, knobs or Knobs(), constraints or None)
-    result = _apply_min_exec(_solve_layer(problem, objective, search, knobs, time_limit), problem)
-    if result.status == INFEASIBLE and constraints:
-        from .search.explain import explain_infeasible
-
+    if search not in REGISTRY:
+        raise InputError(f"unknown search {search!r} (one of {', '.join(SEARCHES)})", field="search")
+    method = REGISTRY[search]
+    problem = Problem(nest, arch, knobs if knobs is not None else method.default_knobs, constraints or None)
+    result = method.run(problem, Objective(objective), time_limit=time_limit)
+    if result.status == Status.OPTIMAL and problem.knobs != Knobs():
+        result = replace(result, status=Status.FEASIBLE, lower_bound=global_lower_bound(problem, result.objective))
+    if result.status == Status.INFEASIBLE and constraints:
         raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
-    return result
+    return _apply_min_exec(result, problem)
 
 
 def _apply_min_exec(result: LayerResult, problem: Problem) -> LayerResult:
@@ -100,29 +74,8 @@ def _apply_min_exec(result: LayerResult, problem: Problem) -> LayerResult:
     valid = result.tilings_evaluated if one_split else count_tilings(problem)
     if valid >= knobs.min_exec_methods:
         return result
-    return replace(result, status=INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf, tilings_evaluated=valid)
-
-
-def _solve_layer(problem: Problem, objective: str, search: str, knobs: Knobs | None,
-                 time_limit: float | None) -> LayerResult:  # fmt: skip
-    start = time.perf_counter()
-    if search == "exhaustive":
-        found = exhaustive_search(problem)
-        # Exhaustive search proves the optimum of the space it searched: the whole space without knobs.
-        status = OPTIMAL if problem.knobs == Knobs() else FEASIBLE
-        return _from_exhaustive(problem, found, objective, status, search, start, found.tilings)
-    if search == "auto":
-        found, _, evaluated = auto_search(problem, knobs)
-        return _from_exhaustive(problem, found, objective, FEASIBLE, search, start, evaluated)
-    if search == "cpsat":
-        from .search.cpsat import cpsat_search
-
-        result = cpsat_search(problem, objective, time_limit=time_limit)
-        if result.status == OPTIMAL and problem.knobs != Knobs():
-            # Proven only within the space the knobs leave: not optimal over the whole mapping space.
-            return replace(result, status=FEASIBLE, lower_bound=_global_bound(problem, objective))
-        return result
-    raise ValueError(f"unknown search {search!r}")
+    return replace(result, status=Status.INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf,
+                   tilings_evaluated=valid)  # fmt: skip
 
 
 def solve_model(
@@ -203,6 +156,5 @@ def _solve_all(
 
 def _one_thread() -> None:
     """Process-pool initializer: one numba thread per process."""
-    import numba
 
     numba.set_num_threads(1)

@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 from dmz_solver.arch import Arch
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Problem
-from dmz_solver.result import OPTIMAL, LayerResult
+from dmz_solver.result import LayerResult
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer
+from dmz_solver.vocabulary import Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 
@@ -43,6 +44,6 @@ def proven_results(nest: LoopNest, arch: Arch) -> Iterator[tuple[str, LayerResul
             assert result.mapping is None
             continue
         best = found.best[objective].value
-        assert result.status == OPTIMAL and result.value == best
+        assert result.status == Status.OPTIMAL and result.value == best
         assert result.lower_bound == result.value and result.gap == 0.0
         yield objective, result, best

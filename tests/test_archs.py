@@ -20,9 +20,9 @@ from dmz_solver.dse.sweep import Sweep, arch_points, parse_sweep
 from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
 from dmz_solver.problem.mapping import mapping_from_json
-from dmz_solver.result import OPTIMAL
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer
+from dmz_solver.vocabulary import Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
@@ -49,7 +49,7 @@ def test_a_larger_layer_on_every_shipped_arch():
     for arch in ARCHS.values():
         found = exhaustive_search(Problem(nest, arch))
         result = solve_layer(nest, arch, "edp", search="cpsat")
-        assert result.status == OPTIMAL and result.value == found.best["edp"].value, arch.name
+        assert result.status == Status.OPTIMAL and result.value == found.best["edp"].value, arch.name
 
 
 def test_systolic_reduction_keeps_partial_sums_in_their_column():

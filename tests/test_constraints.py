@@ -17,9 +17,9 @@ from dmz_solver.constraints import load_constraints
 from dmz_solver.constraints.compile import compile_constraints
 from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
-from dmz_solver.result import OPTIMAL
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.solving import solve_layer
+from dmz_solver.vocabulary import Status
 from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
@@ -82,7 +82,7 @@ def test_preset_solutions_obey_the_preset_and_match_exhaustive_search(preset: st
     free = solve_layer(CONV, SMALL, "edp")
     found = solve_layer(CONV, SMALL, "edp", constraints=cs)
     exhaustive = solve_layer(CONV, SMALL, "edp", search="exhaustive", constraints=cs)
-    assert found.status == OPTIMAL and exhaustive.status == OPTIMAL
+    assert found.status == Status.OPTIMAL and exhaustive.status == Status.OPTIMAL
     assert CHECKS[preset](found) and CHECKS[preset](exhaustive)
     assert found.cost.edp == pytest.approx(exhaustive.cost.edp, rel=1e-12)
     assert found.cost.edp >= free.cost.edp * (1 - 1e-12)
@@ -97,7 +97,7 @@ def test_combined_files_cpsat_optimum_equals_exhaustive(tmp_path: Path, objectiv
     cs = load_constraints(["seed_no_feature_dram", str(extra)])
     found = solve_layer(CONV, SMALL, objective, constraints=cs)
     exhaustive = solve_layer(CONV, SMALL, objective, search="exhaustive", constraints=cs)
-    assert found.status == OPTIMAL
+    assert found.status == Status.OPTIMAL
     assert found.cost.value(objective) == pytest.approx(exhaustive.cost.value(objective), rel=1e-12)
     assert factor(found, "SPATIAL", "M") * factor(found, "SPATIAL", "Ox") <= 8
     assert innermost(found, "DRAM") in (None, "C", "M", "Oy")
@@ -115,7 +115,7 @@ def test_gemm_constraints_use_gemm_operands(tmp_path: Path) -> None:
     a = next(op for op in nest.operands if op.name == "A")
     assert a.footprint(tuple(t[2])) <= 2 and t[3, nest.loops.index("Y")] == 1
     assert found.cost.edp == pytest.approx(exhaustive.cost.edp, rel=1e-12)
-    assert solve_layer(CONV, SMALL, "edp", constraints=cs).status == OPTIMAL  # applies_to skips CONV
+    assert solve_layer(CONV, SMALL, "edp", constraints=cs).status == Status.OPTIMAL  # applies_to skips CONV
 
 
 def test_fingerprint_depends_on_contents(tmp_path: Path) -> None:
@@ -209,7 +209,7 @@ def test_compiled_check_agrees_with_leaf_predicate() -> None:
 
 def test_unknown_loop_is_skipped_where_the_file_does_not_apply() -> None:
     cs = load_constraints(["two_loop_array"])  # CONV only: names C, M
-    assert solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=cs).status == OPTIMAL
+    assert solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=cs).status == Status.OPTIMAL
     with pytest.raises(InputError, match="unknown loop 'M' \\(loops of GEMM: X, Y, K\\)"):
         from dmz_solver.constraints.parse import ConstraintFile, ConstraintSet
 
@@ -236,7 +236,7 @@ def test_order_rule_changes_the_optimum_consistently(tmp_path: Path) -> None:
     cs = load_constraints([str(spec)])
     found = solve_layer(CONV, SMALL, "energy", constraints=cs)
     exhaustive = solve_layer(CONV, SMALL, "energy", search="exhaustive", constraints=cs)
-    assert found.status == OPTIMAL and innermost(found, "DRAM") == "C" and innermost(exhaustive, "DRAM") == "C"
+    assert found.status == Status.OPTIMAL and innermost(found, "DRAM") == "C" and innermost(exhaustive, "DRAM") == "C"
     assert found.cost.energy_pj == pytest.approx(exhaustive.cost.energy_pj, rel=1e-12)
 
 
@@ -279,7 +279,7 @@ def test_random_constraints_cpsat_equals_exhaustive(tmp_path_factory, text: str)
         except InputError as exc:
             outcomes.append(("error", "cannot" in exc.reason or "never" in exc.reason or "no order" in exc.reason))
             continue
-        assert result.status == OPTIMAL
+        assert result.status == Status.OPTIMAL
         assert (
             Problem(CONV, SMALL, constraints=cs).compiled.check(
                 result.mapping.array(), (result.mapping.dram_order, result.mapping.spm_order)
@@ -300,7 +300,7 @@ def test_row_and_column_parts_on_a_2d_array(tmp_path: Path) -> None:
     cs = load_constraints(["rs_array"])
     found = exhaustive_search(Problem(nest, arch, constraints=cs))
     result = solve_layer(nest, arch, "edp", constraints=cs)
-    assert result.status == OPTIMAL and result.value == found.best["edp"].value
+    assert result.status == Status.OPTIMAL and result.value == found.best["edp"].value
     loops = nest.loops
     rows, cols = result.mapping.spatial_rows, result.mapping.spatial_cols
     assert rows[loops.index("Fy")] == 3 and cols[loops.index("Fy")] == 1

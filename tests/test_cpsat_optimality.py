@@ -13,10 +13,12 @@ from dmz_solver.arch import Arch
 from dmz_solver.problem import Knobs, Problem
 from dmz_solver.problem.mapping import Mapping
 from dmz_solver.problem.space import tiling_violations
-from dmz_solver.result import INFEASIBLE, OPTIMAL
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.solving import solve_layer
+from dmz_solver.vocabulary import Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+INFEASIBLE, OPTIMAL = Status.INFEASIBLE, Status.OPTIMAL
 
 SEED_ARCH = Arch("dmazerunner")
 SMALL_ARCH = replace(SEED_ARCH, name="small", pe_count=16, rf_bytes=64, spm_banks=4, spm_bank_bytes=256,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..arch import Arch
 from ..loopnest import LoopNest
-from ..result import INFEASIBLE, OPTIMAL, ModelResult
+from ..result import ModelResult
+from ..vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class DsePoint:
     arch: Arch
     cycles: float
     energy_pj: float
-    status: str
+    status: Status
     seconds: float
     pareto: bool = False
 
@@ -35,15 +36,15 @@ class DsePoint:
 
     @property
     def solved(self) -> bool:
-        return self.status != INFEASIBLE
+        return self.status != Status.INFEASIBLE
 
 
 def point_from_result(params: dict, arch: Arch, result: ModelResult, seconds: float) -> DsePoint:
     """Totals of a solved model; INFEASIBLE when some layer has no mapping at this point."""
     if any(r.cost is None for r in result.layers):
-        return DsePoint(params, arch, float("nan"), float("nan"), INFEASIBLE, seconds)
+        return DsePoint(params, arch, float("nan"), float("nan"), Status.INFEASIBLE, seconds)
     totals = result.totals()
-    status = OPTIMAL if totals["all_optimal"] else "FEASIBLE"
+    status = Status.OPTIMAL if totals["all_optimal"] else Status.FEASIBLE
     return DsePoint(params, arch, float(totals["cycles"]), float(totals["energy_pj"]), status, seconds)
 
 

@@ -1,17 +1,26 @@
-"""The seed's `--auto-optimize` heuristic: exhaustive search under utilisation thresholds that
-relax step by step until enough tilings pass (cost-model.md §8). Kept to compare against."""
+"""The seed's `--auto-optimize` heuristic: exhaustive search under utilisation thresholds that relax step
+by step until enough tilings pass (docs/cost-model.md §8). Kept to compare against; never proven."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 from ..problem import Knobs, Problem
+from ..result import LayerResult
+from ..vocabulary import Objective, Status
+from .bounds import global_lower_bound
 from .exhaustive import ExhaustiveResult, exhaustive_search
+from .outcome import Incumbent, layer_result
+
+SEED_START = Knobs(0.8, 0.8, 0.5, True, True, 100)
+"""Where the seed's schedule starts when the user gives no utilisation thresholds."""
 
 
-def auto_schedule(start: Knobs | None = None):
+def auto_schedule(start: Knobs | None = None) -> Iterator[Knobs]:
     """Yield the knob settings of the relaxation schedule, in doubles exactly as the seed steps them."""
-    knobs = start or Knobs(0.8, 0.8, 0.5, True, True, 100)
+    knobs = start or SEED_START
     knobs = replace(knobs, no_feature_dram=True, no_spatial_reduction=True, min_exec_methods=100)
     while True:
         yield knobs
@@ -39,3 +48,20 @@ def auto_search(problem: Problem, start: Knobs | None = None) -> tuple[Exhaustiv
             break
     assert result is not None
     return result, knobs, evaluated
+
+
+def auto(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
+    """The search plugin: the schedule from problem.knobs; FEASIBLE, with the whole space's bound."""
+    start = time.perf_counter()
+    found, knobs, evaluated = auto_search(problem, problem.knobs)
+    best = found.best.get(Objective(objective))
+    incumbent = Incumbent()
+    if best is not None:
+        incumbent.offer(best.value, best.tiling, (best.spm_order, best.dram_order), _rows(best.rows))
+    last_step = Problem(problem.nest, problem.arch, knobs, problem.constraints)  # the knobs its mapping obeys
+    bound = global_lower_bound(problem, objective)
+    return layer_result(last_step, objective, "auto", Status.FEASIBLE, incumbent, bound, start, evaluated)
+
+
+def _rows(rows) -> tuple[int, ...] | None:
+    return None if rows is None else tuple(int(r) for r in rows)

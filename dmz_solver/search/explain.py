@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from ..errors import InputError
 from ..problem import Problem
-from .cpsat import build_model
+from .cpsat_model import build_model
 
 TIME_LIMIT_S = 20.0
 

@@ -1,47 +1,32 @@
-"""The CP-SAT mapper: a declarative model of the mapping space, and a certified optimum.
+"""The CP-SAT model of a layer's mapping space: a supplier of candidate mappings and a lower bound.
 
-1. `build_model` states the mapping space in CP-SAT: a factor per loop and level with
-   divisor domains, their product equal to the extent, and the spatial, RF and SPM limits
-   over exact tile footprints. Its objective is the logarithm of a lower bound of the
-   exact objective (scaled, rounded down), so the solver's bound is a bound on the real
-   thing (docs/lower-bounds.md).
-2. Its solutions are rescored with the exact model; together with a few exactly solved
-   spatial tuples they give the incumbent U.
-3. A branch and bound over the exhaustive search's enumeration (`TaskSearch` with
-   `Pruning`) visits every (spatial, RF) block whose bound does not exceed U and rescores
-   what survives. When all are done the best exact value
-   is proven optimal; under a time limit the status is FEASIBLE with the smallest bound
-   of the unvisited part as `lower_bound`.
+`build_model` states the space declaratively: a factor per loop and level with divisor domains,
+their product equal to the extent, the row/column split on 2-D arrays, the spatial, RF and SPM
+limits over exact tile footprints, the knobs and the custom constraints. Its objective is the
+logarithm of a lower bound of the exact objective (scaled, rounded down), so the solver's bound is
+a bound on the real thing (docs/lower-bounds.md). `cpsat_supply` solves it briefly and hands the
+branch and bound (search/bnb.py) its solution and bound; search/explain.py reuses the model to
+name conflicting constraints.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 from ortools.sat.python import cp_model
 
-from ..cost.evaluate import evaluate_mapping
-from ..cost.kernel import OBJECTIVES, evaluate_batch
+from ..constraints.compile import EQ, GE, GT, atom_upper_bounds
 from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
-from ..problem.mapping import Mapping
-from ..problem.ordering import order_names
-from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
-from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
-from .exhaustive import Pruning, TaskSearch
+from ..vocabulary import LEVELS, Objective
+from .bounds import certified, energy_floor
+from .supply import Supply
 
 LOG_SCALE = 1000
 """CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
-LEVEL_NAMES = ("DRAM", "SPM", "RF", "SPATIAL")
-SEED_TASKS = 8
-"""Spatial tuples solved outright, best bound first, to seed the incumbent."""
-CHUNK = 256
-CUTOFF_GROWTH = 1.5
-"""Each proof round raises the cutoff to this multiple of the proven lower bound."""
 
 
 @dataclass
@@ -67,7 +52,7 @@ def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
     return acc
 
 
-def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
+def build_model(problem: Problem, objective: Objective, *, assumptions: bool = False,
                 skip: frozenset[str] = frozenset()) -> MappingModel:  # fmt: skip
     """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective.
 
@@ -83,9 +68,9 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
     # Tiling factors: one per loop and level, divisors of the extent, multiplying to it.
     for i, (loop, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
         domain = cp_model.Domain.from_values(divisors(extent))
-        for level in LEVEL_NAMES:
+        for level in LEVELS:
             factor[loop, level] = model.new_int_var_from_domain(domain, f"f[{loop},{level}]")
-        model.add_multiplication_equality(extent, [factor[loop, level] for level in LEVEL_NAMES])
+        model.add_multiplication_equality(extent, [factor[loop, level] for level in LEVELS])
         if spatial_one[i]:
             model.add(factor[loop, "SPATIAL"] == 1)  # knob: no spatial reduction
         if dram_one[i]:
@@ -170,7 +155,7 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
         model.add(sum(spm_bytes) >= least).with_name("spm_utilization")
 
     # Custom constraints: integer polynomials over the same atoms (constraints/compile.py).
-    atoms = [factor[loop, level] for level in LEVEL_NAMES for loop in nest.loops]
+    atoms = [factor[loop, level] for level in LEVELS for loop in nest.loops]
     atoms += [footprint(op, level) for level in ("RF", "PE", "SPM") for op in nest.operands]
     atoms += [pes, rf_used, sum(spm_bytes)]
     for part in ("ROWS", "COLS"):  # row and column parts of the spatial factors (one row: all on the columns)
@@ -180,8 +165,8 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
     # Objective: log of the spatial bound (docs/lower-bounds.md §3, §4): the energy floor (for energy
     # and EDP) times MACs / PEs used (for cycles and EDP). log(PEs used) is the sum over the primes of
     # each spatial factor, each prime's log rounded up, so the objective never exceeds the log bound.
-    offset = math.log(energy_floor(problem)) if objective != "cycles" else 0.0
-    if objective != "energy":
+    offset = math.log(energy_floor(problem)) if objective != Objective.CYCLES else 0.0
+    if objective != Objective.ENERGY:
         log_pes = 0
         for loop, extent in zip(nest.loops, nest.extents, strict=True):
             for p, e in sympy.factorint(extent).items():
@@ -197,8 +182,6 @@ def build_model(problem: Problem, objective: str, *, assumptions: bool = False,
 def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumptions: bool,
                 skip: frozenset[str]) -> dict[str, cp_model.IntVar]:  # fmt: skip
     """State each custom relation; return the enforcement literal of each named constraint."""
-    from ..constraints.compile import EQ, GE, GT, atom_upper_bounds
-
     compiled = problem.compiled
     ub = atom_upper_bounds(problem.nest, problem.arch)
     enforce: dict[str, cp_model.IntVar] = {}
@@ -247,8 +230,8 @@ def _least_int(ok) -> int:
     return v
 
 
-def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> tuple[list[tuple], float | None]:
-    """Feasible (tiling, row parts or None) from CP-SAT, and the lower bound it proves (None: it proves nothing)."""
+def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) -> Supply:
+    """A feasible mapping from CP-SAT and the lower bound it proves, within `budget` deterministic seconds."""
     built = build_model(problem, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
@@ -256,114 +239,17 @@ def cpsat_candidates(problem: Problem, objective: str, budget: float = 2.0) -> t
     solver.parameters.max_deterministic_time = budget
     status = solver.solve(built.model)
     if status == cp_model.INFEASIBLE:
-        return [], math.inf
+        return Supply([], math.inf)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return [], None
+        return Supply([], None)
     nest = problem.nest
     tiling = np.array(
-        [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVEL_NAMES], np.int64
+        [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVELS], np.int64
     )
     rows = None
     if (nest.loops[0], "ROWS") in built.factor:
         rows = tuple(solver.value(built.factor[loop, "ROWS"]) for loop in nest.loops)
     log_bound = built.log_bound_offset
-    if objective != "energy":  # the energy floor is a constant: no objective to bound
+    if objective != Objective.ENERGY:  # the energy floor is a constant: no objective to bound
         log_bound += solver.best_objective_bound / LOG_SCALE
-    return [(tiling, rows)], math.exp(log_bound) * (1 - 1e-9)
-
-
-@dataclass
-class Incumbent:
-    """The best mapping known so far: its exact value, tiling, and candidate orders if known."""
-
-    value: float = math.inf
-    tiling: np.ndarray | None = None
-    orders: tuple[int, int] | None = None  # (SPM candidate, DRAM candidate)
-    rows: tuple[int, ...] | None = None  # row part of each spatial factor (multi-row arrays)
-
-    def offer(self, value: float, tiling: np.ndarray, orders: tuple[int, int] | None,
-              rows: tuple[int, ...] | None = None) -> None:  # fmt: skip
-        if value < self.value:
-            self.value, self.tiling, self.orders, self.rows = value, tiling.copy(), orders, rows
-
-
-def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float | None = None) -> LayerResult:
-    """Proven-optimal mapping of one layer for one objective (FEASIBLE if the time limit cuts the proof)."""
-    start = time.perf_counter()
-    deadline = start + time_limit if time_limit else math.inf
-    obj = OBJECTIVES.index(objective)
-    nest = problem.nest
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
-    e_floor = energy_floor(problem)
-    two = every_loop_indexes_two(problem)
-
-    def finish(status: str, best: Incumbent, lower: float) -> LayerResult:
-        seconds = time.perf_counter() - start
-        if best.tiling is None:
-            return LayerResult(nest, objective, INFEASIBLE, None, None, math.inf, seconds, "cpsat")
-        orders = None
-        if best.orders is not None:
-            spm, dram = best.orders
-            orders = (tuple(order_names(nest, problem.orders[dram])), tuple(order_names(nest, problem.orders[spm])))
-        rows = best.rows if problem.arch.noc.rows > 1 else None
-        mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, best.tiling, orders, rows), objective)
-        value = cost.value(objective)
-        lower = value if status == OPTIMAL else min(lower, value)
-        return LayerResult(nest, objective, status, mapping, cost, lower, seconds, "cpsat", evaluated)
-
-    evaluated = 0
-    candidates, cpsat_bound = cpsat_candidates(problem, objective)
-    search = TaskSearch(problem)
-    sps = search.sps
-    if cpsat_bound == math.inf or len(sps) == 0:
-        return finish(INFEASIBLE, Incumbent(), math.inf)
-    bounds = spatial_bounds(sps, nest.macs, e_floor, obj)
-    incumbent = Incumbent()
-
-    # CP-SAT's tilings, rescored exactly (over every order: not with loop-order constraints).
-    for tiling, rows in candidates if not problem.compiled.has_order_rules else ():
-        for pi, pf, rowf in problem.unrollings(tiling[3], rows):  # none if its split cannot be routed
-            out = np.zeros((1, 3))
-            pairs = np.zeros((1, 3, 4), np.int64)
-            prof = (pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
-            evaluate_batch(tiling[None], dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
-            incumbent.offer(float(out[0, obj]), tiling, None, tuple(int(r) for r in rowf))
-
-    def run(task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
-        """Search tasks under a cutoff: their first minimum (enumeration order), tilings evaluated, blocks pruned."""
-        nonlocal evaluated
-        counts, b, bt, bp, pruned = search.run(task_ids, Pruning(obj, cutoff, e_floor, two))
-        evaluated += int(counts.sum())
-        first = int(np.argmin(b[:, obj]))
-        found = Incumbent()
-        if np.isfinite(b[first, obj]):
-            rows = tuple(int(r) for r in search.tasks.rowf[task_ids[first]])
-            found.offer(float(b[first, obj]), bt[first, obj], (int(bp[first, obj, 2]), int(bp[first, obj, 3])), rows)
-            incumbent.offer(found.value, found.tiling, found.orders, found.rows)
-        return found, int(counts.sum()), int(pruned.sum())
-
-    # Seed: the spatial tuples with the smallest bounds, solved outright, cap the cutoff.
-    run(np.argsort(bounds, kind="stable")[:SEED_TASKS], math.inf)
-
-    # Proof by rising cutoffs G: search every spatial tuple whose bound is at most G, pruning
-    # blocks whose bound exceeds min(G, the tuple's best). If the best value found is at most G,
-    # it is optimal; otherwise no mapping is worth G or less, and G is a proven lower bound.
-    lower = float(bounds.min()) if cpsat_bound is None else max(float(bounds.min()), cpsat_bound)
-    while True:
-        cutoff = min(incumbent.value, lower * CUTOFF_GROWTH)
-        todo = np.flatnonzero(bounds <= cutoff)
-        round_best = Incumbent()
-        tilings = blocks_pruned = 0
-        for chunk_start in range(0, len(todo), CHUNK):
-            if time.perf_counter() > deadline:
-                return finish(FEASIBLE, incumbent, lower)
-            found, count, pruned = run(todo[chunk_start : chunk_start + CHUNK], cutoff)
-            tilings += count
-            blocks_pruned += pruned
-            if found.value < round_best.value:  # chunks go in enumeration order: keep the first minimum
-                round_best = found
-        if round_best.value <= cutoff:
-            return finish(OPTIMAL, round_best, round_best.value)  # the exhaustive search's first minimum
-        if round_best.value == math.inf and blocks_pruned == 0 and len(todo) == len(sps):
-            return finish(INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping anywhere
-        lower = max(lower, cutoff)
+    return Supply([(tiling, rows)], certified(math.exp(log_bound)))
