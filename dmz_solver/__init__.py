@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["__version__", "solve"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "solve":
-        from .api import solve
+        from .api import solve  # start-up: `import dmz_solver` does not load numba, OR-Tools or TVM
 
         return solve
     raise AttributeError(f"module 'dmz_solver' has no attribute {name!r}")

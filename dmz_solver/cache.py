@@ -19,13 +19,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import __version__
 from .arch import Arch
 from .cost.evaluate import Cost
 from .loopnest import LoopNest
 from .problem import Knobs
 from .problem.mapping import Mapping
 from .result import LayerResult
+from .version import __version__
 from .vocabulary import Objective, Status
 
 DEFAULT_CACHE_DIR = ".dmz-cache"

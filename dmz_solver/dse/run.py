@@ -12,6 +12,7 @@ from pathlib import Path
 from ..arch import Arch
 from ..loopnest import LoopNest
 from ..result import ModelResult
+from ..solving import solve_model
 from ..vocabulary import Status
 
 
@@ -63,8 +64,6 @@ def run_dse(
 
     `constraints` (a ConstraintSet: the arch spec's files, as `solve` reads them) hold at every point.
     """
-    from ..solving import solve_model
-
     out = []
     for params, arch in points:
         start = time.perf_counter()

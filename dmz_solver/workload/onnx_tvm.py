@@ -107,7 +107,7 @@ def _check_nodes(model: onnx.ModelProto, source: str) -> None:
 
 def _tvm_ops() -> set[str] | None:
     try:
-        from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map
+        from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map  # private: may be missing
     except ImportError:  # a private helper: without it TVM's own error names the operator
         return None
     return set(_get_convert_map())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import InputError
@@ -79,8 +80,6 @@ def layers_from_json(obj: object, *, source: str) -> list[LoopNest]:
 
 
 def _with_instances(nest: LoopNest, instances: int) -> LoopNest:
-    from dataclasses import replace
-
     return replace(nest, instances=instances)
 
 

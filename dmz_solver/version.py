@@ -1,0 +1,3 @@
+"""The package version, in one place (read by pyproject.toml, the CLI and the layer cache)."""
+
+__version__ = "0.1.0"
