@@ -125,7 +125,7 @@ def _solve_layers(
         bar.set_postfix_str(result.nest.name)
         bar.update(1)
 
-    # With --auto-optimize the schedule starts from 0.8/0.8/0.5 unless utilisations are given (§8).
+    # With --auto-optimize the schedule starts from 0.8/0.8/0.5 unless utilisations are given (docs/cost-model.md §8).
     search_knobs = knobs if (search != "auto" or args.opt_min_utilization) else None
     try:
         result = solve_model(
