@@ -44,6 +44,21 @@ def test_repo_root_script_runs_without_installing() -> None:
         assert command in proc.stdout
 
 
+def test_help_leaves_the_solver_stack_unloaded() -> None:
+    """`dmz --help` and `dmz layers --help` stay fast: neither numba nor sympy is imported."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from dmz_solver.cli import main\n"
+        "for argv in (['--help'], ['layers', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert main(argv) == 0\n"
+        "print(sorted(m for m in ('numba', 'sympy', 'networkx', 'matplotlib') if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
 def test_usage_errors_exit_2(capsys) -> None:
     assert run(capsys, "frobnicate")[0] == 2
     assert run(capsys, "solve")[0] == 2  # --model is required

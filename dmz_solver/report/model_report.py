@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..arch import Arch
 from ..result import ModelResult
 from .markdown import report_markdown
+from .output import write_json
 from .plots import cycles_plot, energy_breakdown_plot, utilisation_plot
 from .usage import mapping_usage
 
 
-def write_model_report(
-    result: ModelResult, arch: Arch, directory: str | Path, write_json: Callable[[str, Any], None]
-) -> list[Path]:
-    """Write DIR/result.json (through `write_json`), three PNG plots and DIR/report.md; returns the paths."""
+def write_model_report(result: ModelResult, arch: Arch, directory: str | Path) -> list[Path]:
+    """Write DIR/result.json, three PNG plots and DIR/report.md; returns the paths written."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     write_json(str(out / "result.json"), result.to_json())

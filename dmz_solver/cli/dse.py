@@ -1,24 +1,22 @@
-"""The `dse` command: parse the sweeps, solve every arch point, print a table, write dse.csv and plots."""
+"""`dmz dse`: solve the model at every point of the arch sweeps; print a table, write dse.csv and plots."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-OBJECTIVES = ("edp", "energy", "cycles")
+from ..report.text import format_table
+from ..vocabulary import OBJECTIVES
+from .common import add_cache, add_model_arch, positive_int
+
+HELP = "design-space exploration: solve the model at every arch point"
 
 
-def add_dse_command(
-    sub: argparse._SubParsersAction,
-    add_model_arch: Callable[[argparse.ArgumentParser], None],
-    add_cache: Callable[[argparse.ArgumentParser], None],
-) -> None:
-    """Register `dse` with the CLI's shared --model/--arch and cache options."""
-    dse = sub.add_parser("dse", help="design-space exploration: solve the model at every arch point")
-    add_model_arch(dse)
-    dse.add_argument(
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `dse`."""
+    add_model_arch(parser)
+    parser.add_argument(
         "--sweep",
         action="append",
         required=True,
@@ -26,32 +24,23 @@ def add_dse_command(
         help="an arch parameter (seed or Arch field name, or pe_array.rows, networks.input.bandwidth, ...) and its "
         "values; repeat for a product",
     )
-    dse.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
-    dse.add_argument("--out", default="dse-out", metavar="DIR", help="output directory (default: dse-out)")
-    dse.add_argument("--scale", metavar="FILE", help="energy scaling table JSON (docs/reports-and-dse.md)")
-    dse.add_argument("--workers", type=_positive_int, metavar="N", help="distinct layers solved in N processes")
-    add_cache(dse)
-    dse.set_defaults(run=cmd_dse)
+    parser.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
+    parser.add_argument("--out", default="dse-out", metavar="DIR", help="output directory (default: dse-out)")
+    parser.add_argument("--scale", metavar="FILE", help="energy scaling table JSON (docs/reports-and-dse.md)")
+    parser.add_argument("--workers", type=positive_int, metavar="N", help="distinct layers solved in N processes")
+    add_cache(parser)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
-def cmd_dse(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run the DSE; bad sweeps fail (exit 2) before anything is solved."""
-    from tqdm import tqdm
+    from tqdm import tqdm  # start-up: tqdm is needed only while solving
 
-    from ..arch import load_arch
-    from ..cli import format_table
-    from ..constraints import load_constraints
-    from ..report.dse_plots import objective_vs_parameter, pareto_plot
-    from ..workload.loader import load_model
-    from .run import run_dse, write_csv
-    from .sweep import arch_points, load_scaling, parse_sweep
+    from ..arch import load_arch  # start-up: arch loads networkx
+    from ..constraints import load_constraints  # start-up: constraints loads sympy
+    from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
+    from ..dse.run import run_dse, write_csv  # start-up: run loads the result and cost modules (numba)
+    from ..dse.sweep import arch_points, load_scaling, parse_sweep  # start-up: sweep loads the arch (networkx)
+    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     sweeps = [parse_sweep(text) for text in args.sweep]
     scaling = load_scaling(args.scale) if args.scale else None

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..dse.run import DsePoint  # noqa: E402
+from .run import DsePoint  # noqa: E402
 
 OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
 

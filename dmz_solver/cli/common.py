@@ -1,0 +1,193 @@
+"""What the commands share: argument adders and types, the knobs, output handling and the error policy.
+
+An `InputError` becomes one line `error: <file>: <field>: <reason>` on standard error and exit
+status 2 (`run_command`); output paths are checked before any work, so bad input fails before a
+search starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..arch import Arch
+    from ..constraints import ConstraintSet
+    from ..problem import Knobs
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Arguments
+
+
+def add_model_arch(parser: argparse.ArgumentParser) -> None:
+    """--model and --arch."""
+    parser.add_argument("--model", required=True, metavar="M", help="model spec JSON, .onnx file or models/ name")
+    parser.add_argument(
+        "--arch", default="dmazerunner", metavar="A", help="arch spec JSON or archspecs/ name (default: dmazerunner)"
+    )
+
+
+def add_cache(parser: argparse.ArgumentParser) -> None:
+    """The on-disk cache of solved layers (dmz_solver/cache.py)."""
+    parser.add_argument("--cache-dir", default=".dmz-cache", metavar="DIR", help="layer cache (default: .dmz-cache)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the layer cache")
+
+
+def add_constraints(parser: argparse.ArgumentParser) -> None:
+    """--constraints: files added to those the arch spec names."""
+    parser.add_argument(
+        "--constraints", nargs="+", default=[], metavar="FILE",
+        help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
+    )  # fmt: skip
+
+
+def add_json(parser: argparse.ArgumentParser, text: str) -> None:
+    """--json OUT, with the command's own help text."""
+    parser.add_argument("--json", metavar="OUT", help=text)
+
+
+def add_knobs(parser: argparse.ArgumentParser) -> None:
+    """The seed's search-space reduction knobs (docs/cost-model.md §8)."""
+    group = parser.add_argument_group("search-space knobs of the seed (docs/cost-model.md §8)")
+    group.add_argument(
+        "--opt-min-utilization",
+        nargs=3,
+        type=fraction,
+        metavar=("PE", "RF", "SPM"),
+        help="minimum PE, RF and SPM utilisation of a tiling (fractions in [0, 1])",
+    )
+    group.add_argument("--opt-no-feature-dram", action="store_true", help="no DRAM-level tiling of Fx, Fy")
+    group.add_argument("--opt-no-spatial-reduction", action="store_true", help="no spatial unrolling of reductions")
+    group.add_argument(
+        "--opt-min-exec-methods",
+        type=int,
+        default=1,
+        metavar="N",
+        help="a layer with fewer valid tilings is reported as not optimisable",
+    )
+
+
+def positive_float(text: str) -> float:
+    """An argument type: a finite number > 0."""
+    value = float(text)
+    if not value > 0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argument type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """An argument type: a number in [0, 1]."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Knobs and constraints
+
+
+def knobs_from_args(args: argparse.Namespace) -> Knobs:
+    """The Knobs of the command line; MIN_EXEC_METHODS = max(n, 1) as in the seed."""
+    from ..problem import Knobs  # start-up: problem loads numba
+
+    pe, rf, spm = args.opt_min_utilization or (0.0, 0.0, 0.0)
+    return Knobs(
+        pe_util=pe,
+        rf_util=rf,
+        spm_util=spm,
+        no_feature_dram=args.opt_no_feature_dram,
+        no_spatial_reduction=args.opt_no_spatial_reduction,
+        min_exec_methods=max(args.opt_min_exec_methods, 1),
+    )
+
+
+def knobs_text(knobs: Knobs) -> str:
+    """The knobs that prune anything, as ` (knobs: ...)`; empty for the defaults."""
+    from ..problem import Knobs  # start-up: problem loads numba
+
+    if knobs == Knobs():
+        return ""
+    parts = []
+    if (knobs.pe_util, knobs.rf_util, knobs.spm_util) != (0, 0, 0):
+        parts.append(f"min utilisation PE {knobs.pe_util:g} RF {knobs.rf_util:g} SPM {knobs.spm_util:g}")
+    if knobs.no_feature_dram:
+        parts.append("no feature DRAM tiling")
+    if knobs.no_spatial_reduction:
+        parts.append("no spatial reduction")
+    if knobs.min_exec_methods > 1:
+        parts.append(f"min {knobs.min_exec_methods} execution methods")
+    return " (knobs: " + ", ".join(parts) + ")"
+
+
+def load_constraint_set(arch: Arch, args: argparse.Namespace) -> ConstraintSet | None:
+    """The arch spec's constraint files and those of --constraints as one ConstraintSet (None if there are none)."""
+    from ..constraints import load_constraints  # start-up: constraints loads sympy
+
+    specs = list(arch.constraints) + list(getattr(args, "constraints", []))
+    return load_constraints(specs) if specs else None
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Output
+
+
+def check_output_path(target: str | None, option: str) -> None:
+    """Fail before any work if the output file `target` of `option` could not be written."""
+    if target is None or target == "-":
+        return
+    path = Path(target)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise InputError("is a directory, expected a file name", source=target, field=option)
+    if not parent.is_dir():
+        raise InputError(f"directory {str(parent)!r} does not exist", source=target, field=option)
+
+
+def text_stream(json_target: str | None) -> TextIO | None:
+    """Where the text report goes: standard output, unless the JSON goes there."""
+    return None if json_target == "-" else sys.stdout
+
+
+def emit(out: TextIO | None, text: str) -> None:
+    """Print `text` to `out` (flushed), or nothing when `out` is None."""
+    if out is not None:
+        print(text, file=out, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Errors
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; returns the exit status (0 ok, 1 internal error, 2 bad input, 130 interrupted)."""
+    try:
+        return args.run(args)
+    except InputError as exc:
+        sys.stdout.flush()
+        print(f"error: {' '.join(exc.message.split())}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `dmz layers ... | head`
+        return 0
+    except Exception:  # noqa: BLE001 - anything else is our bug: show it
+        traceback.print_exc()
+        print("error: internal error (the traceback above is a bug in dmz-solver)", file=sys.stderr)
+        return 1

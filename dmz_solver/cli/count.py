@@ -1,0 +1,60 @@
+"""`dmz count`: how many tilings of each layer are valid under the knobs and the constraint files."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..report.output import write_json
+from ..report.text import dims_text, format_table
+from .common import (
+    add_constraints,
+    add_json,
+    add_knobs,
+    add_model_arch,
+    check_output_path,
+    emit,
+    knobs_from_args,
+    knobs_text,
+    load_constraint_set,
+    text_stream,
+)
+
+HELP = "count the valid tilings of each layer"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `count`."""
+    add_model_arch(parser)
+    parser.add_argument("--layer", metavar="NAME", help="count only this layer")
+    add_knobs(parser)
+    add_constraints(parser)
+    add_json(parser, "write the counts as JSON to OUT ('-' for standard output)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Count each layer's valid tilings, timing each count; print a table and optionally write JSON."""
+    from ..arch import load_arch  # start-up: arch loads networkx
+    from ..problem import Problem  # start-up: problem loads numba
+    from ..search.exhaustive import count_tilings  # start-up: the search loads numba
+    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
+
+    check_output_path(args.json, "--json")
+    model = load_model(args.model)
+    arch = load_arch(args.arch)
+    layers = (model.layer(args.layer),) if args.layer else model.layers
+    knobs = knobs_from_args(args)
+    constraints = load_constraint_set(arch, args)
+    out = text_stream(args.json)
+    rows, entries = [], []
+    for nest in layers:
+        start = time.perf_counter()
+        valid = count_tilings(Problem(nest, arch, knobs, constraints))
+        seconds = time.perf_counter() - start
+        rows.append([nest.name, nest.op, dims_text(nest), str(valid), f"{seconds:.2f}"])
+        entries.append({"name": nest.name, "op": nest.op, "dims": nest.dims_summary(), "valid_tilings": valid})
+    emit(out, f"Valid tilings on arch {arch.name}{knobs_text(knobs)}")
+    emit(out, format_table(["layer", "op", "dims", "valid tilings", "seconds"], rows, align="lllrr"))
+    if args.json:
+        write_json(args.json, {"model": model.name, "arch": arch.name, "layers": entries})
+    return 0

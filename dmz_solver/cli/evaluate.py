@@ -1,0 +1,66 @@
+"""`dmz evaluate`: the exact cost of one given mapping of one layer."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from ..report.output import write_json
+from ..report.text import format_mapping_block
+from ..specio import read_json
+from ..vocabulary import OBJECTIVES
+from .common import add_json, add_model_arch, check_output_path, emit, text_stream
+
+if TYPE_CHECKING:
+    from ..cost.evaluate import Cost
+    from ..loopnest import LoopNest
+    from ..problem.mapping import Mapping
+
+HELP = "evaluate one given mapping with the exact cost model"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `evaluate`."""
+    add_model_arch(parser)
+    parser.add_argument("--layer", metavar="NAME", required=True, help="the layer the mapping is for")
+    parser.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (docs/cli.md)")
+    parser.add_argument(
+        "--objective", choices=OBJECTIVES, default="edp",
+        help="picks the ordering pair (and row/column split) the mapping leaves open",
+    )  # fmt: skip
+    add_json(parser, "write the evaluation JSON to OUT ('-' for standard output)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the mapping, evaluate it on the layer and print (and optionally write) its cost."""
+    from ..arch import load_arch  # start-up: arch loads networkx
+    from ..cost.evaluate import evaluate_mapping  # start-up: cost loads numba
+    from ..problem import Problem  # start-up: problem loads numba
+    from ..problem.mapping import mapping_from_json  # start-up: problem loads numba
+    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
+
+    check_output_path(args.json, "--json")
+    model = load_model(args.model)
+    nest = model.layer(args.layer)
+    arch = load_arch(args.arch)
+    mapping = mapping_from_json(read_json(args.mapping), nest, source=args.mapping)
+    given_order = mapping.dram_order is not None
+    used, cost = evaluate_mapping(Problem(nest, arch), mapping, args.objective, source=args.mapping)
+    out = text_stream(args.json)
+    how = "given" if given_order else f"best candidate pair for {args.objective}"
+    emit(out, f"Evaluation on arch {arch.name} ({model.source})")
+    emit(out, format_mapping_block(nest, used, cost, f"orders: {how}"))
+    if args.json:
+        write_json(args.json, evaluation_json(nest, used, cost))
+    return 0
+
+
+def evaluation_json(nest: LoopNest, mapping: Mapping, cost: Cost) -> dict[str, Any]:
+    """The Evaluation JSON (docs/cli.md, "File formats")."""
+    return {
+        "name": nest.name,
+        "op": nest.op,
+        "dims": nest.dims_summary(),
+        "mapping": mapping.to_json(),
+        **cost.to_json(),
+    }

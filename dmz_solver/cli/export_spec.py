@@ -1,0 +1,28 @@
+"""`dmz export-spec`: a model's layers written in the seed's model spec layout."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..report.output import write_json
+from ..workload.export import export_spec
+from .common import check_output_path
+
+HELP = "write a model's layers as a seed-layout model spec JSON"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `export-spec`."""
+    parser.add_argument("model", metavar="MODEL", help="an .onnx file (or any model the loader reads)")
+    parser.add_argument("-o", "--output", metavar="OUT.json", help="output file (default: standard output)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the model and write its spec JSON to --output or standard output."""
+    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
+
+    target = args.output or "-"
+    check_output_path(target, "--output")
+    model = load_model(args.model)
+    write_json(target, export_spec(model.layers))
+    return 0
