@@ -27,6 +27,10 @@ OBJECTIVES: tuple[str, ...] = tuple(o.value for o in Objective)
 """Objective names in column order: ("energy", "cycles", "edp")."""
 
 
+BREAKDOWN: tuple[str, ...] = ("MAC", "RF", "NOC", "SPM", "DRAM")
+"""Categories of the energy breakdown (docs/cost-model.md §6.5), in the kernels' order."""
+
+
 class Level(IntEnum):
     """Tiling levels, outermost first: the row of a tiling array t[level, loop]."""
 

@@ -1,43 +1,45 @@
 """The `dmz` command line: one module per command (docs/cli.md).
 
-Each command module has `HELP`, `add_arguments(parser)` and `run(args)`. A command's arguments
-are added only when that command is parsed (`_CommandParser`), so `dmz --help` and the light
-commands never load the solver stack that some choices (the search names) come from.
+Each command module has `add_arguments(parser)` and `run(args)`, and imports what it needs at the
+top. A command's module is imported only when that command is parsed (`_CommandParser`): `dmz
+--help` loads none of them, and `dmz layers` never loads the solver stack (numba, OR-Tools).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from types import ModuleType
+import importlib
+from collections.abc import Sequence
 
-from .. import __version__
-from . import arch, count, dse, evaluate, export_spec, layers, solve
+from ..version import __version__
 from .common import run_command
 
-COMMANDS: dict[str, ModuleType] = {
-    "solve": solve,
-    "evaluate": evaluate,
-    "layers": layers,
-    "export-spec": export_spec,
-    "count": count,
-    "arch": arch,
-    "dse": dse,
+COMMANDS: dict[str, tuple[str, str]] = {
+    "solve": ("solve", "find the optimal mapping of every layer (or one)"),
+    "evaluate": ("evaluate", "evaluate one given mapping with the exact cost model"),
+    "layers": ("layers", "list the layers (loop nests) of a model"),
+    "export-spec": ("export_spec", "write a model's layers as a seed-layout model spec JSON"),
+    "count": ("count", "count the valid tilings of each layer"),
+    "arch": ("arch", "show an arch spec as read (array, networks, capacities, energies)"),
+    "dse": ("dse", "design-space exploration: solve the model at every arch point"),
 }
-"""The commands in the order `dmz --help` lists them."""
+"""Command name -> (module in this package, one-line help), in the order `dmz --help` lists them."""
 
 
 class _CommandParser(argparse.ArgumentParser):
     """A command's parser, whose arguments are added the first time it parses."""
 
-    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    command_module: str | None = None
 
     def parse_known_args(
         self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
     ) -> tuple[argparse.Namespace, list[str]]:
-        if self.add_arguments is not None:
-            add, self.add_arguments = self.add_arguments, None
-            add(self)
+        if self.command_module is not None:
+            # start-up: the command's module (and the stack it loads) is imported only when it runs
+            module = importlib.import_module(f"{__package__}.{self.command_module}")
+            self.command_module = None
+            module.add_arguments(self)
+            self.set_defaults(run=module.run)
         return super().parse_known_args(args, namespace)
 
 
@@ -49,10 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dmz-solver {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
-    for name, module in COMMANDS.items():
-        command = sub.add_parser(name, help=module.HELP)
-        command.add_arguments = module.add_arguments
-        command.set_defaults(run=module.run)
+    for name, (module, text) in COMMANDS.items():
+        sub.add_parser(name, help=text).command_module = module
     return parser
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..arch import describe_arch, load_arch
 from .common import check_output_path
-
-HELP = "show an arch spec as read (array, networks, capacities, energies)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,7 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the arch's description; with --draw, also draw its PE array and networks."""
-    from ..arch import describe_arch, load_arch  # start-up: arch loads networkx
 
     if args.draw:
         check_output_path(args.draw, "--draw")

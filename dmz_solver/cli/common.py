@@ -1,4 +1,4 @@
-"""What the commands share: argument adders and types, the knobs, output handling and the error policy.
+"""What the commands share: argument adders and types, output handling and the error policy.
 
 An `InputError` becomes one line `error: <file>: <field>: <reason>` on standard error and exit
 status 2 (`run_command`); output paths are checked before any work, so bad input fails before a
@@ -12,15 +12,9 @@ import math
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 from ..errors import InputError
-
-if TYPE_CHECKING:
-    from ..arch import Arch
-    from ..constraints import ConstraintSet
-    from ..problem import Knobs
-
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Arguments
@@ -96,51 +90,6 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
-
-
-# ----------------------------------------------------------------------------------------------------------------------
-# Knobs and constraints
-
-
-def knobs_from_args(args: argparse.Namespace) -> Knobs:
-    """The Knobs of the command line; MIN_EXEC_METHODS = max(n, 1) as in the seed."""
-    from ..problem import Knobs  # start-up: problem loads numba
-
-    pe, rf, spm = args.opt_min_utilization or (0.0, 0.0, 0.0)
-    return Knobs(
-        pe_util=pe,
-        rf_util=rf,
-        spm_util=spm,
-        no_feature_dram=args.opt_no_feature_dram,
-        no_spatial_reduction=args.opt_no_spatial_reduction,
-        min_exec_methods=max(args.opt_min_exec_methods, 1),
-    )
-
-
-def knobs_text(knobs: Knobs) -> str:
-    """The knobs that prune anything, as ` (knobs: ...)`; empty for the defaults."""
-    from ..problem import Knobs  # start-up: problem loads numba
-
-    if knobs == Knobs():
-        return ""
-    parts = []
-    if (knobs.pe_util, knobs.rf_util, knobs.spm_util) != (0, 0, 0):
-        parts.append(f"min utilisation PE {knobs.pe_util:g} RF {knobs.rf_util:g} SPM {knobs.spm_util:g}")
-    if knobs.no_feature_dram:
-        parts.append("no feature DRAM tiling")
-    if knobs.no_spatial_reduction:
-        parts.append("no spatial reduction")
-    if knobs.min_exec_methods > 1:
-        parts.append(f"min {knobs.min_exec_methods} execution methods")
-    return " (knobs: " + ", ".join(parts) + ")"
-
-
-def load_constraint_set(arch: Arch, args: argparse.Namespace) -> ConstraintSet | None:
-    """The arch spec's constraint files and those of --constraints as one ConstraintSet (None if there are none)."""
-    from ..constraints import load_constraints  # start-up: constraints loads sympy
-
-    specs = list(arch.constraints) + list(getattr(args, "constraints", []))
-    return load_constraints(specs) if specs else None
 
 
 # ----------------------------------------------------------------------------------------------------------------------

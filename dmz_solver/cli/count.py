@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..arch import load_arch
+from ..problem import Problem
 from ..report.output import write_json
 from ..report.text import dims_text, format_table
+from ..search.exhaustive import count_tilings
+from ..workload.loader import load_model
 from .common import (
     add_constraints,
     add_json,
@@ -14,13 +18,9 @@ from .common import (
     add_model_arch,
     check_output_path,
     emit,
-    knobs_from_args,
-    knobs_text,
-    load_constraint_set,
     text_stream,
 )
-
-HELP = "count the valid tilings of each layer"
+from .space_options import knobs_from_args, knobs_text, load_constraint_set
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Count each layer's valid tilings, timing each count; print a table and optionally write JSON."""
-    from ..arch import load_arch  # start-up: arch loads networkx
-    from ..problem import Problem  # start-up: problem loads numba
-    from ..search.exhaustive import count_tilings  # start-up: the search loads numba
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     check_output_path(args.json, "--json")
     model = load_model(args.model)

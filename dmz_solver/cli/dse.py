@@ -6,11 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
+from ..arch import load_arch
+from ..constraints import load_constraints
+from ..dse.run import run_dse, write_csv
+from ..dse.sweep import arch_points, load_scaling, parse_sweep
 from ..report.text import format_table
 from ..vocabulary import OBJECTIVES
+from ..workload.loader import load_model
 from .common import add_cache, add_model_arch, positive_int
-
-HELP = "design-space exploration: solve the model at every arch point"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,14 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the DSE; bad sweeps fail (exit 2) before anything is solved."""
-    from tqdm import tqdm  # start-up: tqdm is needed only while solving
 
-    from ..arch import load_arch  # start-up: arch loads networkx
-    from ..constraints import load_constraints  # start-up: constraints loads sympy
     from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
-    from ..dse.run import run_dse, write_csv  # start-up: run loads the result and cost modules (numba)
-    from ..dse.sweep import arch_points, load_scaling, parse_sweep  # start-up: sweep loads the arch (networkx)
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     sweeps = [parse_sweep(text) for text in args.sweep]
     scaling = load_scaling(args.scale) if args.scale else None

@@ -5,18 +5,21 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..arch import load_arch
+from ..cost.evaluate import evaluate_mapping
+from ..problem import Problem
+from ..problem.mapping import mapping_from_json
 from ..report.output import write_json
 from ..report.text import format_mapping_block
 from ..specio import read_json
 from ..vocabulary import OBJECTIVES
+from ..workload.loader import load_model
 from .common import add_json, add_model_arch, check_output_path, emit, text_stream
 
 if TYPE_CHECKING:
     from ..cost.evaluate import Cost
     from ..loopnest import LoopNest
     from ..problem.mapping import Mapping
-
-HELP = "evaluate one given mapping with the exact cost model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the mapping, evaluate it on the layer and print (and optionally write) its cost."""
-    from ..arch import load_arch  # start-up: arch loads networkx
-    from ..cost.evaluate import evaluate_mapping  # start-up: cost loads numba
-    from ..problem import Problem  # start-up: problem loads numba
-    from ..problem.mapping import mapping_from_json  # start-up: problem loads numba
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     check_output_path(args.json, "--json")
     model = load_model(args.model)

@@ -6,9 +6,8 @@ import argparse
 
 from ..report.output import write_json
 from ..workload.export import export_spec
+from ..workload.loader import load_model
 from .common import check_output_path
-
-HELP = "write a model's layers as a seed-layout model spec JSON"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the model and write its spec JSON to --output or standard output."""
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     target = args.output or "-"
     check_output_path(target, "--output")

@@ -6,9 +6,8 @@ import argparse
 
 from ..report.output import write_json
 from ..report.text import dims_text, format_table, stride_text
+from ..workload.loader import load_model
 from .common import add_json, check_output_path, emit, text_stream
-
-HELP = "list the layers (loop nests) of a model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the model's layers as a table (and the operators it ignored); optionally write them as JSON."""
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     check_output_path(args.json, "--json")
     model = load_model(args.model)

@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
+import numba
+from tqdm import tqdm
+
+from ..arch import load_arch
 from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary
+from ..solving import SEARCHES, solve_model
 from ..vocabulary import OBJECTIVES
+from ..workload.loader import load_model
 from .common import (
     add_cache,
     add_constraints,
@@ -20,13 +26,11 @@ from .common import (
     add_model_arch,
     check_output_path,
     emit,
-    knobs_from_args,
-    knobs_text,
-    load_constraint_set,
     positive_float,
     positive_int,
     text_stream,
 )
+from .space_options import knobs_from_args, knobs_text, load_constraint_set
 
 if TYPE_CHECKING:
     from ..arch import Arch
@@ -36,12 +40,9 @@ if TYPE_CHECKING:
     from ..result import LayerResult, ModelResult
     from ..workload.loader import Model
 
-HELP = "find the optimal mapping of every layer (or one)"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `solve`."""
-    from ..solving import SEARCHES  # start-up: solving loads numba; only `solve` needs the search names
 
     add_model_arch(parser)
     parser.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
@@ -64,8 +65,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Solve the layers, printing each layer's block as it finishes, then the summary; write JSON and report."""
-    from ..arch import load_arch  # start-up: arch loads networkx
-    from ..workload.loader import load_model  # start-up: the loader loads sympy (and TVM for ONNX)
 
     search = "auto" if args.auto_optimize else args.search
     check_output_path(args.json, "--json")
@@ -110,9 +109,6 @@ def _solve_layers(
     out: TextIO | None,
 ) -> ModelResult:
     """Solve the layers through solve_model, printing each layer's block as it finishes."""
-    from tqdm import tqdm  # start-up: tqdm is needed only while solving
-
-    from ..solving import solve_model  # start-up: solving loads numba
 
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=len(layers) < 2 or not sys.stderr.isatty())
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
@@ -148,6 +144,5 @@ def _solve_layers(
 
 def _set_threads(workers: int) -> None:
     """Limit numba's parallel kernels (the exhaustive search) to `workers` threads."""
-    import numba  # start-up: numba takes most of a second to load
 
     numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))

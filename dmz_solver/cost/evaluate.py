@@ -11,9 +11,8 @@ from ..problem import Problem
 from ..problem.mapping import Mapping
 from ..problem.ordering import order_names
 from ..problem.space import tiling_violations
+from ..vocabulary import BREAKDOWN
 from . import kernel as k
-
-BREAKDOWN = ("MAC", "RF", "NOC", "SPM", "DRAM")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..cost.evaluate import BREAKDOWN  # noqa: E402
 from ..result import ModelResult  # noqa: E402
+from ..vocabulary import BREAKDOWN  # noqa: E402
 from .usage import Usage  # noqa: E402
 
 COLOURS = {"MAC": "#4c72b0", "RF": "#55a868", "NOC": "#c44e52", "SPM": "#8172b2", "DRAM": "#ccb974"}

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..vocabulary import LEVELS, Status
+from ..vocabulary import BREAKDOWN, LEVELS, Status
 
 if TYPE_CHECKING:
     from ..cost.evaluate import Cost
@@ -58,7 +58,6 @@ def format_tiling(nest: LoopNest, mapping: Mapping) -> str:
 
 def format_mapping_block(nest: LoopNest, mapping: Mapping, cost: Cost, order_note: str = "") -> str:
     """A layer's header, tiling table, orders, cycles, energy, EDP and energy breakdown."""
-    from ..cost.evaluate import BREAKDOWN  # start-up: cost loads numba, which `layers` and `--help` never need
 
     lines = [layer_head(nest)]
     lines += ["  " + row for row in format_tiling(nest, mapping).splitlines()]
