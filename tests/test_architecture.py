@@ -48,4 +48,4 @@ def test_imports_inside_functions_say_why() -> None:
 
 
 def test_the_lazy_imports_are_few() -> None:
-    assert len(function_level_imports()) <= 12
+    assert len(function_level_imports()) <= 8
