@@ -24,13 +24,15 @@ import numpy as np
 import sympy
 from ortools.sat.python import cp_model
 
+from ..cost.batch import evaluate_batch
 from ..cost.evaluate import evaluate_mapping
-from ..cost.kernel import OBJECTIVES, evaluate_batch
+from ..layout import Profiles
 from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
 from ..problem.mapping import Mapping
 from ..problem.ordering import order_names
 from ..result import FEASIBLE, INFEASIBLE, OPTIMAL, LayerResult
+from ..vocabulary import OBJECTIVES
 from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
 from .exhaustive import Pruning, TaskSearch
 
@@ -293,7 +295,7 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
     deadline = start + time_limit if time_limit else math.inf
     obj = OBJECTIVES.index(objective)
     nest = problem.nest
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    arrays = problem.arrays
     e_floor = energy_floor(problem)
     two = every_loop_indexes_two(problem)
 
@@ -325,8 +327,8 @@ def cpsat_search(problem: Problem, objective: str = "edp", *, time_limit: float 
         for pi, pf, rowf in problem.unrollings(tiling[3], rows):  # none if its split cannot be routed
             out = np.zeros((1, 3))
             pairs = np.zeros((1, 3, 4), np.int64)
-            prof = (pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
-            evaluate_batch(tiling[None], dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
+            prof = Profiles(pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
+            evaluate_batch(tiling[None], arrays, prof, out, pairs)
             incumbent.offer(float(out[0, obj]), tiling, None, tuple(int(r) for r in rowf))
 
     def run(task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
