@@ -139,8 +139,9 @@ def evaluate_batch(tilings, arrays, prof, out, out_pair):
 def evaluate_batch_parallel(tilings, arrays, prof, out, out_pair):
     """evaluate_batch over all cores in chunks; the results do not depend on the thread count."""
     cands, isidx = arrays.cands, arrays.isidx
-    rtab = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
+    start, first, nloops, sloops = reuse_structures(cands, isidx, np.ones(cands.shape[1], np.bool_))
     n = tilings.shape[0]
     chunk = 4096
     for c in prange((n + chunk - 1) // chunk):
+        rtab = ReuseTable(start, first, nloops, sloops)  # a namedtuple local cannot cross into the parallel loop
         _batch_range(tilings, c * chunk, min(n, (c + 1) * chunk), arrays, rtab, prof, out, out_pair)
