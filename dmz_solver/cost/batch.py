@@ -1,7 +1,7 @@
 """The batch evaluator: minimum energy, cycles and EDP of each tiling over its ordering pairs (§7.2).
 
-`minima_at` chains the per-tiling terms (`terms`), the reuse representatives of the DRAM and SPM
-factors (`reuse`) and the pair loop (`pairs`) for one tiling of a batch, in one workspace.
+`minima_range` chains the per-tiling terms (`terms`), the reuse representatives of the DRAM and SPM
+factors (`reuse`) and the pair loop (`pairs`) for each tiling of a batch, in one workspace.
 """
 
 from __future__ import annotations
@@ -17,60 +17,65 @@ from .reuse import ReuseTable, level_quotients, level_reps, reuse_structures
 from .terms import N_TI, T_P_DRAM_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SPM, coef_terms, terms
 
 Workspace = namedtuple("Workspace", "ti iop fop reps rep_cand qs sg di df si sf scratch tiles")
-"""Work arrays of `minima_at` (see make_workspace)."""
+"""Work arrays of `minima_range` (see make_workspace)."""
 
 
-@njit(cache=True, inline="always")
-def minima_at(tilings, b, arrays, ct, rtab, prof, ws, out, out_pair):
-    """Minima of tiling tilings[b] over its ordering pairs (§7.2) into out[b], out_pair[b] (see tiling_minima).
+@njit(cache=True)
+def minima_range(tilings, lo, hi, arrays, ct, rtab, prof, ws, out, out_pair):
+    """Minima of tilings[lo:hi] over their ordering pairs (§7.2) into out, out_pair (see tiling_minima).
 
     arrays: the NestArrays; ct = coef_terms(...); rtab = reuse_structures(...); prof: the Profiles of
-    the batch (tiling b has profile which[b]); ws: a Workspace.
+    the batch (tiling b has profile which[b]); ws: a Workspace. The records are unpacked once, before
+    the loop: a field read inside it would cost a reference-count update per array and tiling.
     """
-    t = tilings[b]
     ndims, dsize, cands, isidx, fp, ip = arrays.ndims, arrays.dsize, arrays.cands, arrays.isidx, arrays.fp, arrays.ip
-    ti, iop, fop, reps, rep_cand, tiles = ws.ti, ws.iop, ws.fop, ws.reps, ws.rep_cand, ws.tiles
-    di, df, si, sf, scratch = ws.di, ws.df, ws.si, ws.sf, ws.scratch
+    ti, iop, fop, reps, rep_cand, qs, sg = ws.ti, ws.iop, ws.fop, ws.reps, ws.rep_cand, ws.qs, ws.sg
+    di, df, si, sf, scratch, tiles = ws.di, ws.df, ws.si, ws.sf, ws.scratch, ws.tiles
     nterms, tloops, tcoefs = ct.nterms, ct.tloops, ct.tcoefs
-    p = prof.which[b]
-    pi, pf, rowf = prof.pi[p], prof.pf[p], prof.rowf[p]
-    e_base, e_red, _ = terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi, pf, rowf)
-    nd = level_reps(t, DRAM, cands, isidx, rtab.start, rtab.first, rtab.nloops, rtab.sloops, reps, 0, rep_cand)
-    ns = level_reps(t, SPM, cands, isidx, rtab.start, rtab.first, rtab.nloops, rtab.sloops, reps, 1, rep_cand)
-    dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
-    dram_entry(dram_passes, ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
-    level_quotients(spm_passes, ns, reps, 1, ws.qs)
-    spm_groups(spm_passes, ns, reps, 1, ws.sg)
-    pass_energies(e_red, fop)
-    spm_entry(spm_passes, comp, red, iop, fop, ns, ws.qs, ws.sg, 1, si, sf, scratch)
-    out[b, 0] = np.inf
-    out[b, 1] = np.inf
-    out[b, 2] = np.inf
-    pair_minima(
-        ns,
-        reps,
-        1,
-        rep_cand,
-        si,
-        sf,
-        nd,
-        rep_cand,
-        0,
-        di,
-        df,
-        0,
-        spm_passes,
-        dram_passes,
-        comp,
-        red,
-        iop,
-        fop,
-        e_base,
-        scratch,
-        out,
-        out_pair,
-        b,
-    )
+    rstart, rfirst, rnloops, rsloops = rtab.start, rtab.first, rtab.nloops, rtab.sloops
+    pis, pfs, rowfs, which = prof.pi, prof.pf, prof.rowf, prof.which
+    for b in range(lo, hi):
+        t = tilings[b]
+        p = which[b]
+        e_base, e_red, _ = terms(
+            t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pis[p], pfs[p], rowfs[p]
+        )
+        nd = level_reps(t, DRAM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 0, rep_cand)
+        ns = level_reps(t, SPM, cands, isidx, rstart, rfirst, rnloops, rsloops, reps, 1, rep_cand)
+        dram_passes, spm_passes, comp, red = ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_RED]
+        dram_entry(dram_passes, ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
+        level_quotients(spm_passes, ns, reps, 1, qs)
+        spm_groups(spm_passes, ns, reps, 1, sg)
+        pass_energies(e_red, fop)
+        spm_entry(spm_passes, comp, red, iop, fop, ns, qs, sg, 1, si, sf, scratch)
+        out[b, 0] = np.inf
+        out[b, 1] = np.inf
+        out[b, 2] = np.inf
+        pair_minima(
+            ns,
+            reps,
+            1,
+            rep_cand,
+            si,
+            sf,
+            nd,
+            rep_cand,
+            0,
+            di,
+            df,
+            0,
+            spm_passes,
+            dram_passes,
+            comp,
+            red,
+            iop,
+            fop,
+            e_base,
+            scratch,
+            out,
+            out_pair,
+            b,
+        )
 
 
 @njit(cache=True)
@@ -111,7 +116,8 @@ def tiling_minima(t, arrays, prof, ws, best, best_pair):
         rowf.reshape(1, -1),
         np.zeros(1, np.int64),
     )
-    minima_at(t.reshape(1, 4, -1), 0, arrays, ct, rtab, single, ws, best.reshape(1, 3), best_pair.reshape(1, 3, 4))
+    one = t.reshape(1, 4, -1)
+    minima_range(one, 0, 1, arrays, ct, rtab, single, ws, best.reshape(1, 3), best_pair.reshape(1, 3, 4))
 
 
 @njit(cache=True)
@@ -120,8 +126,7 @@ def _batch_range(tilings, lo, hi, arrays, rtab, prof, out, out_pair):
     cands = arrays.cands
     ct = coef_terms(arrays.dcoef, arrays.ndims)
     ws = make_workspace(arrays.ndims.shape[0], cands.shape[0], cands.shape[1])
-    for b in range(lo, hi):
-        minima_at(tilings, b, arrays, ct, rtab, prof, ws, out, out_pair)
+    minima_range(tilings, lo, hi, arrays, ct, rtab, prof, ws, out, out_pair)
 
 
 @njit(cache=True)
