@@ -44,7 +44,7 @@ def main() -> None:
         for nest in layers:
             problem = Problem(nest, arch)
             tuples = problem_spatial_tuples(problem)
-            tasks = make_tasks(tuples, problem.arrays[3], arch)
+            tasks = make_tasks(tuples, problem.arrays.isidx, arch)
             solve_layer(nest, arch, args.objective)  # warm-up: numba compilation or cache load
             start = time.perf_counter()
             result = solve_layer(nest, arch, args.objective)

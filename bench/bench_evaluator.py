@@ -1,4 +1,4 @@
-"""Benchmark: throughput of the batch evaluator (kernel.evaluate_batch and evaluate_batch_parallel).
+"""Benchmark: throughput of the batch evaluator (cost.batch.evaluate_batch and evaluate_batch_parallel).
 
 Run by hand: python bench/bench_evaluator.py [--layers NAME ...] [--tilings N] [--repeat R]
 For each ResNet-18 layer it evaluates a batch of valid tilings (taken along the enumeration, spread over
@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numba  # noqa: E402
 
 from dmz_solver.arch import load_arch  # noqa: E402
-from dmz_solver.cost.kernel import SP, evaluate_batch, evaluate_batch_parallel  # noqa: E402
+from dmz_solver.cost.batch import evaluate_batch, evaluate_batch_parallel  # noqa: E402
+from dmz_solver.layout import SP  # noqa: E402
 from dmz_solver.problem import Problem  # noqa: E402
-from dmz_solver.problem.space import next_inner, problem_spatial_tuples  # noqa: E402
+from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
 SEED_TILINGS_PER_S_PER_CORE = 370  # the seed tool's evaluator on this machine
@@ -31,11 +32,10 @@ SEED_TILINGS_PER_S_PER_CORE = 370  # the seed tool's evaluator on this machine
 
 def sample_tilings(problem: Problem, limit: int, per_tuple: int = 2000) -> np.ndarray:
     """Up to `limit` valid tilings: the first `per_tuple` of evenly spaced spatial tuples, in enumeration order."""
-    dcoef, _, ndims, *_ = problem.arrays
     divs, ndivs = problem.divisor_table
     _, dram_one = problem.loop_masks
-    fp, ip = problem.float_params, problem.int_params
     ext = np.array(problem.nest.extents, np.int64)
+    space = LoopSpace(ext, divs, ndivs, dram_one)
     sps = problem_spatial_tuples(problem)
     step = max(1, len(sps) // max(1, limit // per_tuple))
     out = []
@@ -44,12 +44,12 @@ def sample_tilings(problem: Problem, limit: int, per_tuple: int = 2000) -> np.nd
         t[SP] = sp
         idx = np.full(2 * len(ext), -1, np.int64)
         tile = np.empty(len(ext), np.int64)
-        pos = next_inner(t, 0, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+        pos = next_inner(t, 0, idx, space, problem.arrays, tile)
         taken = 0
         while pos >= 0 and taken < per_tuple and len(out) < limit:
             out.append(t.copy())
             taken += 1
-            pos = next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+            pos = next_inner(t, pos, idx, space, problem.arrays, tile)
         if len(out) >= limit:
             break
     return np.array(out)
@@ -79,20 +79,19 @@ def main() -> None:
     totals = {"n": 0, "cpu1": 0.0, "wallp": 0.0, "cpup": 0.0}
     for nest in layers:
         problem = Problem(nest, arch)
-        dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+        arrays = problem.arrays
         tilings = sample_tilings(problem, args.tilings)
         n = len(tilings)
         out = np.empty((n, 3))
         pairs = np.empty((n, 3, 4), np.int64)
         out_p = np.empty((n, 3))
         pairs_p = np.empty((n, 3, 4), np.int64)
-        batch = (tilings, dcoef, dsize, ndims, isidx, cands, fp, ip)
         prof = problem.batch_profiles(tilings)
         warm = problem.batch_profiles(tilings[:64])
-        evaluate_batch(tilings[:64], *batch[1:], out[:64], pairs[:64], warm)  # warm-up: compile or load the cache
-        evaluate_batch_parallel(tilings[:64], *batch[1:], out_p[:64], pairs_p[:64], warm)
-        serial = [timed(evaluate_batch, *batch, out, pairs, prof)[1] for _ in range(args.repeat)]
-        parallel = [timed(evaluate_batch_parallel, *batch, out_p, pairs_p, prof) for _ in range(args.repeat)]
+        evaluate_batch(tilings[:64], arrays, warm, out[:64], pairs[:64])  # warm-up: compile or load the cache
+        evaluate_batch_parallel(tilings[:64], arrays, warm, out_p[:64], pairs_p[:64])
+        serial = [timed(evaluate_batch, tilings, arrays, prof, out, pairs)[1] for _ in range(args.repeat)]
+        parallel = [timed(evaluate_batch_parallel, tilings, arrays, prof, out_p, pairs_p) for _ in range(args.repeat)]
         if not (np.array_equal(out, out_p) and np.array_equal(pairs, pairs_p)):
             raise SystemExit(f"{nest.name}: evaluate_batch_parallel disagrees with evaluate_batch")
         cpu1 = min(serial)

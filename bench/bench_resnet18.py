@@ -16,9 +16,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dmz_solver.arch import load_arch  # noqa: E402
-from dmz_solver.cost.kernel import evaluate_batch  # noqa: E402
+from dmz_solver.cost.batch import evaluate_batch  # noqa: E402
 from dmz_solver.problem import Problem  # noqa: E402
-from dmz_solver.problem.space import SP, next_inner, problem_spatial_tuples  # noqa: E402
+from dmz_solver.problem.space import SP, LoopSpace, next_inner, problem_spatial_tuples  # noqa: E402
 from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
 from dmz_solver.solving import solve_layer  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
@@ -28,23 +28,20 @@ SEED_TILINGS_PER_S_PER_CORE = 370  # the seed's code on this machine (issue 2)
 
 def valid_tilings(problem: Problem, limit: int) -> np.ndarray:
     """The first `limit` valid tilings in enumeration order."""
-    dcoef, _, ndims, *_ = problem.arrays
     divs, ndivs = problem.divisor_table
     _, dram_one = problem.loop_masks
     ext = np.array(problem.nest.extents, np.int64)
+    space = LoopSpace(ext, divs, ndivs, dram_one)
     out = []
     for sp in problem_spatial_tuples(problem)[::-1]:
         t = np.ones((4, len(ext)), np.int64)
         t[SP] = sp
         idx = np.full(2 * len(ext), -1, np.int64)
         tile = np.empty(len(ext), np.int64)
-        pos = next_inner(
-            t, 0, idx, ext, divs, ndivs, dram_one, dcoef, ndims, problem.float_params, problem.int_params, tile
-        )
+        pos = next_inner(t, 0, idx, space, problem.arrays, tile)
         while pos >= 0 and len(out) < limit:
             out.append(t.copy())
-            pos = next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, problem.float_params,
-                             problem.int_params, tile)  # fmt: skip
+            pos = next_inner(t, pos, idx, space, problem.arrays, tile)
         if len(out) >= limit:
             break
     return np.array(out)
@@ -52,14 +49,13 @@ def valid_tilings(problem: Problem, limit: int) -> np.ndarray:
 
 def bench_evaluator(problem: Problem, n: int = 200_000) -> float:
     tilings = valid_tilings(problem, n)
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    arrays = problem.arrays
     out = np.zeros((len(tilings), 3))
     pairs = np.zeros((len(tilings), 3, 4), np.int64)
     prof = problem.batch_profiles(tilings)
-    evaluate_batch(tilings[:10], dcoef, dsize, ndims, isidx, cands, fp, ip, out[:10], pairs[:10],
-                   problem.batch_profiles(tilings[:10]))  # compile  # fmt: skip
+    evaluate_batch(tilings[:10], arrays, problem.batch_profiles(tilings[:10]), out[:10], pairs[:10])  # compile
     start = time.process_time()
-    evaluate_batch(tilings, dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
+    evaluate_batch(tilings, arrays, prof, out, pairs)
     return len(tilings) / (time.process_time() - start)
 
 

@@ -3,14 +3,28 @@
 A tiling is an int64 array t[level, loop], levels DRAM, SPM, RF, SPATIAL (vocabulary.Level). The
 architecture and the knobs reach the kernels as two flat arrays, floats `fp` and integers `ip`,
 whose slots are named here; `problem.Problem` fills them and every kernel reads them by these
-names. `footprint` is the one numba form of an operand's tile footprint (docs/cost-model.md §1.5).
+names. The records below group the kernels' inputs (numba reads namedtuple fields by name).
+`footprint` is the one numba form of an operand's tile footprint (docs/cost-model.md §1.5).
 """
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from numba import njit
 
 from .vocabulary import Level
+
+NestArrays = namedtuple("NestArrays", "dcoef dsize ndims isidx cands fp ip")
+"""A layer on an architecture in kernel form (`Problem.arrays`): dim coefficients [op, dim, loop], dim
+sizes, dims per operand, which loops index each operand, candidate orders (innermost first), fp, ip."""
+
+Profile = namedtuple("Profile", "pi pf rowf")
+"""The communication profile of one spatial unrolling (noc/profile.py) and its row factors; stacked
+along a first axis, the profiles of several unrollings."""
+
+Profiles = namedtuple("Profiles", "pi pf rowf which")
+"""The stacked profiles of a batch's unrollings and, per tiling, which one it has."""
 
 DRAM, SPM, RF, SP = int(Level.DRAM), int(Level.SPM), int(Level.RF), int(Level.SPATIAL)
 

@@ -191,8 +191,7 @@ def test_compiled_check_agrees_with_leaf_predicate() -> None:
 
     cs = load_constraints(["seed_utilization", "os"])
     compiled = compile_constraints(cs, CONV, SMALL)
-    dcoef, _, ndims, *_ = Problem(CONV, SMALL).arrays
-    kinds, tstart, coefs, exps = compiled.arrays
+    arrays = Problem(CONV, SMALL).arrays
     rng = np.random.default_rng(0)
     for _ in range(200):
         t = np.ones((4, len(CONV.loops)), np.int64)
@@ -202,8 +201,8 @@ def test_compiled_check_agrees_with_leaf_predicate() -> None:
                 level = rng.integers(1, 4)
                 t[level, i] *= rng.choice(d)
             t[0, i] = e // math.prod(t[1:, i])
-        ok = leaf_ok(t, dcoef, ndims, SMALL.bytes_per_elem, kinds, tstart, coefs, exps,
-                     np.empty(compiled.natoms, np.int64), np.empty(len(CONV.loops), np.int64))  # fmt: skip
+        atoms, ext = np.empty(compiled.natoms, np.int64), np.empty(len(CONV.loops), np.int64)
+        ok = leaf_ok(t, arrays.dcoef, arrays.ndims, SMALL.bytes_per_elem, compiled.arrays, atoms, ext)
         assert ok == (compiled.check(t) == [])
 
 

@@ -16,11 +16,15 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import arch_from_json
-from dmz_solver.cost import kernel as k
+from dmz_solver.cost.batch import make_workspace, tiling_minima
 from dmz_solver.cost.evaluate import BREAKDOWN, evaluate_mapping
+from dmz_solver.cost.reference import N_BD, evaluate_pairs
+from dmz_solver.cost.reuse import level_reuse
+from dmz_solver.layout import DRAM, SP, SPM
 from dmz_solver.loopnest import LEVELS
 from dmz_solver.problem import Problem
 from dmz_solver.problem.mapping import Mapping
+from dmz_solver.vocabulary import OBJECTIVES
 from dmz_solver.workload.spec_json import layer_from_json
 
 DATA = json.loads((Path(__file__).parent / "data" / "public_cases.json").read_text())
@@ -45,27 +49,27 @@ def _tiling(case: dict) -> np.ndarray:
 
 def _reuse(problem: Problem, level_factors: np.ndarray, cand: int) -> tuple[int, ...]:
     """The reuse vector (operand order) of one candidate ordering at one level (§4.1)."""
-    _, _, _, isidx, cands, _, _ = problem.arrays
+    isidx, cands = problem.arrays.isidx, problem.arrays.cands
     reps = np.zeros((1, isidx.shape[0]), np.int64)
     first = np.zeros(1, np.int64)
-    k.level_reuse(level_factors, cands[cand : cand + 1], isidx, reps, first)
+    level_reuse(level_factors, cands[cand : cand + 1], isidx, reps, first)
     return tuple(int(r) for r in reps[0])
 
 
 def _our_pairs(problem: Problem, tiling: np.ndarray) -> dict[tuple, tuple[int, float, list[float]]]:
     """Every ordering pair of the tiling, keyed by its (DRAM, SPM) reuse vectors."""
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
-    npairs = cands.shape[0] ** 2
+    arrays = problem.arrays
+    npairs = arrays.cands.shape[0] ** 2
     energy = np.zeros(npairs, np.int64)
     cycles = np.zeros(npairs)
-    breakdown = np.zeros((npairs, k.N_BD))
+    breakdown = np.zeros((npairs, N_BD))
     cand_ids = np.zeros((npairs, 2), np.int64)
-    prof = problem.unrollings(tiling[k.SP])[0]
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, cand_ids, prof)
+    prof = problem.unrollings(tiling[SP])[0]
+    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, breakdown, cand_ids)
     pairs = {}
     for i in range(n):
         spm_cand, dram_cand = cand_ids[i]
-        key = (_reuse(problem, tiling[k.DRAM], dram_cand), _reuse(problem, tiling[k.SPM], spm_cand))
+        key = (_reuse(problem, tiling[DRAM], dram_cand), _reuse(problem, tiling[SPM], spm_cand))
         assert key not in pairs, f"two pairs with reuse {key}: unique-reuse pruning failed"
         pairs[key] = (int(energy[i]), float(cycles[i]), breakdown[i].tolist())
     return pairs
@@ -104,15 +108,15 @@ def test_every_ordering_pair_matches_the_seed(index: int) -> None:
 def test_tiling_minima_match_the_seed(index: int) -> None:
     case = CASES[index]
     problem = _problem(index)
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    arrays = problem.arrays
     best = np.zeros(3)
     best_pair = np.zeros((3, 4), np.int64)
-    workspace = k.make_workspace(ndims.shape[0], cands.shape[0], cands.shape[1])
+    workspace = make_workspace(arrays.ndims.shape[0], arrays.cands.shape[0], arrays.cands.shape[1])
     tiling = _tiling(case)
-    prof = problem.unrollings(tiling[k.SP])[0]
-    k.tiling_minima(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
-    energy, cycles, edp = best  # kernel.OBJECTIVES order
-    assert k.OBJECTIVES == ("energy", "cycles", "edp")
+    prof = problem.unrollings(tiling[SP])[0]
+    tiling_minima(tiling, arrays, prof, workspace, best, best_pair)
+    energy, cycles, edp = best  # OBJECTIVES order
+    assert OBJECTIVES == ("energy", "cycles", "edp")
     assert energy == case["min_energy_pJ"]
     assert cycles == case["min_cycles"]
     assert edp == pytest.approx(case["min_edp"], rel=1e-12)

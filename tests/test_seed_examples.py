@@ -7,8 +7,12 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import Arch
-from dmz_solver.cost import kernel as k
+from dmz_solver.cost.batch import make_workspace, tiling_minima
 from dmz_solver.cost.evaluate import evaluate_mapping
+from dmz_solver.cost.reference import N_BD, evaluate_pairs, tiling_terms
+from dmz_solver.cost.reuse import level_reuse
+from dmz_solver.cost.terms import N_TI, T_G_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SP, T_TC_SPM, dma_delta
+from dmz_solver.layout import DRAM, SP, SPM
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Knobs, Problem
 from dmz_solver.problem.mapping import Mapping
@@ -32,8 +36,8 @@ TILING_1 = np.array(
 )
 # §9.9: only the DRAM and SPM factors change
 TILING_2 = TILING_1.copy()
-TILING_2[k.DRAM] = [2, 2, 1, 2, 1, 1, 1]
-TILING_2[k.SPM] = [1, 1, 2, 1, 2, 1, 1]
+TILING_2[DRAM] = [2, 2, 1, 2, 1, 1, 1]
+TILING_2[SPM] = [1, 1, 2, 1, 2, 1, 1]
 
 
 def _nest(op: str, **entry: object) -> LoopNest:
@@ -47,38 +51,36 @@ def example() -> Problem:
 
 def _terms(problem: Problem, tiling: np.ndarray) -> dict[str, object]:
     """Per-tiling quantities of §5.1-§5.7 and §6.1 from the kernel."""
-    dcoef, dsize, ndims, isidx, _, fp, ip = problem.arrays
-    nops = ndims.shape[0]
-    ti = np.zeros(k.N_TI, np.int64)
+    nops = problem.arrays.ndims.shape[0]
+    ti = np.zeros(N_TI, np.int64)
     ints = np.zeros((3, nops), np.int64)
     floats = np.zeros((3, nops))
     tiles = np.zeros((3, tiling.shape[1]), np.int64)
     noc, dma, dspm = ints
     e_noc, e_spm, e_dma = floats
-    prof = problem.unrollings(tiling[k.SP])[0]
-    e_base, e_red, _ = k.tiling_terms(
-        tiling, dcoef, dsize, ndims, isidx, fp, ip, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles, prof
-    )
+    prof = problem.unrollings(tiling[SP])[0]
+    e_base, e_red, _ = tiling_terms(tiling, problem.arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
     return {"ti": ti, "noc": ints[0], "dma": ints[1], "dspm": ints[2], "e_noc": floats[0], "e_spm": floats[1],
             "e_dma": floats[2], "tiles": tiles, "e_base": e_base, "e_red": e_red}  # fmt: skip
 
 
 def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int, float, list[float]]]:
     """Every ordering pair: (DRAM reuse, SPM reuse, energy, cycles, breakdown)."""
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    arrays = problem.arrays
+    isidx, cands = arrays.isidx, arrays.cands
     npairs = cands.shape[0] ** 2
     energy, cycles = np.zeros(npairs, np.int64), np.zeros(npairs)
-    breakdown, ids = np.zeros((npairs, k.N_BD)), np.zeros((npairs, 2), np.int64)
-    prof = problem.unrollings(tiling[k.SP])[0]
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, breakdown, ids, prof)
+    breakdown, ids = np.zeros((npairs, N_BD)), np.zeros((npairs, 2), np.int64)
+    prof = problem.unrollings(tiling[SP])[0]
+    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, breakdown, ids)
 
     def reuse(level: int, cand: int) -> tuple[int, ...]:
         reps, first = np.zeros((1, 3), np.int64), np.zeros(1, np.int64)
-        k.level_reuse(tiling[level], cands[cand : cand + 1], isidx, reps, first)
+        level_reuse(tiling[level], cands[cand : cand + 1], isidx, reps, first)
         return tuple(int(r) for r in reps[0])
 
     return [
-        (reuse(k.DRAM, ids[i, 1]), reuse(k.SPM, ids[i, 0]), int(energy[i]), float(cycles[i]), breakdown[i].tolist())
+        (reuse(DRAM, ids[i, 1]), reuse(SPM, ids[i, 0]), int(energy[i]), float(cycles[i]), breakdown[i].tolist())
         for i in range(n)
     ]
 
@@ -101,7 +103,7 @@ def test_example_footprints_and_validity(example: Problem) -> None:
     assert [op.footprint(tuple(e_rf)) for op in example.nest.operands] == [4, 30, 36]
     assert terms["noc"].tolist() == [128, 324, 288]  # D_PE
     assert terms["dspm"].tolist() == [256, 612, 288]  # D_SPM
-    dcoef, _, ndims, *_ = example.arrays
+    dcoef, ndims = example.arrays.dcoef, example.arrays.ndims
     assert rf_elems_used(TILING_1, dcoef, ndims) == 70
     assert spm_usage(TILING_1, dcoef, ndims, example.int_params, np.zeros(7, np.int64)) == (2312, 3)
     assert tiling_violations(example, TILING_1) == []
@@ -111,8 +113,8 @@ def test_example_cycle_and_energy_terms(example: Problem) -> None:
     """§9.4 and §9.7: the per-tiling cycle quantities and energy terms."""
     terms = _terms(example, TILING_1)
     ti = terms["ti"]
-    assert (ti[k.T_TC_DRAM], ti[k.T_TC_SPM], ti[k.T_TC_RF], ti[k.T_TC_SP]) == (16, 2, 72, 64)
-    assert ti[k.T_RED] == 128 and ti[k.T_G_OUT] == 32
+    assert (ti[T_TC_DRAM], ti[T_TC_SPM], ti[T_TC_RF], ti[T_TC_SP]) == (16, 2, 72, 64)
+    assert ti[T_RED] == 128 and ti[T_G_OUT] == 32
     assert terms["dma"].tolist() == [384, 228, 392]
     assert terms["e_base"] == pytest.approx(11059.2 + 566231.04, rel=1e-15)
     assert terms["e_red"] == pytest.approx(634.24, rel=1e-15)
@@ -155,15 +157,15 @@ def test_example_pair_energies_and_cycles(example: Problem) -> None:
 
 def test_example_minima_of_both_tilings(example: Problem) -> None:
     """§9.8 and §9.9: the per-tiling minima, each over all pairs."""
-    dcoef, dsize, ndims, isidx, cands, fp, ip = example.arrays
-    workspace = k.make_workspace(3, cands.shape[0], 7)
+    arrays = example.arrays
+    workspace = make_workspace(3, arrays.cands.shape[0], 7)
     best, best_pair = np.zeros(3), np.zeros((3, 4), np.int64)
-    prof = example.unrollings(TILING_1[k.SP])[0]
-    k.tiling_minima(TILING_1, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
+    prof = example.unrollings(TILING_1[SP])[0]
+    tiling_minima(TILING_1, arrays, prof, workspace, best, best_pair)
     assert best.tolist() == [4252946, 16768, 73996278528]
     assert best_pair[0, 1] == 2 and best_pair[2, 1] == 0  # energy at D3, EDP at D1: not the same pair
-    prof = example.unrollings(TILING_2[k.SP])[0]
-    k.tiling_minima(TILING_2, dcoef, dsize, ndims, isidx, cands, fp, ip, best, best_pair, workspace, prof)
+    prof = example.unrollings(TILING_2[SP])[0]
+    tiling_minima(TILING_2, arrays, prof, workspace, best, best_pair)
     assert best.tolist() == [3433746, 13568, 47434352128]
 
 
@@ -187,8 +189,8 @@ def test_evaluate_mapping_without_orders_reports_the_objectives_best_pair(exampl
 def test_dma_latency_examples() -> None:
     """§5.7: delta(16384 bytes) = 660 and delta(6272 bytes) = 281 accelerator cycles on the seed arch."""
     fp = Problem(_nest("GEMM", size_tensor_A=[2, 2], size_tensor_B=[2, 2]), SEED_ARCH).float_params
-    assert k.dma_delta(16384, fp) == 660
-    assert k.dma_delta(6272, fp) == 281
+    assert dma_delta(16384, fp) == 660
+    assert dma_delta(6272, fp) == 281
 
 
 def test_subsequences_in_post_order() -> None:

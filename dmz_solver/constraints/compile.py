@@ -14,6 +14,7 @@ level, the set of loops allowed innermost (innermost among the loops with trip c
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +29,10 @@ from .parse import ARRAY_LEVELS, FACTOR_PREFIX, Constraint, ConstraintSet
 GE, GT, EQ, NE = 0, 1, 2, 3
 FOOTPRINT_ROWS = ("RF", "PE", "SPM")
 INT_LIMIT = 1 << 62
+
+ConstraintArrays = namedtuple("ConstraintArrays", "kinds tstart coefs exps")
+"""Relations in numba form: relation r has kind kinds[r] and the terms tstart[r]..tstart[r+1]-1, each a
+coefficient coefs[term] times the atoms raised to exps[term, atom]."""
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,11 @@ class CompiledConstraints:
         return tuple(seen.values())
 
     @property
-    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(kinds, tstart, coefs, exps) for `leaf_ok`: relation r has terms tstart[r]..tstart[r+1]-1."""
+    def arrays(self) -> ConstraintArrays:
+        """The relations for `leaf_ok`: relation r has terms tstart[r]..tstart[r+1]-1."""
         return self.arrays_of(self.relations)
 
-    def arrays_of(self, relations: tuple[Relation, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def arrays_of(self, relations: tuple[Relation, ...]) -> ConstraintArrays:
         """`arrays` for a subset of the relations."""
         kinds = np.array([r.kind for r in relations], np.int64)
         tstart = np.zeros(len(relations) + 1, np.int64)
@@ -75,7 +80,7 @@ class CompiledConstraints:
                 coefs.append(coef)
                 exps.append(exp)
         exps_arr = np.array(exps, np.int64).reshape(len(exps), self.natoms)
-        return kinds, tstart, np.array(coefs, np.int64), exps_arr
+        return ConstraintArrays(kinds, tstart, np.array(coefs, np.int64), exps_arr)
 
     def check(self, tiling: np.ndarray, orders: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
               rows: tuple[int, ...] | None = None) -> list[str]:  # fmt: skip
@@ -186,8 +191,9 @@ def _compare(kind: int, value: int) -> bool:
 
 
 @njit(cache=True)
-def leaf_ok(t, dcoef, ndims, bytes_per_elem, kinds, tstart, coefs, exps, atoms, ext):
-    """Whether a complete tiling t satisfies every relation (atoms, ext: work arrays)."""
+def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):
+    """Whether a complete tiling t satisfies every relation of the ConstraintArrays cons (atoms, ext: work arrays)."""
+    kinds, tstart, coefs, exps = cons.kinds, cons.tstart, cons.coefs, cons.exps
     if kinds.shape[0] == 0:
         return True
     n_loops = t.shape[1]

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
+from ..layout import SP, Profile
 from ..problem import Problem
 from ..problem.mapping import Mapping
 from ..problem.ordering import order_names
 from ..problem.space import tiling_violations
 from ..vocabulary import BREAKDOWN
-from . import kernel as k
+from .reference import N_BD, evaluate_pairs, fixed_pair
 
 
 @dataclass(frozen=True)
@@ -56,38 +57,40 @@ def evaluate_mapping(
     if violations:
         raise InputError("; ".join(violations), source=source, field="tiling")
     noc = problem.arch.noc
-    options = problem.unrollings(tiling[k.SP], mapping.spatial_rows)
+    options = problem.unrollings(tiling[SP], mapping.spatial_rows)
     if not options:
         where = "array.rows" if mapping.spatial_rows is not None else "tiling.SPATIAL"
-        raise InputError(f"the spatial factors do not fit the {noc.rows} x {noc.cols} PE array, or their partial sums "
-                         "cannot be reduced over its reduction network", source=source, field=where)  # fmt: skip
+        raise InputError(
+            f"the spatial factors do not fit the {noc.rows} x {noc.cols} PE array, or their partial sums "
+            "cannot be reduced over its reduction network",
+            source=source,
+            field=where,
+        )
     best: tuple[float, Mapping, Cost] | None = None
-    for pi, pf, rowf in options:
-        found, cost = _evaluate_split(problem, mapping, objective, (pi, pf, rowf))
-        found = found.with_rows(tuple(int(r) for r in rowf) if noc.rows > 1 else None)  # one row: no split
+    for prof in options:
+        found, cost = _evaluate_split(problem, mapping, objective, prof)
+        found = found.with_rows(tuple(int(r) for r in prof.rowf) if noc.rows > 1 else None)  # one row: no split
         if best is None or cost.value(objective) < best[0]:  # the first minimum in split order
             best = (cost.value(objective), found, cost)
     assert best is not None
     return best[1], best[2]
 
 
-def _evaluate_split(problem: Problem, mapping: Mapping, objective: str, prof: tuple) -> tuple[Mapping, Cost]:
+def _evaluate_split(problem: Problem, mapping: Mapping, objective: str, prof: Profile) -> tuple[Mapping, Cost]:
     tiling = mapping.array()
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
+    arrays = problem.arrays
     if mapping.dram_order is not None and mapping.spm_order is not None:
-        bd = np.zeros(k.N_BD)
-        energy, cycles = k.fixed_pair(
-            tiling, dcoef, dsize, ndims, isidx,
-            _innermost_first(problem, mapping.dram_order), _innermost_first(problem, mapping.spm_order), fp, ip, bd,
-            prof,
-        )  # fmt: skip
+        bd = np.zeros(N_BD)
+        dram_order = _innermost_first(problem, mapping.dram_order)
+        spm_order = _innermost_first(problem, mapping.spm_order)
+        energy, cycles = fixed_pair(tiling, arrays, prof, dram_order, spm_order, bd)
         return mapping, Cost(float(energy), float(cycles), tuple(bd.tolist()))
-    pairs = cands.shape[0] ** 2
+    pairs = arrays.cands.shape[0] ** 2
     energy = np.zeros(pairs, np.int64)
     cycles = np.zeros(pairs)
-    bd = np.zeros((pairs, k.N_BD))
+    bd = np.zeros((pairs, N_BD))
     cand_ids = np.zeros((pairs, 2), np.int64)
-    n = k.evaluate_pairs(tiling, dcoef, dsize, ndims, isidx, cands, fp, ip, energy, cycles, bd, cand_ids, prof)
+    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, bd, cand_ids)
     values = {"energy": energy[:n].astype(float), "cycles": cycles[:n], "edp": energy[:n] * cycles[:n]}[objective]
     best = int(np.argmin(values))  # first minimum in pair order
     spm_cand, dram_cand = cand_ids[best]

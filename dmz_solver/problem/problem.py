@@ -44,8 +44,8 @@ class Problem:
         return candidate_orders(self.nest)
 
     @cached_property
-    def arrays(self) -> tuple:
-        """(dcoef, dsize, ndims, isidx, cands, fp, ip): the nest and arch in kernel form."""
+    def arrays(self) -> k.NestArrays:
+        """The nest and arch in kernel form."""
         nest = self.nest
         n_loops = len(nest.loops)
         max_dims = max(len(op.dims) for op in nest.operands)
@@ -61,30 +61,30 @@ class Problem:
                     dcoef[o, d, loop] = coef
             isidx[o, list(operand.index_loops)] = True
         cands = np.array(self.orders, np.int64).reshape(len(self.orders), n_loops)
-        return dcoef, dsize, ndims, isidx, cands, self.float_params, self.int_params
+        return k.NestArrays(dcoef, dsize, ndims, isidx, cands, self.float_params, self.int_params)
 
-    def unrollings(self, sp: np.ndarray, rows: tuple[int, ...] | None = None) -> list[tuple]:
-        """Profiles (pi, pf, rowf) of a spatial tuple on this arch's array (noc/profile.py).
+    def unrollings(self, sp: np.ndarray, rows: tuple[int, ...] | None = None) -> list[k.Profile]:
+        """Profiles of a spatial tuple on this arch's array (noc/profile.py).
 
         With `rows` given, that row/column split alone (empty if it does not fit or cannot reduce);
         otherwise every split that costs differently, in enumeration order.
         """
-        isidx = self.arrays[3]
+        isidx = self.arrays.isidx
         sp = np.asarray(sp, np.int64)
         if rows is not None:
             found = profile_of(sp, np.array(rows, np.int64), isidx, self.arch)
-            return [] if found is None else [(found[0], found[1], np.array(rows, np.int64))]
+            return [] if found is None else [k.Profile(found[0], found[1], np.array(rows, np.int64))]
         tasks = make_tasks(sp.reshape(1, -1), isidx, self.arch)
-        return [(tasks.pi[i], tasks.pf[i], tasks.rowf[i]) for i in range(len(tasks))]
+        return [k.Profile(tasks.pi[i], tasks.pf[i], tasks.rowf[i]) for i in range(len(tasks))]
 
-    def batch_profiles(self, tilings: np.ndarray) -> tuple:
-        """(pi, pf, rowf, which) for evaluate_batch: each tiling gets the first split of its spatial tuple
+    def batch_profiles(self, tilings: np.ndarray) -> k.Profiles:
+        """The Profiles for evaluate_batch: each tiling gets the first split of its spatial tuple
         (the benches' batches; on a multi-row array they measure that split only).
 
         A tiling whose tuple has no valid split gets an all-zero profile: callers filter those out.
         """
         sps, which = np.unique(tilings[:, 3, :], axis=0, return_inverse=True)
-        tasks = make_tasks(sps, self.arrays[3], self.arch)
+        tasks = make_tasks(sps, self.arrays.isidx, self.arch)
         nops = len(self.nest.operands)
         pis = np.zeros((len(sps), nops + 1) + tasks.pi.shape[2:], np.int64)
         pfs = np.ones((len(sps), nops + 1) + tasks.pf.shape[2:])
@@ -96,7 +96,7 @@ class Problem:
             if u not in done:
                 done.add(u)
                 pis[u], pfs[u], rowfs[u] = tasks.pi[i], tasks.pf[i], tasks.rowf[i]
-        return pis, pfs, rowfs, which.reshape(-1).astype(np.int64)
+        return k.Profiles(pis, pfs, rowfs, which.reshape(-1).astype(np.int64))
 
     @cached_property
     def float_params(self) -> np.ndarray:

@@ -8,12 +8,18 @@ fails for every completion: the enumeration prunes on that.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
 from .. import layout as k
 from ..layout import DRAM, RF, SP, SPM, footprint
 from .problem import Problem
+
+LoopSpace = namedtuple("LoopSpace", "ext divs ndivs dram_one")
+"""What the enumeration walks: loop extents, their divisors (divs[loop, :ndivs[loop]], ascending) and
+the loops whose DRAM factor is pinned to 1."""
 
 
 @njit(cache=True)
@@ -102,12 +108,15 @@ def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
 
 
 @njit(cache=True)
-def next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile):
-    """Advance the RF/SPM enumeration under a fixed spatial tuple by one step.
+def next_inner(t, pos, idx, space, arrays, tile):
+    """Advance the RF/SPM enumeration of a LoopSpace under a fixed spatial tuple by one step.
 
     Positions 0..L-1 choose RF factors, L..2L-1 SPM factors. Returns the new position:
     2L when t holds a complete valid tiling (DRAM factors filled in), -1 when done.
+    arrays: the NestArrays; idx (2L) and tile (L) are work arrays.
     """
+    ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
+    dcoef, ndims, fp, ip = arrays.dcoef, arrays.ndims, arrays.fp, arrays.ip
     n_loops = ext.shape[0]
     while pos >= 0:
         if pos == 2 * n_loops:
@@ -163,18 +172,18 @@ def next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, ti
 
 
 @njit(cache=True)
-def count_under(sp, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip):
-    """Number of valid tilings with the spatial tuple sp."""
-    n_loops = ext.shape[0]
+def count_under(sp, space, arrays):
+    """Number of valid tilings of a LoopSpace with the spatial tuple sp."""
+    n_loops = space.ext.shape[0]
     t = np.ones((4, n_loops), np.int64)
     t[SP] = sp
     idx = np.full(2 * n_loops, -1, np.int64)
     tile = np.empty(n_loops, np.int64)
     count = 0
-    pos = next_inner(t, 0, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+    pos = next_inner(t, 0, idx, space, arrays, tile)
     while pos >= 0:
         count += 1
-        pos = next_inner(t, pos, idx, ext, divs, ndivs, dram_one, dcoef, ndims, fp, ip, tile)
+        pos = next_inner(t, pos, idx, space, arrays, tile)
     return count
 
 
@@ -189,7 +198,7 @@ def problem_spatial_tuples(problem: Problem) -> np.ndarray:
 def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:
     """What a (4 x loops) tiling breaks: factor products, spatial, RF and SPM limits, knobs."""
     nest, arch, knobs = problem.nest, problem.arch, problem.knobs
-    dcoef, _, ndims, *_ = problem.arrays
+    dcoef, ndims = problem.arrays.dcoef, problem.arrays.ndims
     problems: list[str] = []
     for i, (name, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
         if int(np.prod(tiling[:, i])) != extent:

@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from ..cost.kernel import evaluate_batch
+from ..cost.batch import evaluate_batch
+from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult
 from ..vocabulary import Objective, Status
@@ -96,10 +97,9 @@ def branch_and_bound(problem: Problem, objective: Objective, *, time_limit: floa
 def _rescore(problem: Problem, candidate: Candidate, column: int, incumbent: Incumbent) -> None:
     """Offer a supplied tiling at its exact value, over every order, for each row/column split it allows."""
     tiling, rows = candidate
-    dcoef, dsize, ndims, isidx, cands, fp, ip = problem.arrays
     for pi, pf, rowf in problem.unrollings(tiling[3], rows):  # none if its split cannot be routed
         out = np.zeros((1, 3))
         pairs = np.zeros((1, 3, 4), np.int64)
-        prof = (pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
-        evaluate_batch(tiling[None], dcoef, dsize, ndims, isidx, cands, fp, ip, out, pairs, prof)
+        prof = Profiles(pi[None], pf[None], rowf[None], np.zeros(1, np.int64))
+        evaluate_batch(tiling[None], problem.arrays, prof, out, pairs)
         incumbent.offer(float(out[0, column]), tiling, None, tuple(int(r) for r in rowf))

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost.kernel import RF, SP
+from ..layout import RF, SP
 from ..loopnest import Operand
 from ..problem import Problem
 from ..vocabulary import Objective
@@ -84,13 +84,14 @@ def global_lower_bound(problem: Problem, objective: Objective) -> float:
 
 
 @njit(cache=True)
-def block_bound(t, ext, ndims, isidx, macs, e_floor, two_indexed, iop, fop, tiles, red, e_red):
+def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
-    e_floor is E_MAC + E_RF plus one DRAM access per distinct element of every operand;
-    two_indexed says every loop of extent > 1 indexes two operands or more (§4.2a), which
-    the cycle bound uses. iop, fop, tiles, red and e_red are the block's per-pass terms as the
-    exact model computes them (kernel.pe_terms, with the communication profile of t's unrolling).
+    From the pruning state prune (search.exhaustive.Pruning): e_floor is E_MAC + E_RF plus one DRAM
+    access per distinct element of every operand; two_indexed says every loop of extent > 1 indexes
+    two operands or more (§4.2a), which the cycle bound uses. iop, fop, tiles, red and e_red are the
+    block's per-pass terms as the exact model computes them (cost.terms.pe_terms, with the
+    communication profile of t's unrolling).
     Derivations: docs/lower-bounds.md.
     """
     n_loops = t.shape[1]
@@ -101,7 +102,7 @@ def block_bound(t, ext, ndims, isidx, macs, e_floor, two_indexed, iop, fop, tile
         tc_rf *= t[RF, loop]
         tc_sp *= t[SP, loop]
     rf_passes = macs // (tc_rf * tc_sp)
-    energy = e_floor
+    energy = prune.e_floor
     noc_lo1 = np.inf  # smallest and second smallest NoC time
     noc_lo2 = np.inf
     noc_out = 0
@@ -120,7 +121,7 @@ def block_bound(t, ext, ndims, isidx, macs, e_floor, two_indexed, iop, fop, tile
             noc_lo1, noc_lo2 = noc, noc_lo1
         elif noc < noc_lo2:
             noc_lo2 = noc
-    comm1 = noc_lo2 if two_indexed else 0.0
+    comm1 = noc_lo2 if prune.two_indexed else 0.0
     base = max(float(tc_rf), comm1)
     # Case A: the output has SPM reuse 1 and is not resident: NoC, compute and reduction add up (§5.5).
     cycles = rf_passes * (max(float(noc_out), comm1) + tc_rf + red)

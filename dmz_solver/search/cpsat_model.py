@@ -243,9 +243,7 @@ def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) ->
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Supply([], None)
     nest = problem.nest
-    tiling = np.array(
-        [[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVELS], np.int64
-    )
+    tiling = np.array([[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVELS], np.int64)
     rows = None
     if (nest.loops[0], "ROWS") in built.factor:
         rows = tuple(solver.value(built.factor[loop, "ROWS"]) for loop in nest.loops)

@@ -1,0 +1,60 @@
+"""The per-tiling enumerator: the exhaustive search of layers whose tables would be too large.
+
+Walks the tilings of each spatial tuple with `problem.space.next_inner` and evaluates each one
+from scratch (`cost.batch.tiling_minima`); same tilings, same order and same minima as the
+table search, only slower.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from ..cost.batch import make_workspace, tiling_minima
+from ..layout import SP, Profile
+from ..problem.space import next_inner
+
+
+@njit(cache=True)
+def search_under(sp, space, arrays, prof, best, best_t, best_pair):
+    """Evaluate every valid tiling of a LoopSpace with spatial tuple sp (Profile prof); keep the first minima."""
+    n_loops = space.ext.shape[0]
+    t = np.ones((4, n_loops), np.int64)
+    t[SP] = sp
+    idx = np.full(2 * n_loops, -1, np.int64)
+    tile = np.empty(n_loops, np.int64)
+    ws = make_workspace(arrays.ndims.shape[0], arrays.cands.shape[0], n_loops)
+    values = np.empty(3)
+    pairs = np.empty((3, 4), np.int64)
+    best[:] = np.inf
+    count = 0
+    pos = next_inner(t, 0, idx, space, arrays, tile)
+    while pos >= 0:
+        count += 1
+        tiling_minima(t, arrays, prof, ws, values, pairs)
+        for obj in range(3):
+            if values[obj] < best[obj]:
+                best[obj] = values[obj]
+                best_t[obj] = t
+                best_pair[obj] = pairs[obj]
+        pos = next_inner(t, pos, idx, space, arrays, tile)
+    return count
+
+
+@njit(cache=True, parallel=True)
+def search_all(sps, space, arrays, profs):
+    """search_under for every spatial tuple sps[s] with the stacked Profile profs, interleaved over the threads.
+
+    Returns (counts, best, best_t, best_pair), one row per tuple.
+    """
+    n = sps.shape[0]
+    counts = np.zeros(n, np.int64)
+    best = np.full((n, 3), np.inf)
+    best_t = np.ones((n, 3, 4, space.ext.shape[0]), np.int64)
+    best_pair = np.zeros((n, 3, 4), np.int64)
+    lanes = 64
+    for lane in prange(lanes):
+        for s in range(lane, n, lanes):
+            prof = Profile(profs.pi[s], profs.pf[s], profs.rowf[s])
+            counts[s] = search_under(sps[s], space, arrays, prof, best[s], best_t[s], best_pair[s])
+    return counts, best, best_t, best_pair

@@ -1,0 +1,243 @@
+"""The table-driven enumerator of the exhaustive search, one task (spatial tuple and profile) per call.
+
+It walks divisor positions: RF factors as multiples of the spatial factor, then SPM tiles as
+multiples of e^PE, reading the layer tables (search/tables.py) at each leaf and folding the pair
+loop into the task's minima. A (spatial, RF) block can be pruned by its lower bound.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba import njit
+
+from ..constraints.compile import ConstraintArrays, leaf_ok
+from ..cost.pairs import SF_A, pair_minima, pass_energies, spm_entry
+from ..cost.terms import base_energy, coef_terms, pe_terms
+from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
+from ..noc.tasks import Tasks
+from ..problem.space import LoopSpace, rf_fits, rf_util_ok
+from .bounds import block_bound, bound_value
+from .tables import LayerTables
+
+COUNT_ONLY = -2
+"""`objective` of a pruning state that counts the valid tilings and evaluates none."""
+
+
+class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
+    """Branch and bound settings: prune blocks whose bound for `objective` exceeds cutoff.
+
+    e_floor and two_indexed feed the block bound (search/bounds.py). A namedtuple, so that the
+    table search reads it in nopython mode; the fields are coerced to one numba type each.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, objective: int, cutoff: float, e_floor: float, two_indexed: bool) -> Pruning:
+        return super().__new__(cls, int(objective), float(cutoff), float(e_floor), bool(two_indexed))
+
+
+@njit(cache=True, nogil=True)
+def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s):
+    """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective.
+
+    The same tilings in the same order and the same minima as fallback.search_under. cons: the
+    ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to
+    best[s], best_t[s], best_pair[s]. With prune.objective = 0, 1 or 2, a (spatial, RF) block is
+    skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and best[s, objective];
+    pruned[s] counts those blocks. With COUNT_ONLY the valid tilings are counted and none is
+    evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
+    """
+    ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
+    dcoef, ndims, isidx, fp, ip = arrays.dcoef, arrays.ndims, arrays.isidx, arrays.fp, arrays.ip
+    radix, mult, nmult, qpos = tables.div.radix, tables.div.mult, tables.div.nmult, tables.div.qpos
+    lt = tables.levels
+    lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
+    state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
+    ltd_n, ltd_c = tables.dram_count, tables.dram_cands
+    pi, pf, rowf = prof.pi, prof.pf, prof.rowf
+    objective, cutoff = prune.objective, prune.cutoff
+    catoms = np.empty(cons.exps.shape[1], np.int64)
+    cext = np.empty(isidx.shape[1], np.int64)
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    ct = coef_terms(dcoef, ndims)
+    nterms, tloops, tcoefs = ct.nterms, ct.tloops, ct.tcoefs
+    macs = 1
+    for loop in range(n_loops):
+        macs *= ext[loop]
+    e_base = base_energy(macs, fp)
+    width = lt_r.shape[1]
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    tiles = np.empty((3, n_loops), np.int64)
+    si = np.empty((width, 3), np.int64)
+    sf = np.empty((width, SF_A + nops))
+    scratch = np.empty(6 * nops, np.int64)
+    t = np.ones((4, n_loops), np.int64)
+    spos = np.empty(n_loops, np.int64)  # divisor positions: spatial factor,
+    qp = np.empty(n_loops, np.int64)  # e^PE, the RF enumeration,
+    krf = np.full(n_loops, -1, np.int64)
+    qe = np.empty(n_loops, np.int64)  # e^SPM and the SPM enumeration
+    kspm = np.empty(n_loops, np.int64)
+    ebase = np.empty(n_loops, np.int64)
+    sbase = np.empty(n_loops, np.int64)
+    for loop in range(n_loops):
+        t[SP, loop] = sp[loop]
+        for c in range(ndivs[loop]):
+            if divs[loop, c] == sp[loop]:
+                spos[loop] = c
+    best[s, :] = np.inf
+    count = 0
+    # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
+    lr = 0
+    while lr >= 0:
+        kk = krf[lr] + 1
+        if kk >= nmult[lr, spos[lr]]:
+            t[RF, lr] = 1
+            lr -= 1
+            continue
+        krf[lr] = kk
+        qp[lr] = mult[lr, spos[lr], kk]
+        t[RF, lr] = divs[lr, qp[lr]] // sp[lr]
+        if not rf_fits(t, dcoef, ndims, fp):  # larger RF factors only grow the footprint
+            t[RF, lr] = 1
+            lr -= 1
+            continue
+        if lr < n_loops - 1:
+            lr += 1
+            krf[lr] = -1
+            continue
+        if not rf_util_ok(t, dcoef, ndims, fp):
+            continue
+        red = 0
+        if objective != COUNT_ONLY:
+            red, _, e_red, _, _ = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
+            if objective >= 0:
+                e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+                if bound_value(objective, e_lb, c_lb) > min(best[s, objective], cutoff):
+                    pruned[s] += 1
+                    continue
+            pass_energies(e_red, fop)
+        comp = 1
+        base = 0
+        for loop in range(n_loops):
+            comp *= t[RF, loop]
+            base += qp[loop] * radix[loop]
+        # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
+        ebase[0] = base
+        sbase[0] = 0
+        kspm[0] = -1
+        ls = 0
+        while ls >= 0:
+            kk = kspm[ls] + 1
+            if dram_one[ls]:  # the DRAM factor must be 1: e^SPM is the whole extent
+                if kk > 0:
+                    ls -= 1
+                    continue
+                q = ndivs[ls] - 1
+            else:
+                if kk >= nmult[ls, qp[ls]]:
+                    ls -= 1
+                    continue
+                q = mult[ls, qp[ls], kk]
+            kspm[ls] = kk
+            index = ebase[ls] + (q - qp[ls]) * radix[ls]
+            if state[index] == 0:  # overflows the SPM, and so do larger tiles
+                ls -= 1
+                continue
+            qe[ls] = q
+            spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
+            if ls < n_loops - 1:
+                ebase[ls + 1] = index
+                sbase[ls + 1] = spm_index
+                ls += 1
+                kspm[ls] = -1
+                continue
+            if state[index] != 2:
+                continue
+            dram = size - 1 - index
+            if cons.kinds.shape[0] > 0:
+                for loop in range(n_loops):
+                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
+                    continue
+            count += 1
+            if objective == COUNT_ONLY:
+                continue
+            spm_passes = lt_tc[spm_index]
+            ns = lt_n[spm_index]
+            spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
+            improved = pair_minima(
+                ns,
+                lt_r,
+                spm_index,
+                lt_c,
+                si,
+                sf,
+                ltd_n[dram],
+                ltd_c,
+                dram,
+                de_i,
+                de_f,
+                index,
+                spm_passes,
+                lt_tc[dram],
+                comp,
+                red,
+                iop,
+                fop,
+                e_base,
+                scratch,
+                best,
+                best_pair,
+                s,
+            )
+            if improved:
+                for loop in range(n_loops):
+                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                for obj in range(3):
+                    if (improved >> obj) & 1:
+                        best_t[s, obj] = t
+    return count
+
+
+def search_all_tables(
+    tasks: Tasks, space: LoopSpace, arrays: NestArrays, tables: LayerTables, cons: ConstraintArrays, prune: Pruning
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state.
+
+    Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
+    done with one (search_tables releases the GIL). Python threads rather than prange: the
+    results are the same and a parallel numba wrapper would add ~20 s of compilation.
+    Returns (counts, best, best_t, best_pair, pruned), one row per task.
+    """
+    sps, pis, pfs, rowfs = tasks.sps, tasks.pi, tasks.pf, tasks.rowf
+    n = sps.shape[0]
+    counts = np.zeros(n, np.int64)
+    pruned = np.zeros(n, np.int64)
+    best = np.full((n, 3), np.inf)
+    best_t = np.ones((n, 3, 4, space.ext.shape[0]), np.int64)
+    best_pair = np.zeros((n, 3, 4), np.int64)
+    ids = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        for s in iter(lambda: next(ids), None):
+            if s >= n:
+                return
+            prof = Profile(pis[s], pfs[s], rowfs[s])
+            counts[s] = search_tables(
+                sps[s], space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s
+            )
+
+    workers = max(1, min(numba.get_num_threads(), n))
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()
+    return counts, best, best_t, best_pair, pruned

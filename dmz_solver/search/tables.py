@@ -1,0 +1,160 @@
+"""Layer tables of the exhaustive search: everything that depends on one level's factor tuple alone.
+
+Factor tuples are indexed in mixed radix over divisor positions (the last loop varies fastest).
+`level_table` holds the reuse representatives of every tuple as a DRAM or SPM tuple, `tile_table`
+the SPM-tile terms of every e^SPM tuple (capacity check, DMA, the entries of its DRAM tuple's
+representatives), so that a leaf of the enumeration costs table look-ups and the pair loop.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+
+from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
+from ..cost.reuse import level_quotients, level_reps, reuse_structures
+from ..cost.terms import coef_terms, spm_tile_terms
+from ..layout import F_SPM_UTIL, I_BANK_BYTES, I_BANKS
+
+MAX_TABLE_BYTES = 1 << 30
+"""Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch."""
+
+DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos")
+"""Divisor arithmetic by position (see divisor_tables)."""
+LevelTable = namedtuple("LevelTable", "count cands reps quot tc groups")
+"""Per factor tuple: how many reuse representatives, their first candidates, their vectors, TC / r as
+doubles, the trip count TC and the SPM groupings (see level_table)."""
+TileTable = namedtuple("TileTable", "state de_i de_f")
+"""Per e^SPM tuple: fit state and the DRAM entries of its DRAM tuple (see tile_table)."""
+LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles")
+"""All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
+own unless loop-order constraints differ by level) and the tile table."""
+
+
+@njit(cache=True)
+def divisor_tables(divs, ndivs):
+    """Mixed-radix weights and divisor arithmetic by position, per loop.
+
+    radix[l]: weight of loop l's divisor position in a tuple index (the last loop varies fastest).
+    mult[l, p, :nmult[l, p]]: positions of the multiples of divisor p, ascending.
+    qpos[l, a, b]: position of divs[a] / divs[b] (-1 unless divs[b] divides divs[a]).
+    """
+    n_loops, width = divs.shape
+    radix = np.ones(n_loops, np.int64)
+    for loop in range(n_loops - 2, -1, -1):
+        radix[loop] = radix[loop + 1] * ndivs[loop + 1]
+    mult = np.zeros((n_loops, width, width), np.int64)
+    nmult = np.zeros((n_loops, width), np.int64)
+    qpos = np.full((n_loops, width, width), -1, np.int64)
+    for loop in range(n_loops):
+        for b in range(ndivs[loop]):
+            for a in range(ndivs[loop]):
+                if divs[loop, a] % divs[loop, b] == 0:
+                    mult[loop, b, nmult[loop, b]] = a
+                    nmult[loop, b] += 1
+                    quot = divs[loop, a] // divs[loop, b]
+                    for c in range(ndivs[loop]):
+                        if divs[loop, c] == quot:
+                            qpos[loop, a, b] = c
+    return DivisorTable(radix, mult, nmult, qpos)
+
+
+@njit(cache=True)
+def _decode(index, divs, ndivs, radix, t, row):
+    """t[row] = the factor tuple with mixed-radix index `index`."""
+    for loop in range(t.shape[1]):
+        t[row, loop] = divs[loop, (index // radix[loop]) % ndivs[loop]]
+
+
+@njit(cache=True)
+def level_table(space, radix, arrays, allowed_inner):
+    """Reuse representatives of every factor tuple of a LoopSpace, as a DRAM or SPM tuple (§3.5, §4.1).
+
+    Only candidates whose innermost loop with trip count > 1 is in allowed_inner take part. Returns a
+    LevelTable indexed by tuple.
+    """
+    divs, ndivs, cands, isidx = space.divs, space.ndivs, arrays.cands, arrays.isidx
+    nops, n_loops = isidx.shape
+    ncand = cands.shape[0]
+    size = radix[0] * ndivs[0]
+    rtab = reuse_structures(cands, isidx, allowed_inner)
+    t = np.ones((1, n_loops), np.int64)
+    reps = np.empty((1, ncand, nops), np.int64)
+    rep_cand = np.empty((1, ncand), np.int64)
+    count = np.empty(size, np.int64)
+    tc = np.empty(size, np.int64)
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, t, 0)
+        count[index] = level_reps(
+            t, 0, cands, isidx, rtab.start, rtab.first, rtab.nloops, rtab.sloops, reps, 0, rep_cand
+        )
+        tc[index] = 1
+        for loop in range(n_loops):
+            tc[index] *= t[0, loop]
+    width = max(count.max(), 1)
+    lt_r = np.ones((size, width, nops), np.int64)
+    lt_c = np.zeros((size, width), np.int64)
+    lt_q = np.ones((size, width, nops))
+    lt_g = np.zeros((size, width, SG_GRP + 2 * nops), np.int64)
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, t, 0)
+        level_reps(t, 0, cands, isidx, rtab.start, rtab.first, rtab.nloops, rtab.sloops, lt_r, index, lt_c)
+        level_quotients(tc[index], count[index], lt_r, index, lt_q)
+        spm_groups(tc[index], count[index], lt_r, index, lt_g)
+    return LevelTable(count, lt_c, lt_r, lt_q, tc, lt_g)
+
+
+@njit(cache=True)
+def tile_table(space, radix, arrays, dram_levels):
+    """SPM-tile terms of every e^SPM tuple E (§3.2, §5.6-§5.8, §6.3), its DRAM tuple being N-1-E.
+
+    dram_levels is the LevelTable of the DRAM tuples. Returns a TileTable: state 0 when the tile
+    overflows the SPM, 1 when it fits below the SPM utilisation threshold, 2 when valid, and the
+    DRAM entries (int, float).
+    """
+    ext, divs, ndivs = space.ext, space.divs, space.ndivs
+    ndims, dsize, isidx, fp, ip = arrays.ndims, arrays.dsize, arrays.isidx, arrays.fp, arrays.ip
+    lt_n, lt_r, lt_tc = dram_levels.count, dram_levels.reps, dram_levels.tc
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    width = lt_r.shape[1]
+    ct = coef_terms(arrays.dcoef, ndims)
+    state = np.zeros(size, np.int64)
+    de_i = np.zeros((size, width, DI_KEYS + 4 * nops), np.int64)
+    de_f = np.zeros((size, width, DF_Q + 2 * nops))
+    e = np.ones((1, n_loops), np.int64)
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    capacity = ip[I_BANKS] * ip[I_BANK_BYTES]
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, e, 0)
+        nbytes, banks = spm_tile_terms(e, 0, ct.nterms, ct.tloops, ct.tcoefs, ndims, dsize, fp, ip, iop, fop)
+        if not (banks <= ip[I_BANKS] and nbytes <= capacity):  # as space.spm_fits
+            continue
+        state[index] = 2 if nbytes / capacity >= fp[F_SPM_UTIL] else 1  # as space.spm_util_ok
+        dram = size - 1 - index
+        p_out = 1
+        for loop in range(n_loops):
+            if isidx[0, loop]:
+                p_out *= ext[loop] // e[0, loop]
+        dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
+    return TileTable(state, de_i, de_f)
+
+
+def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
+    """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
+    size = int(np.prod(ndivs))
+    return size * cands.shape[0] * 8 * (2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops)
+
+
+def build_tables(space, arrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray) -> LayerTables:
+    """The layer tables of a LoopSpace; the DRAM level table is built apart only if its order rules differ."""
+    div = divisor_tables(space.divs, space.ndivs)
+    levels = level_table(space, div.radix, arrays, allowed_spm)
+    dram = levels
+    if not np.array_equal(allowed_dram, allowed_spm):  # order rules differ by level: a DRAM table
+        dram = level_table(space, div.radix, arrays, allowed_dram)
+    tiles = tile_table(space, div.radix, arrays, dram)
+    return LayerTables(div, levels, dram.count, dram.cands, tiles)
