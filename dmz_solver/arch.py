@@ -18,13 +18,13 @@ class Arch:
     """One accelerator: capacities for the mapping space, timing and energy for the cost model."""
 
     name: str
-    # arch_basic: the mapping space (cost-model.md §2.2)
+    # arch_basic: the mapping space (docs/cost-model.md §2.2)
     pe_count: int = 256
     rf_bytes: int = 512
     bytes_per_elem: int = 2
     spm_banks: int = 32
     spm_bank_bytes: int = 2048
-    # arch_details: the cost model (cost-model.md §2.1)
+    # arch_details: the cost model (docs/cost-model.md §2.1)
     dma_elem_bytes: int = 2
     dma_init_cycles: float = 291
     dma_cycles_per_byte: float = 0.24

@@ -3,7 +3,7 @@
 A `LoopNest` is the one description of a workload that every later stage reads. Each
 operand dimension is an affine function of the loop variables (for example `ox*S + fx`),
 so the footprint of any tile, the loops that index an operand and the row-major DMA
-layout all derive from the same coefficients (cost-model.md §1.4-§1.6).
+layout all derive from the same coefficients (docs/cost-model.md §1.4-§1.6).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class LoopNest:
         return tuple(i for i in reversed(range(len(self.loops))) if i not in operand.index_loops)
 
     def dims_summary(self) -> dict[str, object]:
-        """The `dims` object of the result JSON (interfaces.md)."""
+        """The `dims` object of the result JSON (docs/formats.md)."""
         dims: dict[str, object] = dict(zip(self.loops, self.extents, strict=True))
         if self.op in ("CONV", "DW_CONV", "GROUP_CONV"):
             dims.pop("G", None)

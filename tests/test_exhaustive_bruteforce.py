@@ -2,7 +2,7 @@
 
 The brute force shares nothing with the search but the per-mapping evaluator: it enumerates every
 ordered 4-factorisation of every loop with itertools, decides validity with the rules of
-cost-model.md §3.2 written out here from the footprint table of §1.5, and scores each valid tiling
+docs/cost-model.md §3.2 written out here from the footprint table of §1.5, and scores each valid tiling
 with `evaluate_mapping` (the best ordering pair per objective, §7.2).
 """
 
@@ -60,7 +60,7 @@ def factorisations(n: int) -> list[tuple[int, int, int, int]]:
 
 
 def footprints(layer: Layer, e: dict[str, int]) -> list[int]:
-    """D(op, e) of cost-model.md §1.5 in operand order (output first)."""
+    """D(op, e) of docs/cost-model.md §1.5 in operand order (output first)."""
     if layer.op == "GEMM":
         return [e["X"] * e["Y"], e["X"] * e["K"], e["K"] * e["Y"]]
     s = layer.stride
@@ -71,7 +71,7 @@ def footprints(layer: Layer, e: dict[str, int]) -> list[int]:
 
 
 def is_valid(layer: Layer, arch: Arch, knobs: Knobs, t: dict[str, tuple[int, int, int, int]]) -> bool:
-    """The validity rules of cost-model.md §3.2."""
+    """The validity rules of docs/cost-model.md §3.2."""
     dram = {loop: f[0] for loop, f in t.items()}
     rf = {loop: f[2] for loop, f in t.items()}
     sp = {loop: f[3] for loop, f in t.items()}

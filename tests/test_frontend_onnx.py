@@ -159,7 +159,7 @@ def _tiles(nest: LoopNest) -> st.SearchStrategy[dict[str, int]]:
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_footprints_equal_closed_forms(small_layers: dict[str, LoopNest], data: st.DataObject) -> None:
-    """cost-model.md §1.5, with the stride of each direction for non-square layers."""
+    """docs/cost-model.md §1.5, with the stride of each direction for non-square layers."""
     conv, dw, gemm = small_layers["conv_ns"], small_layers["dw"], small_layers["fc"]
     for nest in (conv, dw):
         e = data.draw(_tiles(nest))

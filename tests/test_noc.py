@@ -1,7 +1,7 @@
 """Communication costs of the on-chip network model (docs/archspec.md) against independent truth.
 
 Hand-computed cases for every network kind, an element-level oracle (tests/noc_oracle.py) on small
-random cases, and the seed's formulas (cost-model.md §5.2, §5.3, §6.1) on the default arch.
+random cases, and the seed's formulas (docs/cost-model.md §5.2, §5.3, §6.1) on the default arch.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ SEED_LAYERS = [
 
 @pytest.mark.parametrize("nest", SEED_LAYERS, ids=[n.name for n in SEED_LAYERS])
 def test_default_arch_reproduces_the_seed_formulas(nest: LoopNest) -> None:
-    """cost-model.md §5.2, §5.3, §6.1 on the dmazerunner arch (one row of 256 PEs, the seed's bus)."""
+    """docs/cost-model.md §5.2, §5.3, §6.1 on the dmazerunner arch (one row of 256 PEs, the seed's bus)."""
     arch = load_arch("dmazerunner")
     p = Problem(nest, arch)
     e, unit_red = arch.noc_energy_pj, (3 * arch.rf_energy_pj + arch.noc_energy_pj) + arch.mac_energy_pj

@@ -1,4 +1,4 @@
-"""Hand-checked numbers of cost-model.md: the worked example of §9, the candidate orders of §3.4,
+"""Hand-checked numbers of docs/cost-model.md: the worked example of §9, the candidate orders of §3.4,
 the DMA latencies of §5.7 and the auto-optimize schedule of §8."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The exact analytical cost model of the seed tool (cost-model.md), compiled with numba.
+"""The exact analytical cost model of the seed tool (docs/cost-model.md), compiled with numba.
 
 Modules, each with one job:
 

@@ -1,4 +1,4 @@
-"""Reuse vectors of a level's factors under the candidate orderings (cost-model.md §3.5, §4.1).
+"""Reuse vectors of a level's factors under the candidate orderings (docs/cost-model.md §3.5, §4.1).
 
 `level_reuse` scans the candidates; `reuse_structures` tabulates, once per layer, which loops
 multiply into each operand's reuse for every set of loops with trip count > 1, so that

@@ -1,4 +1,4 @@
-"""Per-tiling terms of the cost model that no loop order changes (cost-model.md §5.1-§5.7, §6.1).
+"""Per-tiling terms of the cost model that no loop order changes (docs/cost-model.md §5.1-§5.7, §6.1).
 
 Everything here is a function of one tiling and its spatial unrolling's communication profile:
 trip counts, NoC and reduction terms of the PE array, the SPM tile's DMA terms and the energy of

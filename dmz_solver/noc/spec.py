@@ -2,7 +2,7 @@
 
 Every section is optional. Without them the array is one row of CGRA_SIZE PEs in one group, and
 every role uses the seed's network: a multicast bus carrying one element per cycle, charging
-`communication_energy` per element delivered (cost-model.md §2.2, §5.2, §5.3). docs/archspec.md
+`communication_energy` per element delivered (docs/cost-model.md §2.2, §5.2, §5.3). docs/archspec.md
 describes the fields.
 """
 

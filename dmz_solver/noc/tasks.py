@@ -1,6 +1,6 @@
 """Spatial unrollings onto the PE array: the tasks of the searches, each with its communication profile.
 
-A task is a spatial factor tuple (cost-model.md §3.6, in the seed's order) and a split of each
+A task is a spatial factor tuple (docs/cost-model.md §3.6, in the seed's order) and a split of each
 factor into a row part and a column part whose products fit the array's rows and columns. Splits
 of one tuple that cost the same for every tiling are merged into the first (on the seed's one-row
 array every tuple has exactly one split).

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Knobs:
-    """The seed's search-space reduction knobs (cost-model.md §8); the defaults prune nothing."""
+    """The seed's search-space reduction knobs (docs/cost-model.md §8); the defaults prune nothing."""
 
     pe_util: float = 0.0
     rf_util: float = 0.0

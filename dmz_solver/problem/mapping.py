@@ -1,4 +1,4 @@
-"""Mappings: tiling factors per level and the DRAM/SPM loop orders, as plain data (interfaces.md)."""
+"""Mappings: tiling factors per level and the DRAM/SPM loop orders, as plain data (docs/formats.md)."""
 
 from __future__ import annotations
 

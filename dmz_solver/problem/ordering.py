@@ -1,4 +1,4 @@
-"""Candidate loop orders of a layer (cost-model.md §3.4).
+"""Candidate loop orders of a layer (docs/cost-model.md §3.4).
 
 For each operand, every non-empty subsequence s of the loops that do not index it gives
 one order, innermost first: s, then the operand's index loops, then the other

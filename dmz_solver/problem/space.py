@@ -1,4 +1,4 @@
-"""The mapping space: which tilings are valid (cost-model.md §3.2) and how they are enumerated (§3.6).
+"""The mapping space: which tilings are valid (docs/cost-model.md §3.2) and how they are enumerated (§3.6).
 
 The checks are numba functions shared by the exhaustive search, the CP-SAT rescoring
 and `check_tiling`, so every path agrees on what a valid tiling is. Footprints only grow

@@ -67,7 +67,7 @@ def energy_floor(problem: Problem) -> float:
 
 
 def every_loop_indexes_two(problem: Problem) -> bool:
-    """cost-model.md §4.2a: every loop of extent > 1 indexes at least two operands."""
+    """docs/cost-model.md §4.2a: every loop of extent > 1 indexes at least two operands."""
     nest = problem.nest
     return all(
         sum(loop in op.index_loops for op in nest.operands) >= 2

@@ -1,4 +1,4 @@
-"""Write loop nests as a model spec JSON in the seed's layout (cost-model.md §1.7), plus GROUP_CONV and BATCH_GEMM."""
+"""Write loop nests as a model spec JSON in the seed's layout (docs/cost-model.md §1.7), with GROUP_CONV, BATCH_GEMM."""
 
 from __future__ import annotations
 

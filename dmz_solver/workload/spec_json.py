@@ -1,4 +1,4 @@
-"""The seed's model spec JSON (keys CONV, GEMM, DW_CONV), read verbatim and validated (cost-model.md §1.7)."""
+"""The seed's model spec JSON (keys CONV, GEMM, DW_CONV), read verbatim and validated (docs/cost-model.md §1.7)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Loop nests of the operator classes, written as index expressions and analysed by sympy.
 
-Loop orders follow the seed (cost-model.md §0): convolutions N, M, C, Ox, Oy, Fx, Fy
+Loop orders follow the seed (docs/cost-model.md §0): convolutions N, M, C, Ox, Oy, Fx, Fy
 (Ox and Fx run along tensor dimension 2, Oy and Fy along dimension 3), GEMM X, Y, K.
 """
 
