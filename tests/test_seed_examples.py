@@ -17,7 +17,8 @@ from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Knobs, Problem
 from dmz_solver.problem.mapping import Mapping
 from dmz_solver.problem.ordering import candidate_orders, order_names, subsequences_postorder
-from dmz_solver.problem.space import rf_elems_used, spm_usage, tiling_violations
+from dmz_solver.problem.space import tiling_violations
+from dmz_solver.problem.validity import rf_elems_used, spm_usage
 from dmz_solver.search.auto import auto_schedule
 from dmz_solver.workload.spec_json import layer_from_json
 

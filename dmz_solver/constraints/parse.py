@@ -288,19 +288,23 @@ def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
             _check_tree(constraint, arg)
         return
     if isinstance(expr, sympy.core.function.AppliedUndef):
-        fname = type(expr).__name__
-        args = [str(a) for a in expr.args]
-        if fname == "footprint":
-            if len(args) != 2 or args[0] not in FOOTPRINT_LEVELS:
-                raise constraint.error(f"footprint takes (LEVEL, OPERAND) with LEVEL in {', '.join(FOOTPRINT_LEVELS)}")
-            if args[1] not in KNOWN_OPERANDS:
-                raise constraint.error(
-                    f"unknown operand {args[1]!r} (operands: O, I, W for convolutions; C, A, B for GEMM)"
-                )
-            return
-        if fname == "utilization":
-            if len(args) != 1 or args[0] not in UTILIZATION_KINDS:
-                raise constraint.error(f"utilization takes one of {', '.join(UTILIZATION_KINDS)}")
-            return
-        raise constraint.error(f"unknown function {fname!r} (functions: footprint, utilization)")
+        _check_call(constraint, type(expr).__name__, [str(a) for a in expr.args])
+        return
     raise constraint.error(f"unsupported expression {str(expr)!r}")
+
+
+def _check_call(constraint: Constraint, fname: str, args: list[str]) -> None:
+    """footprint(LEVEL, OPERAND) and utilization(KIND), nothing else."""
+    if fname == "footprint":
+        if len(args) != 2 or args[0] not in FOOTPRINT_LEVELS:
+            raise constraint.error(f"footprint takes (LEVEL, OPERAND) with LEVEL in {', '.join(FOOTPRINT_LEVELS)}")
+        if args[1] not in KNOWN_OPERANDS:
+            raise constraint.error(
+                f"unknown operand {args[1]!r} (operands: O, I, W for convolutions; C, A, B for GEMM)"
+            )
+        return
+    if fname == "utilization":
+        if len(args) != 1 or args[0] not in UTILIZATION_KINDS:
+            raise constraint.error(f"utilization takes one of {', '.join(UTILIZATION_KINDS)}")
+        return
+    raise constraint.error(f"unknown function {fname!r} (functions: footprint, utilization)")

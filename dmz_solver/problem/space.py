@@ -1,9 +1,8 @@
-"""The mapping space: which tilings are valid (docs/cost-model.md §3.2) and how they are enumerated (§3.6).
+"""The mapping space: how valid tilings are enumerated (docs/cost-model.md §3.6) and why one is invalid.
 
-The checks are numba functions shared by the exhaustive search, the CP-SAT rescoring
-and `check_tiling`, so every path agrees on what a valid tiling is. Footprints only grow
-with tile extents, so a check that fails on a partial tiling (undecided factors at 1)
-fails for every completion: the enumeration prunes on that.
+Validity itself is stated in validity.py (§3.2); the enumerators here apply its checks level by
+level. Footprints only grow with tile extents, so a check that fails on a partial tiling (undecided
+factors at 1) fails for every completion: the enumeration prunes on that.
 """
 
 from __future__ import annotations
@@ -13,58 +12,23 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from .. import layout as k
-from ..layout import DRAM, RF, SP, SPM, footprint
+from ..layout import DRAM, RF, SP, SPM
 from .problem import Problem
+from .validity import (
+    RULES,
+    pes_fit,
+    pes_full_enough,
+    rf_elems_used,
+    rf_fits,
+    rf_util_ok,
+    spm_fits,
+    spm_usage,
+    spm_util_ok,
+)
 
 LoopSpace = namedtuple("LoopSpace", "ext divs ndivs dram_one")
 """What the enumeration walks: loop extents, their divisors (divs[loop, :ndivs[loop]], ascending) and
 the loops whose DRAM factor is pinned to 1."""
-
-
-@njit(cache=True)
-def rf_elems_used(t, dcoef, ndims):
-    """Sum over operands of D_RF: the RF elements one PE holds."""
-    total = 0
-    for op in range(ndims.shape[0]):
-        total += footprint(dcoef, ndims, op, t[RF])
-    return total
-
-
-@njit(cache=True)
-def spm_usage(t, dcoef, ndims, ip, tile):
-    """(bytes, banks) the SPM tiles of all operands take; tile is a work array of loop length."""
-    nbytes = 0
-    banks = 0
-    for loop in range(t.shape[1]):
-        tile[loop] = t[RF, loop] * t[SP, loop] * t[SPM, loop]
-    for op in range(ndims.shape[0]):
-        b = footprint(dcoef, ndims, op, tile) * ip[k.I_BYTES_PER_ELEM]
-        nbytes += b
-        banks += (b + ip[k.I_BANK_BYTES] - 1) // ip[k.I_BANK_BYTES]
-    return nbytes, banks
-
-
-@njit(cache=True)
-def rf_fits(t, dcoef, ndims, fp):
-    return rf_elems_used(t, dcoef, ndims) <= fp[k.F_RF_ELEMS]
-
-
-@njit(cache=True)
-def spm_fits(t, dcoef, ndims, ip, tile):
-    nbytes, banks = spm_usage(t, dcoef, ndims, ip, tile)
-    return banks <= ip[k.I_BANKS] and nbytes <= ip[k.I_BANKS] * ip[k.I_BANK_BYTES]
-
-
-@njit(cache=True)
-def rf_util_ok(t, dcoef, ndims, fp):
-    return rf_elems_used(t, dcoef, ndims) / fp[k.F_RF_ELEMS] >= fp[k.F_RF_UTIL]
-
-
-@njit(cache=True)
-def spm_util_ok(t, dcoef, ndims, ip, fp, tile):
-    nbytes, _ = spm_usage(t, dcoef, ndims, ip, tile)
-    return nbytes / (ip[k.I_BANKS] * ip[k.I_BANK_BYTES]) >= fp[k.F_SPM_UTIL]
 
 
 @njit(cache=True)
@@ -93,12 +57,12 @@ def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
         prod = 1
         for i in range(n_loops):
             prod *= t[i] if i <= loop else 1
-        if prod > ip[k.I_PES]:  # larger divisors only grow the product
+        if not pes_fit(prod, ip):  # larger divisors only grow the product
             t[loop] = 1
             pos -= 1
             continue
         if loop == n_loops - 1:
-            if prod / ip[k.I_PES] >= fp[k.F_PE_UTIL]:
+            if pes_full_enough(prod, ip, fp):
                 out[count] = t
                 count += 1
             continue
@@ -205,23 +169,17 @@ def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:
             problems.append(f"the factors of {name} multiply to {int(np.prod(tiling[:, i]))}, not its extent {extent}")
     if problems:
         return problems
-    pes = int(np.prod(tiling[SP]))
-    if pes > arch.pe_count:
-        problems.append(f"uses {pes} PEs, the array has {arch.pe_count}")
-    elif pes / arch.pe_count < knobs.pe_util:
-        problems.append(f"uses {pes} PEs, below the PE utilisation threshold {knobs.pe_util}")
-    rf = int(rf_elems_used(tiling, dcoef, ndims))
-    if rf > arch.rf_elems:
-        problems.append(f"needs {rf} RF elements per PE, the RF holds {arch.rf_elems:g}")
-    elif rf / arch.rf_elems < knobs.rf_util:
-        problems.append(f"fills {rf} RF elements, below the RF utilisation threshold {knobs.rf_util}")
     nbytes, banks = spm_usage(tiling, dcoef, ndims, problem.int_params, np.empty(len(nest.loops), np.int64))
-    if banks > arch.spm_banks:
-        problems.append(f"needs {banks} SPM banks, the SPM has {arch.spm_banks}")
-    if nbytes > arch.spm_bytes:
-        problems.append(f"needs {nbytes} SPM bytes, one SPM buffer holds {arch.spm_bytes}")
-    elif nbytes / arch.spm_bytes < knobs.spm_util:
-        problems.append(f"fills {nbytes} SPM bytes, below the SPM utilisation threshold {knobs.spm_util}")
+    usage = {
+        "pes": int(np.prod(tiling[SP])),
+        "rf_elems": int(rf_elems_used(tiling, dcoef, ndims)),
+        "spm_banks": int(banks),
+        "spm_bytes": int(nbytes),
+    }
+    for rule in RULES:
+        why = rule.violation(usage[rule.usage], arch, knobs)
+        if why:
+            problems.append(why)
     spatial_one, dram_one = problem.loop_masks
     for i, name in enumerate(nest.loops):
         if spatial_one[i] and tiling[SP, i] != 1:

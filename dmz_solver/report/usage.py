@@ -9,7 +9,7 @@ import numpy as np
 
 from ..arch import Arch
 from ..problem import Problem
-from ..problem.space import rf_elems_used, spm_usage
+from ..problem.validity import rf_elems_used, spm_usage
 from ..result import LayerResult
 
 

@@ -42,56 +42,74 @@ def branch_and_bound(problem: Problem, objective: Objective, *, time_limit: floa
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else math.inf
     objective = Objective(objective)
-    column = objective.column
     supply = supplier(problem, objective)
-    search = TaskSearch(problem)
-    if supply.lower_bound == math.inf or len(search.sps) == 0:
+    proof = _Proof(problem, objective.column)
+    if supply.lower_bound == math.inf or len(proof.search.sps) == 0:
         return layer_result(problem, objective, name, Status.INFEASIBLE, Incumbent(), math.inf, start, 0)
-    e_floor = energy_floor(problem)
-    two_indexed = every_loop_indexes_two(problem)
-    bounds = spatial_bounds(search.sps, problem.nest.macs, e_floor, column)
-    incumbent = Incumbent()
+
+    def finish(status: Status, best: Incumbent, lower: float) -> LayerResult:
+        return layer_result(problem, objective, name, status, best, lower, start, proof.evaluated)
+
     if not problem.compiled.has_order_rules:  # rescoring takes every order, which order rules would restrict
         for candidate in supply.candidates:
-            _rescore(problem, candidate, column, incumbent)
-    evaluated = 0
+            _rescore(problem, candidate, objective.column, proof.incumbent)
+    proof.run(np.argsort(proof.bounds, kind="stable")[:SEED_TASKS], math.inf)
+    lower = float(proof.bounds.min())
+    if supply.lower_bound is not None:
+        lower = max(lower, supply.lower_bound)
+    while True:
+        cutoff = min(proof.incumbent.value, lower * CUTOFF_GROWTH)
+        todo = np.flatnonzero(proof.bounds <= cutoff)
+        best, pruned = proof.round(todo, cutoff, deadline)
+        if best is None:
+            return finish(Status.FEASIBLE, proof.incumbent, lower)  # out of time
+        if best.value <= cutoff:
+            return finish(Status.OPTIMAL, best, best.value)
+        if best.value == math.inf and pruned == 0 and len(todo) == len(proof.search.sps):
+            return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
+        lower = max(lower, cutoff)
 
-    def run(task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
-        """Search tasks under a cutoff: their first minimum (enumeration order), tilings evaluated, blocks pruned."""
-        nonlocal evaluated
-        counts, best, best_t, best_pair, pruned = search.run(task_ids, Pruning(column, cutoff, e_floor, two_indexed))
-        evaluated += int(counts.sum())
+
+class _Proof:
+    """The enumeration of one problem under rising cutoffs: the incumbent and the tilings evaluated so far."""
+
+    def __init__(self, problem: Problem, column: int) -> None:
+        self.column = column
+        self.search = TaskSearch(problem)
+        self.e_floor = energy_floor(problem)
+        self.two_indexed = every_loop_indexes_two(problem)
+        self.bounds = spatial_bounds(self.search.sps, problem.nest.macs, self.e_floor, column)
+        """A certified bound of each task (spatial tuple and split)."""
+        self.incumbent = Incumbent()
+        self.evaluated = 0
+
+    def run(self, task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int]:
+        """Search tasks under a cutoff: their first minimum in enumeration order, and the blocks pruned."""
+        column = self.column
+        pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
+        counts, best, best_t, best_pair, pruned = self.search.run(task_ids, pruning)
+        self.evaluated += int(counts.sum())
         first = int(np.argmin(best[:, column]))
         found = Incumbent()
         if np.isfinite(best[first, column]):
-            rows = tuple(int(r) for r in search.tasks.rowf[task_ids[first]])
+            rows = tuple(int(r) for r in self.search.tasks.rowf[task_ids[first]])
             orders = (int(best_pair[first, column, 2]), int(best_pair[first, column, 3]))
             found.offer(float(best[first, column]), best_t[first, column], orders, rows)
-            incumbent.offer(found.value, found.tiling, found.orders, found.rows)
-        return found, int(counts.sum()), int(pruned.sum())
+            self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
+        return found, int(pruned.sum())
 
-    def finish(status: Status, best: Incumbent, lower: float) -> LayerResult:
-        return layer_result(problem, objective, name, status, best, lower, start, evaluated)
-
-    run(np.argsort(bounds, kind="stable")[:SEED_TASKS], math.inf)
-    lower = float(bounds.min()) if supply.lower_bound is None else max(float(bounds.min()), supply.lower_bound)
-    while True:
-        cutoff = min(incumbent.value, lower * CUTOFF_GROWTH)
-        todo = np.flatnonzero(bounds <= cutoff)
-        round_best = Incumbent()
+    def round(self, todo: np.ndarray, cutoff: float, deadline: float) -> tuple[Incumbent | None, int]:
+        """One proof round over `todo` in chunks: its first minimum and the blocks pruned (None: out of time)."""
+        best = Incumbent()
         blocks_pruned = 0
         for chunk_start in range(0, len(todo), CHUNK):
             if time.perf_counter() > deadline:
-                return finish(Status.FEASIBLE, incumbent, lower)
-            found, _, pruned = run(todo[chunk_start : chunk_start + CHUNK], cutoff)
+                return None, blocks_pruned
+            found, pruned = self.run(todo[chunk_start : chunk_start + CHUNK], cutoff)
             blocks_pruned += pruned
-            if found.value < round_best.value:  # chunks go in enumeration order: keep the first minimum
-                round_best = found
-        if round_best.value <= cutoff:
-            return finish(Status.OPTIMAL, round_best, round_best.value)
-        if round_best.value == math.inf and blocks_pruned == 0 and len(todo) == len(search.sps):
-            return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
-        lower = max(lower, cutoff)
+            if found.value < best.value:  # chunks go in enumeration order: keep the first minimum
+                best = found
+        return best, blocks_pruned
 
 
 def _rescore(problem: Problem, candidate: Candidate, column: int, incumbent: Incumbent) -> None:

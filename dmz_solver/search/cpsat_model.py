@@ -19,8 +19,10 @@ import sympy
 from ortools.sat.python import cp_model
 
 from ..constraints.compile import EQ, GE, GT, atom_upper_bounds
+from ..loopnest import Operand
 from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
+from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
 from .bounds import certified, energy_floor
 from .supply import Supply
@@ -60,123 +62,145 @@ def build_model(problem: Problem, objective: Objective, *, assumptions: bool = F
     variables; with `assumptions` each named one is enforced by a literal taken as an assumption
     (for explaining infeasibility). Constraints named in `skip` are left out.
     """
-    nest, arch, knobs = problem.nest, problem.arch, problem.knobs
-    model = cp_model.CpModel()
-    factor: dict[tuple[str, str], cp_model.IntVar] = {}
-    spatial_one, dram_one = problem.loop_masks
+    space = _SpaceModel(problem)
+    space.state_factors()
+    space.state_tiles()
+    usage = space.state_capacities()
+    enforce = _add_custom(space.model, problem, space.atoms(usage), assumptions, skip)
+    offset = space.state_objective(Objective(objective))
+    return MappingModel(space.model, space.factor, offset, enforce)
 
-    # Tiling factors: one per loop and level, divisors of the extent, multiplying to it.
-    for i, (loop, extent) in enumerate(zip(nest.loops, nest.extents, strict=True)):
-        domain = cp_model.Domain.from_values(divisors(extent))
-        for level in LEVELS:
-            factor[loop, level] = model.new_int_var_from_domain(domain, f"f[{loop},{level}]")
-        model.add_multiplication_equality(extent, [factor[loop, level] for level in LEVELS])
-        if spatial_one[i]:
-            model.add(factor[loop, "SPATIAL"] == 1)  # knob: no spatial reduction
-        if dram_one[i]:
-            model.add(factor[loop, "DRAM"] == 1)  # knob: no feature-map tiling at DRAM
 
-    # Cumulative tile extents per PE (RF), over the PE array (PE) and in the SPM.
-    tile: dict[tuple[str, str], object] = {}
-    for loop, extent in zip(nest.loops, nest.extents, strict=True):
-        tile[loop, "RF"] = factor[loop, "RF"]
-        tile[loop, "PE"] = _product(model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent, f"e_pe[{loop}]")
-        tile[loop, "SPM"] = _product(model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
+class _SpaceModel:
+    """One layer's mapping space stated in a CP-SAT model, part by part, in the order build_model calls them."""
 
-    footprints: dict[tuple[str, str], object] = {}
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.nest, self.arch = problem.nest, problem.arch
+        self.model = cp_model.CpModel()
+        self.factor: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.tile: dict[tuple[str, str], object] = {}
+        self.footprints: dict[tuple[str, str], object] = {}
 
-    def footprint(operand, level: str):
-        if (operand.name, level) not in footprints:
-            footprints[operand.name, level] = _footprint(operand, level)
-        return footprints[operand.name, level]
+    def state_factors(self) -> None:
+        """A factor per loop and level, each a divisor of the extent, multiplying to it; the knobs' pins."""
+        spatial_one, dram_one = self.problem.loop_masks
+        for i, (loop, extent) in enumerate(zip(self.nest.loops, self.nest.extents, strict=True)):
+            domain = cp_model.Domain.from_values(divisors(extent))
+            for level in LEVELS:
+                self.factor[loop, level] = self.model.new_int_var_from_domain(domain, f"f[{loop},{level}]")
+            self.model.add_multiplication_equality(extent, [self.factor[loop, level] for level in LEVELS])
+            if spatial_one[i]:
+                self.model.add(self.factor[loop, "SPATIAL"] == 1)  # knob: no spatial reduction
+            if dram_one[i]:
+                self.model.add(self.factor[loop, "DRAM"] == 1)  # knob: no feature-map tiling at DRAM
 
-    def _footprint(operand, level: str):
-        dims = []
-        for d, dim in enumerate(operand.dims):
-            if not dim.terms:
-                continue
-            extent_expr = 1 + sum(coef * (tile[nest.loops[loop], level] - 1) for loop, coef in dim.terms)
-            var = model.new_int_var(
-                1, dim.size + sum(c for _, c in dim.terms) * max(nest.extents), f"x[{operand.name},{d},{level}]"
-            )
-            model.add(var == extent_expr)
-            dims.append(var)
-        upper = math.prod(1 + sum(c * (nest.extents[lp] - 1) for lp, c in dim.terms) for dim in operand.dims)
-        return _product(model, dims, upper, f"D[{operand.name},{level}]") if dims else 1
+    def state_tiles(self) -> None:
+        """Cumulative tile extents per PE (RF), over the PE array (PE) and in the SPM."""
+        factor, tile = self.factor, self.tile
+        for loop, extent in zip(self.nest.loops, self.nest.extents, strict=True):
+            tile[loop, "RF"] = factor[loop, "RF"]
+            tile[loop, "PE"] = _product(self.model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent,
+                                        f"e_pe[{loop}]")  # fmt: skip
+            tile[loop, "SPM"] = _product(self.model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
 
-    # Spatial constraint: the PEs used fit the array (and the PE utilisation knob).
-    pes = _product(model, [factor[loop, "SPATIAL"] for loop in nest.loops], math.prod(nest.extents), "pes")
-    model.add(pes <= arch.pe_count).with_name("spatial_capacity")
-    noc = arch.noc
-    if noc.rows > 1:  # each spatial factor splits into a row part and a column part that fit the array
-        row_parts, col_parts = [], []
+    def footprint(self, operand: Operand, level: str):
+        """D(operand) of the tile at `level` (RF, PE or SPM): a product of per-dimension extents."""
+        key = (operand.name, level)
+        if key not in self.footprints:
+            nest, dims = self.nest, []
+            for d, dim in enumerate(operand.dims):
+                if not dim.terms:
+                    continue
+                var = self.model.new_int_var(
+                    1, dim.size + sum(c for _, c in dim.terms) * max(nest.extents), f"x[{operand.name},{d},{level}]"
+                )
+                self.model.add(var == 1 + sum(c * (self.tile[nest.loops[lp], level] - 1) for lp, c in dim.terms))
+                dims.append(var)
+            upper = math.prod(1 + sum(c * (nest.extents[lp] - 1) for lp, c in dim.terms) for dim in operand.dims)
+            self.footprints[key] = _product(self.model, dims, upper, f"D[{operand.name},{level}]") if dims else 1
+        return self.footprints[key]
+
+    def state_capacities(self) -> dict[str, object]:
+        """The usages of problem/validity.py's rules, bounded as the rules say; returns the usages."""
+        nest, arch, model = self.nest, self.arch, self.model
+        pes = _product(model, [self.factor[loop, "SPATIAL"] for loop in nest.loops], math.prod(nest.extents), "pes")
+        self._state_array_split()
+        self._state_reduction_chains()
+        rf_used = sum(self.footprint(op, "RF") for op in nest.operands)
+        spm_bytes, banks = [], []
+        for op in nest.operands:  # whole banks per operand
+            nbytes = self.footprint(op, "SPM") * arch.bytes_per_elem
+            bank = model.new_int_var(0, arch.spm_banks, f"banks[{op.name}]")
+            model.add(bank * arch.spm_bank_bytes >= nbytes)
+            model.add(bank * arch.spm_bank_bytes < nbytes + arch.spm_bank_bytes)
+            spm_bytes.append(nbytes)
+            banks.append(bank)
+        usage = {"pes": pes, "rf_elems": rf_used, "spm_banks": sum(banks), "spm_bytes": sum(spm_bytes)}
+        for rule in RULES:
+            capacity, floor = rule.limits(arch, self.problem.knobs)
+            model.add(usage[rule.usage] <= math.floor(capacity)).with_name(rule.name)
+            if floor > 0:
+                model.add(usage[rule.usage] >= least_usage(capacity, floor)).with_name(rule.floor_name)
+        return usage
+
+    def _state_array_split(self) -> None:
+        """On a 2-D array, each spatial factor splits into a row part and a column part that fit the array."""
+        noc, nest, model, factor = self.arch.noc, self.nest, self.model, self.factor
+        if noc.rows <= 1:
+            return
         for loop, extent in zip(nest.loops, nest.extents, strict=True):
             domain = cp_model.Domain.from_values(divisors(extent))
             factor[loop, "ROWS"] = model.new_int_var_from_domain(domain, f"f[{loop},ROWS]")
             factor[loop, "COLS"] = model.new_int_var_from_domain(domain, f"f[{loop},COLS]")
             model.add_multiplication_equality(factor[loop, "SPATIAL"], [factor[loop, "ROWS"], factor[loop, "COLS"]])
-            row_parts.append(factor[loop, "ROWS"])
-            col_parts.append(factor[loop, "COLS"])
-        rows_used = _product(model, row_parts, math.prod(nest.extents), "rows_used")
-        cols_used = _product(model, col_parts, math.prod(nest.extents), "cols_used")
-        model.add(rows_used <= noc.rows).with_name("array_rows")
-        model.add(cols_used <= noc.cols).with_name("array_cols")
-    reduction = noc.network(REDUCTION)
-    if reduction.kind == SYSTOLIC:  # partial sums of one output must share a chain (noc/profile.py)
+        for part, limit in (("ROWS", noc.rows), ("COLS", noc.cols)):
+            used = _product(model, [factor[loop, part] for loop in nest.loops], math.prod(nest.extents),
+                            f"{part.lower()}_used")  # fmt: skip
+            model.add(used <= limit).with_name(f"array_{part.lower()}")
+
+    def _state_reduction_chains(self) -> None:
+        """On a systolic reduction network, the partial sums of one output share a chain (noc/profile.py)."""
+        reduction = self.arch.noc.network(REDUCTION)
+        if reduction.kind != SYSTOLIC:
+            return
         across = "COLS" if reduction.direction == "columns" else "ROWS"
-        for loop in nest.reduction_loops():
-            name = nest.loops[loop]
-            part = factor.get((name, across), factor[name, "SPATIAL"] if across == "COLS" else None)
+        for loop in self.nest.reduction_loops():
+            name = self.nest.loops[loop]
+            part = self.factor.get((name, across), self.factor[name, "SPATIAL"] if across == "COLS" else None)
             if part is not None:
-                model.add(part == 1).with_name("reduction_within_chains")
-    if knobs.pe_util > 0:
-        model.add(pes >= _least_int(lambda v: v / arch.pe_count >= knobs.pe_util)).with_name("pe_utilization")
+                self.model.add(part == 1).with_name("reduction_within_chains")
 
-    # RF capacity constraint: the tiles of all operands fit one PE's RF.
-    rf_used = sum(footprint(op, "RF") for op in nest.operands)
-    model.add(rf_used <= math.floor(arch.rf_elems)).with_name("rf_capacity")
-    if knobs.rf_util > 0:
-        model.add(rf_used >= _least_int(lambda v: v / arch.rf_elems >= knobs.rf_util)).with_name("rf_utilization")
+    def atoms(self, usage: dict[str, object]) -> list:
+        """The atoms of the custom constraints, in constraints/compile.py's order."""
+        nest, factor = self.nest, self.factor
+        atoms = [factor[loop, level] for level in LEVELS for loop in nest.loops]
+        atoms += [self.footprint(op, level) for level in ("RF", "PE", "SPM") for op in nest.operands]
+        atoms += [usage["pes"], usage["rf_elems"], usage["spm_bytes"]]
+        for part in ("ROWS", "COLS"):  # row and column parts of the spatial factors (one row: all on the columns)
+            atoms += [factor.get((loop, part), 1 if part == "ROWS" else factor[loop, "SPATIAL"]) for loop in nest.loops]
+        return atoms
 
-    # SPM capacity constraints: bytes, and whole banks per operand.
-    spm_bytes = []
-    banks = []
-    for op in nest.operands:
-        nbytes = footprint(op, "SPM") * arch.bytes_per_elem
-        bank = model.new_int_var(0, arch.spm_banks, f"banks[{op.name}]")
-        model.add(bank * arch.spm_bank_bytes >= nbytes)
-        model.add(bank * arch.spm_bank_bytes < nbytes + arch.spm_bank_bytes)
-        spm_bytes.append(nbytes)
-        banks.append(bank)
-    model.add(sum(banks) <= arch.spm_banks).with_name("spm_banks")
-    model.add(sum(spm_bytes) <= arch.spm_bytes).with_name("spm_bytes")
-    if knobs.spm_util > 0:
-        least = _least_int(lambda v: v / arch.spm_bytes >= knobs.spm_util)
-        model.add(sum(spm_bytes) >= least).with_name("spm_utilization")
+    def state_objective(self, objective: Objective) -> float:
+        """Minimise the log of the spatial bound (docs/lower-bounds.md §3, §4); returns the constant log offset.
 
-    # Custom constraints: integer polynomials over the same atoms (constraints/compile.py).
-    atoms = [factor[loop, level] for level in LEVELS for loop in nest.loops]
-    atoms += [footprint(op, level) for level in ("RF", "PE", "SPM") for op in nest.operands]
-    atoms += [pes, rf_used, sum(spm_bytes)]
-    for part in ("ROWS", "COLS"):  # row and column parts of the spatial factors (one row: all on the columns)
-        atoms += [factor.get((loop, part), 1 if part == "ROWS" else factor[loop, "SPATIAL"]) for loop in nest.loops]
-    enforce = _add_custom(model, problem, atoms, assumptions, skip)
-
-    # Objective: log of the spatial bound (docs/lower-bounds.md §3, §4): the energy floor (for energy
-    # and EDP) times MACs / PEs used (for cycles and EDP). log(PEs used) is the sum over the primes of
-    # each spatial factor, each prime's log rounded up, so the objective never exceeds the log bound.
-    offset = math.log(energy_floor(problem)) if objective != Objective.CYCLES else 0.0
-    if objective != Objective.ENERGY:
+        The bound is the energy floor (energy, EDP) times MACs / PEs used (cycles, EDP). log(PEs used)
+        is the sum over the primes of each spatial factor, each prime's log rounded up, so the
+        objective never exceeds the log of the bound.
+        """
+        nest, model = self.nest, self.model
+        offset = math.log(energy_floor(self.problem)) if objective != Objective.CYCLES else 0.0
+        if objective == Objective.ENERGY:
+            return offset
         log_pes = 0
         for loop, extent in zip(nest.loops, nest.extents, strict=True):
             for p, e in sympy.factorint(extent).items():
                 a = model.new_int_var(0, e, f"a[{loop},{p},SPATIAL]")
                 pairs = [(v, sympy.multiplicity(p, v)) for v in divisors(extent)]
-                model.add_allowed_assignments([factor[loop, "SPATIAL"], a], pairs)  # a = multiplicity of p
+                model.add_allowed_assignments([self.factor[loop, "SPATIAL"], a], pairs)  # a = multiplicity of p
                 log_pes += a * math.ceil(LOG_SCALE * math.log(p))
-        offset += math.log(nest.macs)
         model.minimize(-log_pes)
-    return MappingModel(model, factor, offset, enforce)
+        return offset + math.log(nest.macs)
 
 
 def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumptions: bool,
@@ -207,15 +231,7 @@ def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumpti
             factors = [var(a) for a, e in enumerate(exp) for _ in range(e)]
             upper = math.prod(ub[a] ** e for a, e in enumerate(exp))
             expr += coef * (_product(model, factors, upper, f"term[{n},{i}]") if factors else 1)
-        if rel.kind == GE:
-            ct = model.add(expr >= 0)
-        elif rel.kind == GT:
-            ct = model.add(expr >= 1)  # integers
-        elif rel.kind == EQ:
-            ct = model.add(expr == 0)
-        else:
-            ct = model.add(expr != 0)
-        ct.with_name(name)
+        ct = _relation(model, rel.kind, expr).with_name(name)
         if assumptions:
             ct.only_enforce_if(enforce[name])
     if assumptions:
@@ -223,11 +239,15 @@ def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumpti
     return enforce
 
 
-def _least_int(ok) -> int:
-    v = 0
-    while not ok(v):
-        v += 1
-    return v
+def _relation(model: cp_model.CpModel, kind: int, expr) -> cp_model.Constraint:
+    """expr KIND 0, over integers."""
+    if kind == GE:
+        return model.add(expr >= 0)
+    if kind == GT:
+        return model.add(expr >= 1)
+    if kind == EQ:
+        return model.add(expr == 0)
+    return model.add(expr != 0)
 
 
 def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) -> Supply:

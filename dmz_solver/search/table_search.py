@@ -20,7 +20,8 @@ from ..cost.pairs import SF_A, pair_minima, pass_energies, spm_entry
 from ..cost.terms import base_energy, coef_terms, pe_terms
 from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
-from ..problem.space import LoopSpace, rf_fits, rf_util_ok
+from ..problem.space import LoopSpace
+from ..problem.validity import rf_fits, rf_util_ok
 from .bounds import block_bound, bound_value
 from .tables import LayerTables
 

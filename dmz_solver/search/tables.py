@@ -16,7 +16,7 @@ from numba import njit
 from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
-from ..layout import F_SPM_UTIL, I_BANK_BYTES, I_BANKS
+from ..problem.validity import spm_usage_fits, spm_usage_full_enough
 
 MAX_TABLE_BYTES = 1 << 30
 """Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch."""
@@ -127,13 +127,12 @@ def tile_table(space, radix, arrays, dram_levels):
     e = np.ones((1, n_loops), np.int64)
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
-    capacity = ip[I_BANKS] * ip[I_BANK_BYTES]
     for index in range(size):
         _decode(index, divs, ndivs, radix, e, 0)
         nbytes, banks = spm_tile_terms(e, 0, ct.nterms, ct.tloops, ct.tcoefs, ndims, dsize, fp, ip, iop, fop)
-        if not (banks <= ip[I_BANKS] and nbytes <= capacity):  # as space.spm_fits
+        if not spm_usage_fits(nbytes, banks, ip):
             continue
-        state[index] = 2 if nbytes / capacity >= fp[F_SPM_UTIL] else 1  # as space.spm_util_ok
+        state[index] = 2 if spm_usage_full_enough(nbytes, ip, fp) else 1
         dram = size - 1 - index
         p_out = 1
         for loop in range(n_loops):
