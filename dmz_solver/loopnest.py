@@ -11,9 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-LEVELS: tuple[str, ...] = ("DRAM", "SPM", "RF", "SPATIAL")
-"""Tiling levels, outermost first."""
-
 OP_CLASSES: tuple[str, ...] = ("CONV", "DW_CONV", "GROUP_CONV", "GEMM", "BATCH_GEMM")
 
 

@@ -42,6 +42,8 @@ class Level(IntEnum):
 
 LEVELS: tuple[str, ...] = tuple(level.name for level in Level)
 """Level names, outermost first: ("DRAM", "SPM", "RF", "SPATIAL")."""
+ORDER_LEVELS: tuple[str, ...] = (Level.DRAM.name, Level.SPM.name)
+"""The levels whose loop order a mapping chooses, outermost first."""
 
 
 class Status(StrEnum):

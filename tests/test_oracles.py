@@ -14,11 +14,11 @@ import pytest
 
 from dmz_solver.arch import arch_from_json
 from dmz_solver.cost.evaluate import evaluate_mapping
-from dmz_solver.loopnest import LEVELS
 from dmz_solver.problem import Problem
 from dmz_solver.problem.mapping import Mapping
 from dmz_solver.search.auto import auto_search
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
+from dmz_solver.vocabulary import LEVELS
 from dmz_solver.workload.spec_json import layer_from_json
 
 DATA = json.loads((Path(__file__).parent / "data" / "oracles.json").read_text())

@@ -21,10 +21,9 @@ from dmz_solver.cost.evaluate import BREAKDOWN, evaluate_mapping
 from dmz_solver.cost.reference import N_BD, evaluate_pairs
 from dmz_solver.cost.reuse import level_reuse
 from dmz_solver.layout import DRAM, SP, SPM
-from dmz_solver.loopnest import LEVELS
 from dmz_solver.problem import Problem
 from dmz_solver.problem.mapping import Mapping
-from dmz_solver.vocabulary import OBJECTIVES
+from dmz_solver.vocabulary import LEVELS, OBJECTIVES
 from dmz_solver.workload.spec_json import layer_from_json
 
 DATA = json.loads((Path(__file__).parent / "data" / "public_cases.json").read_text())

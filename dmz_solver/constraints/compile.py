@@ -23,7 +23,8 @@ from numba import njit
 
 from ..arch import Arch
 from ..layout import RF, SP, SPM, footprint
-from ..loopnest import LEVELS, LoopNest
+from ..loopnest import LoopNest
+from ..vocabulary import LEVELS
 from .parse import ARRAY_LEVELS, FACTOR_PREFIX, Constraint, ConstraintSet
 
 GE, GT, EQ, NE = 0, 1, 2, 3

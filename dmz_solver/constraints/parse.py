@@ -18,8 +18,9 @@ import yaml
 from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ..errors import InputError
-from ..loopnest import LEVELS, OP_CLASSES
+from ..loopnest import OP_CLASSES
 from ..specio import resolve_named_file
+from ..vocabulary import LEVELS, ORDER_LEVELS
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
 FOOTPRINT_LEVELS = ("RF", "PE", "SPM")
@@ -27,7 +28,6 @@ ARRAY_LEVELS = ("ROWS", "COLS")
 """The spatial factor's part over the PE rows and over the columns (docs/archspec.md)."""
 FACTOR_LEVELS = (*LEVELS, *ARRAY_LEVELS)
 UTILIZATION_KINDS = ("PE", "RF", "SPM")
-ORDER_LEVELS = ("DRAM", "SPM")
 KNOWN_LOOPS = ("N", "M", "C", "Ox", "Oy", "Fx", "Fy", "G", "B", "X", "Y", "K")
 KNOWN_OPERANDS = ("O", "I", "W", "C", "A", "B")
 _TOKEN = re.compile(r"\s*(?:(\d+\.\d*|\.\d+|\d+)|([A-Za-z_][A-Za-z0-9_]*)|(<=|>=|==|!=|\*\*|[-+*/(),.<>]))")

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..loopnest import LEVELS, LoopNest
+from ..loopnest import LoopNest
 from ..specio import Fields
-
-ORDER_LEVELS = ("DRAM", "SPM")
+from ..vocabulary import LEVELS, ORDER_LEVELS
 
 
 @dataclass(frozen=True)
