@@ -16,6 +16,8 @@ from numba import njit
 from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
+from ..layout import NestArrays
+from ..problem.space import LoopSpace
 from ..problem.validity import spm_usage_fits, spm_usage_full_enough
 
 MAX_TABLE_BYTES = 1 << 30
@@ -148,7 +150,9 @@ def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: in
     return size * cands.shape[0] * 8 * (2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops)
 
 
-def build_tables(space, arrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray) -> LayerTables:
+def build_tables(
+    space: LoopSpace, arrays: NestArrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray
+) -> LayerTables:
     """The layer tables of a LoopSpace; the DRAM level table is built apart only if its order rules differ."""
     div = divisor_tables(space.divs, space.ndivs)
     levels = level_table(space, div.radix, arrays, allowed_spm)
