@@ -36,8 +36,10 @@ def main() -> None:
     args = parser.parse_args()
 
     layers = [n for n in load_model(args.model).layers if not args.layers or n.name in args.layers]
-    print(f"{'arch':<12} {'layer':<20} {'tuples':>6} {'tasks':>6} {'cpsat s':>8} {args.objective:>11} "
-          f"{'exhaustive s':>12} {'tilings':>11} {'ratio':>6}")  # fmt: skip
+    print(
+        f"{'arch':<12} {'layer':<20} {'tuples':>6} {'tasks':>6} {'cpsat s':>8} {args.objective:>11} "
+        f"{'exhaustive s':>12} {'tilings':>11} {'ratio':>6}"
+    )
     for name in args.archs:
         arch = load_arch(name)
         total_cpsat = total_exh = 0.0
@@ -50,8 +52,7 @@ def main() -> None:
             result = solve_layer(nest, arch, args.objective)
             cpsat = time.perf_counter() - start
             total_cpsat += cpsat
-            line = (f"{name:<12} {nest.name:<20} {len(tuples):>6} {len(tasks):>6} {cpsat:>8.2f} "
-                    f"{result.value:>11.4E}")  # fmt: skip
+            line = f"{name:<12} {nest.name:<20} {len(tuples):>6} {len(tasks):>6} {cpsat:>8.2f} {result.value:>11.4E}"
             if not args.no_exhaustive:
                 start = time.perf_counter()
                 found = exhaustive_search(problem)

@@ -74,8 +74,10 @@ def main() -> None:
     arch = load_arch(args.arch)
     layers = [n for n in load_model(args.model).layers if not args.layers or n.name in args.layers]
     threads = numba.get_num_threads()
-    print(f"{'layer':<22} {'tilings':>8} {'1 thread /s/core':>17} {'median':>10} {'x seed':>7} "
-          f"{f'{threads} threads /s':>16} {'/s/core':>10}")  # fmt: skip
+    print(
+        f"{'layer':<22} {'tilings':>8} {'1 thread /s/core':>17} {'median':>10} {'x seed':>7} "
+        f"{f'{threads} threads /s':>16} {'/s/core':>10}"
+    )
     totals = {"n": 0, "cpu1": 0.0, "wallp": 0.0, "cpup": 0.0}
     for nest in layers:
         problem = Problem(nest, arch)
@@ -97,16 +99,20 @@ def main() -> None:
         cpu1 = min(serial)
         wallp, cpup = min(parallel)
         rate = n / cpu1
-        print(f"{nest.name:<22} {n:>8} {rate:>17,.0f} {n / statistics.median(serial):>10,.0f} "
-              f"{rate / SEED_TILINGS_PER_S_PER_CORE:>7,.0f} {n / wallp:>16,.0f} {n / cpup:>10,.0f}")  # fmt: skip
+        print(
+            f"{nest.name:<22} {n:>8} {rate:>17,.0f} {n / statistics.median(serial):>10,.0f} "
+            f"{rate / SEED_TILINGS_PER_S_PER_CORE:>7,.0f} {n / wallp:>16,.0f} {n / cpup:>10,.0f}"
+        )
         totals["n"] += n
         totals["cpu1"] += cpu1
         totals["wallp"] += wallp
         totals["cpup"] += cpup
     if len(layers) > 1:
         rate = totals["n"] / totals["cpu1"]
-        print(f"{'all':<22} {totals['n']:>8} {rate:>17,.0f} {'':>10} {rate / SEED_TILINGS_PER_S_PER_CORE:>7,.0f} "
-              f"{totals['n'] / totals['wallp']:>16,.0f} {totals['n'] / totals['cpup']:>10,.0f}")  # fmt: skip
+        print(
+            f"{'all':<22} {totals['n']:>8} {rate:>17,.0f} {'':>10} {rate / SEED_TILINGS_PER_S_PER_CORE:>7,.0f} "
+            f"{totals['n'] / totals['wallp']:>16,.0f} {totals['n'] / totals['cpup']:>10,.0f}"
+        )
     print(
         f"seed: {SEED_TILINGS_PER_S_PER_CORE} tilings/s/core. CPU time is that of the whole process; on a "
         "shared machine, repeat and compare best-of figures."

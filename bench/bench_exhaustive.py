@@ -61,8 +61,10 @@ def main() -> None:
     exhaustive_search(Problem(smallest, arch))  # warm-up: compile or load numba's cache
 
     print(f"threads: {numba.get_num_threads()}")
-    print(f"{'layer':<22} {'tilings':>12} {'wall s':>9} {'cpu s':>9} {'tilings/s':>12} {'/s/core':>11} "
-          f"{'x seed':>7}  minima (EDP, energy pJ, cycles)")  # fmt: skip
+    print(
+        f"{'layer':<22} {'tilings':>12} {'wall s':>9} {'cpu s':>9} {'tilings/s':>12} {'/s/core':>11} "
+        f"{'x seed':>7}  minima (EDP, energy pJ, cycles)"
+    )
     rate = START_RATE
     total_wall = 0.0
     for nest in sorted(layers, key=lambda n: sizes[n.name]):
@@ -80,8 +82,10 @@ def main() -> None:
         flag = "" if known in (None, result.tilings) else f"  COUNT MISMATCH (expected {known:,})"
         minima = ", ".join(f"{result.best[o].value:.6E}" for o in ("edp", "energy", "cycles") if o in result.best)
         per_core = result.tilings / cpu
-        print(f"{nest.name:<22} {result.tilings:>12,} {wall:>9.2f} {cpu:>9.2f} {result.tilings / wall:>12,.0f} "
-              f"{per_core:>11,.0f} {per_core / SEED_TILINGS_PER_S_PER_CORE:>7,.0f}  {minima}{flag}")  # fmt: skip
+        print(
+            f"{nest.name:<22} {result.tilings:>12,} {wall:>9.2f} {cpu:>9.2f} {result.tilings / wall:>12,.0f} "
+            f"{per_core:>11,.0f} {per_core / SEED_TILINGS_PER_S_PER_CORE:>7,.0f}  {minima}{flag}"
+        )
     print(f"total wall {total_wall:.1f} s. CPU time is that of the whole process; on a shared machine, repeat.")
 
 

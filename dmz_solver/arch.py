@@ -91,13 +91,31 @@ class Arch:
 
 
 _DETAILS = {
-    "pe_pipelined", "pe_pipeline_stages", "data_type_size_in_bytes", "dma_init_cycles",
-    "dma_cycles_per_byte", "dma_frequency", "dataflow_accel_frequency", "rf_energy",
-    "communication_energy", "spm_energy", "dram_energy", "mac_energy",
-}  # fmt: skip
+    "pe_pipelined",
+    "pe_pipeline_stages",
+    "data_type_size_in_bytes",
+    "dma_init_cycles",
+    "dma_cycles_per_byte",
+    "dma_frequency",
+    "dataflow_accel_frequency",
+    "rf_energy",
+    "communication_energy",
+    "spm_energy",
+    "dram_energy",
+    "mac_energy",
+}
 _BASIC = {"CGRA_SIZE", "RF_SIZE", "BYTES_PER_DATA", "TOTAL_BANKS_IN_SPM", "TOTAL_BYTES_IN_BANK"}
-_TOP = {"name", "description", "sources", "arch_details", "arch_basic", "constraints", "pe_array", "pe_groups",
-        "networks"}  # fmt: skip
+_TOP = {
+    "name",
+    "description",
+    "sources",
+    "arch_details",
+    "arch_basic",
+    "constraints",
+    "pe_array",
+    "pe_groups",
+    "networks",
+}
 
 
 def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
@@ -145,18 +163,23 @@ def describe_arch(arch: Arch) -> str:
     grouped = (noc.group_rows, noc.group_cols) != (noc.rows, noc.cols)
     groups = f"PE groups of {noc.group_rows} x {noc.group_cols}" if grouped else "one PE group"
     levels = hierarchy_graph(arch)
-    path = " -> ".join(f"{n} x{levels.nodes[n]['copies']}" if "copies" in levels.nodes[n] else n
-                       for n in nx.topological_sort(levels))  # fmt: skip
+    path = " -> ".join(
+        f"{n} x{levels.nodes[n]['copies']}" if "copies" in levels.nodes[n] else n for n in nx.topological_sort(levels)
+    )
     lines = [f"arch {arch.name}: {noc.rows} x {noc.cols} PEs, {groups}; {path}"]
     for role in (*ROLES, REDUCTION):
         net = noc.network(role)
         energy = net.energy_pj(arch.noc_energy_pj)
         if net.kind == "bus":
-            text = (f"bus, {'multicast' if net.multicast else 'unicast'}, {net.bandwidth:g} elem/cycle, "
-                    f"{energy:g} per delivery")  # fmt: skip
+            text = (
+                f"bus, {'multicast' if net.multicast else 'unicast'}, {net.bandwidth:g} elem/cycle, "
+                f"{energy:g} per delivery"
+            )
             if net.segments != "none":
-                text += (f"; a segment bus per {net.segments.rstrip('s')} ({net.segment_bandwidth:g} elem/cycle, "
-                         f"{net.segment_energy:g} per crossing)")  # fmt: skip
+                text += (
+                    f"; a segment bus per {net.segments.rstrip('s')} ({net.segment_bandwidth:g} elem/cycle, "
+                    f"{net.segment_energy:g} per crossing)"
+                )
         else:
             text = f"systolic along {net.direction}, {net.bandwidth:g} elem/cycle per link, {energy:g} per hop"
         if net.latency:
@@ -165,11 +188,15 @@ def describe_arch(arch: Arch) -> str:
     lines.append(f"  {'RF':<18} {arch.rf_bytes} B per PE ({arch.rf_elems:g} elements of {arch.bytes_per_elem} B)")
     spm = f"{arch.spm_banks} banks x {arch.spm_bank_bytes} B = {arch.spm_bytes} B (double-buffered)"
     lines.append(f"  {'SPM':<18} {spm}")
-    lines.append(f"  {'clocks':<18} array {arch.accel_mhz:g} MHz, DMA {arch.dma_mhz:g} MHz, "
-                 f"{arch.dma_init_cycles:g} + {arch.dma_cycles_per_byte:g}/byte DMA cycles")  # fmt: skip
-    lines.append(f"  {'energies':<18} MAC {arch.mac_energy_pj:g}, RF {arch.rf_energy_pj:g}, "
-                 f"NoC {arch.noc_energy_pj:g}, SPM {arch.spm_energy_pj:g}, "
-                 f"DRAM {arch.dram_energy_pj:g} per access")  # fmt: skip
+    lines.append(
+        f"  {'clocks':<18} array {arch.accel_mhz:g} MHz, DMA {arch.dma_mhz:g} MHz, "
+        f"{arch.dma_init_cycles:g} + {arch.dma_cycles_per_byte:g}/byte DMA cycles"
+    )
+    lines.append(
+        f"  {'energies':<18} MAC {arch.mac_energy_pj:g}, RF {arch.rf_energy_pj:g}, "
+        f"NoC {arch.noc_energy_pj:g}, SPM {arch.spm_energy_pj:g}, "
+        f"DRAM {arch.dram_energy_pj:g} per access"
+    )
     if arch.constraints:
         lines.append(f"  {'constraints':<18} {', '.join(arch.constraints)}")
     return "\n".join(lines)
@@ -194,14 +221,27 @@ def hierarchy_graph(arch: Arch) -> nx.DiGraph:
     noc = arch.noc
     graph = nx.DiGraph(name=arch.name)
     graph.add_node("DRAM", kind="memory", energy_pj=arch.dram_energy_pj)
-    graph.add_node("SPM", kind="memory", bytes=arch.spm_bytes, banks=arch.spm_banks,
-                   double_buffered=True, energy_pj=arch.spm_energy_pj)  # fmt: skip
-    graph.add_node("NoC", kind="network", energy_pj=arch.noc_energy_pj, rows=noc.rows, cols=noc.cols,
-                   kinds={role: noc.network(role).kind for role in (*ROLES, REDUCTION)})  # fmt: skip
+    graph.add_node(
+        "SPM",
+        kind="memory",
+        bytes=arch.spm_bytes,
+        banks=arch.spm_banks,
+        double_buffered=True,
+        energy_pj=arch.spm_energy_pj,
+    )
+    graph.add_node(
+        "NoC",
+        kind="network",
+        energy_pj=arch.noc_energy_pj,
+        rows=noc.rows,
+        cols=noc.cols,
+        kinds={role: noc.network(role).kind for role in (*ROLES, REDUCTION)},
+    )
     graph.add_node("RF", kind="memory", bytes=arch.rf_bytes, copies=arch.pe_count, energy_pj=arch.rf_energy_pj)
     graph.add_node("MAC", kind="compute", copies=arch.pe_count, energy_pj=arch.mac_energy_pj)
-    graph.add_edge("DRAM", "SPM", transfer="DMA", cycles_per_byte=arch.dma_cycles_per_byte,
-                   init_cycles=arch.dma_init_cycles)  # fmt: skip
+    graph.add_edge(
+        "DRAM", "SPM", transfer="DMA", cycles_per_byte=arch.dma_cycles_per_byte, init_cycles=arch.dma_init_cycles
+    )
     graph.add_edge("SPM", "NoC", transfer="read")
     graph.add_edge("NoC", "RF", transfer="deliver")
     graph.add_edge("RF", "MAC", transfer="operand")

@@ -74,8 +74,9 @@ def _apply_min_exec(result: LayerResult, problem: Problem) -> LayerResult:
     valid = result.tilings_evaluated if one_split else count_tilings(problem)
     if valid >= knobs.min_exec_methods:
         return result
-    return replace(result, status=Status.INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf,
-                   tilings_evaluated=valid)  # fmt: skip
+    return replace(
+        result, status=Status.INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf, tilings_evaluated=valid
+    )
 
 
 def solve_model(

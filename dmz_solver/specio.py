@@ -22,8 +22,9 @@ def read_json(path: str | Path) -> Any:
         raise InputError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=str(path)) from None
 
 
-def resolve_named_file(spec: str, directory: Path, kind: str, suffixes: tuple[str, ...],
-                       path_suffixes: tuple[str, ...] = ()) -> Path:  # fmt: skip
+def resolve_named_file(
+    spec: str, directory: Path, kind: str, suffixes: tuple[str, ...], path_suffixes: tuple[str, ...] = ()
+) -> Path:
     """A command-line file argument: a path, or the name of a file shipped in `directory`.
 
     A spec ending in one of `suffixes` or `path_suffixes`, or naming an existing file, is a path;

@@ -30,8 +30,9 @@ def small_layers(draw: st.DrawFn) -> LoopNest:
     s = draw(st.sampled_from([1, 2]))
     out = draw(st.sampled_from([1, 2, 3, 4]))
     size = (out - 1) * s + f
-    return conv_nest("c", n=n, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s),
-                     depthwise=kind == "DW_CONV")  # fmt: skip
+    return conv_nest(
+        "c", n=n, m=m, c=c, in_rows=size, in_cols=size, f_rows=f, f_cols=f, stride=(s, s), depthwise=kind == "DW_CONV"
+    )
 
 
 def proven_results(nest: LoopNest, arch: Arch) -> Iterator[tuple[str, LayerResult, float]]:

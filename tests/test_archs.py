@@ -82,22 +82,34 @@ def _spec(**sections) -> dict:
 @pytest.mark.parametrize(
     ("sections", "field", "reason"),
     [
-        ({"pe_array": {"rows": 4, "cols": 4}, "arch_basic": {"CGRA_SIZE": 32}}, "arch_basic.CGRA_SIZE",
-         "is 32 but pe_array is 4 x 4 = 16 PEs"),
+        (
+            {"pe_array": {"rows": 4, "cols": 4}, "arch_basic": {"CGRA_SIZE": 32}},
+            "arch_basic.CGRA_SIZE",
+            "is 32 but pe_array is 4 x 4 = 16 PEs",
+        ),
         ({"pe_array": {"rows": 4}}, "pe_array.cols", "missing field"),
-        ({"pe_array": {"rows": 4, "cols": 6}, "pe_groups": {"rows": 3, "cols": 2}}, "pe_groups.rows",
-         "a 3 x 2 group does not tile the 4 x 6 array"),
+        (
+            {"pe_array": {"rows": 4, "cols": 6}, "pe_groups": {"rows": 3, "cols": 2}},
+            "pe_groups.rows",
+            "a 3 x 2 group does not tile the 4 x 6 array",
+        ),
         ({"networks": {"input": {"kind": "mesh"}}}, "networks.input.kind", "unknown network kind 'mesh'"),
         ({"networks": {"weights": {}}}, "networks.weights", "unknown field"),
-        ({"networks": {"input": {"kind": "systolic", "multicast": False}}}, "networks.input.multicast",
-         "applies to bus networks only"),
+        (
+            {"networks": {"input": {"kind": "systolic", "multicast": False}}},
+            "networks.input.multicast",
+            "applies to bus networks only",
+        ),
         ({"networks": {"input": {"direction": "rows"}}}, "networks.input.direction", "applies to systolic"),
-        ({"networks": {"input": {"kind": "systolic", "direction": "diagonal"}}}, "networks.input.direction",
-         "expected rows or columns"),
+        (
+            {"networks": {"input": {"kind": "systolic", "direction": "diagonal"}}},
+            "networks.input.direction",
+            "expected rows or columns",
+        ),
         ({"networks": {"input": {"bandwidth": 0}}}, "networks.input.bandwidth", "must be positive"),
         ({"networks": {"input": {"segments": "groups"}}}, "networks.input", "needs a pe_groups section"),
     ],
-)  # fmt: skip
+)
 def test_bad_network_sections_name_the_field(sections, field, reason):
     spec = _spec()
     for key, value in sections.items():
@@ -149,8 +161,9 @@ def test_arch_command_describes_and_draws(capsys, tmp_path):
 
 def test_solve_reports_the_split(capsys, tmp_path):
     out_json = tmp_path / "r.json"
-    code = main(["solve", "--model", TINY, "--arch", "tpu_like", "--layer", "tiny_gemm", "--no-cache",
-                 "--json", str(out_json)])  # fmt: skip
+    code = main(
+        ["solve", "--model", TINY, "--arch", "tpu_like", "--layer", "tiny_gemm", "--no-cache", "--json", str(out_json)]
+    )
     text = capsys.readouterr().out
     assert code == 0 and "  rows" in text and "  cols" in text and "OPTIMAL" in text
     mapping = json.loads(out_json.read_text())["layers"][0]["mapping"]
@@ -163,8 +176,10 @@ def test_evaluate_checks_the_split(tmp_path):
     arch = ARCHS["tpu_like"]
     nest = gemm_nest("g", x=4, y=8, k=16)
     problem = Problem(nest, arch)
-    base = {"loops": ["X", "Y", "K"], "tiling": {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [1, 4, 4],
-                                                 "SPATIAL": [4, 2, 4]}}  # fmt: skip
+    base = {
+        "loops": ["X", "Y", "K"],
+        "tiling": {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [1, 4, 4], "SPATIAL": [4, 2, 4]},
+    }
     free, _ = evaluate_mapping(problem, mapping_from_json(base, nest, source="m"), "edp")
     assert free.spatial_rows is not None  # the best split was chosen and reported
     given = mapping_from_json({**base, "array": {"rows": list(free.spatial_rows)}}, nest, source="m")
@@ -189,18 +204,33 @@ def network_archs(draw):
 
     def network():
         if draw(st.booleans()):
-            return {"kind": "systolic", "direction": draw(st.sampled_from(["rows", "columns"])),
-                    "bandwidth": draw(st.sampled_from([0.5, 1, 2])), "latency": draw(st.integers(0, 2)),
-                    "energy": draw(st.sampled_from([0.1, 1.0]))}  # fmt: skip
+            return {
+                "kind": "systolic",
+                "direction": draw(st.sampled_from(["rows", "columns"])),
+                "bandwidth": draw(st.sampled_from([0.5, 1, 2])),
+                "latency": draw(st.integers(0, 2)),
+                "energy": draw(st.sampled_from([0.1, 1.0])),
+            }
         segments = draw(st.sampled_from(["none", "rows", "columns"] + (["groups"] if grouped else [])))
-        return {"kind": "bus", "multicast": draw(st.booleans()), "segments": segments,
-                "bandwidth": draw(st.sampled_from([0.5, 1, 4])), "segment_bandwidth": draw(st.sampled_from([1, 2])),
-                "segment_energy": draw(st.sampled_from([0, 0.5])), "latency": draw(st.integers(0, 1))}  # fmt: skip
+        return {
+            "kind": "bus",
+            "multicast": draw(st.booleans()),
+            "segments": segments,
+            "bandwidth": draw(st.sampled_from([0.5, 1, 4])),
+            "segment_bandwidth": draw(st.sampled_from([1, 2])),
+            "segment_energy": draw(st.sampled_from([0, 0.5])),
+            "latency": draw(st.integers(0, 1)),
+        }
 
-    spec = {"arch_basic": {"RF_SIZE": draw(st.sampled_from([64, 256])), "TOTAL_BANKS_IN_SPM": 8,
-                           "TOTAL_BYTES_IN_BANK": 512},
-            "pe_array": {"rows": rows, "cols": cols},
-            "networks": {role: network() for role in ("input", "weight", "output", "reduction")}}  # fmt: skip
+    spec = {
+        "arch_basic": {
+            "RF_SIZE": draw(st.sampled_from([64, 256])),
+            "TOTAL_BANKS_IN_SPM": 8,
+            "TOTAL_BYTES_IN_BANK": 512,
+        },
+        "pe_array": {"rows": rows, "cols": cols},
+        "networks": {role: network() for role in ("input", "weight", "output", "reduction")},
+    }
     if grouped:
         spec["pe_groups"] = {"rows": rows // 2, "cols": cols // 2}
     return arch_from_json(spec, source="random", name="random")
@@ -218,8 +248,10 @@ def test_proven_optimum_equals_exhaustive_optimum_on_random_networks(nest, arch)
 
 
 def test_dse_default_network_reaches_the_roles_without_their_own(tmp_path):
-    spec = _spec(pe_array={"rows": 4, "cols": 4},
-                 networks={"default": {"segments": "rows", "bandwidth": 2}, "input": {"bandwidth": 4}})  # fmt: skip
+    spec = _spec(
+        pe_array={"rows": 4, "cols": 4},
+        networks={"default": {"segments": "rows", "bandwidth": 2}, "input": {"bandwidth": 4}},
+    )
     base = arch_from_json(spec, source="mixed.json", name="mixed")
     (_, low), (_, high) = arch_points(base, [parse_sweep("networks.default.bandwidth=1,8")])
     assert [a.noc.network("weight").bandwidth for a in (low, high)] == [1, 8]
@@ -228,8 +260,9 @@ def test_dse_default_network_reaches_the_roles_without_their_own(tmp_path):
 
 
 def test_dse_sweeps_the_pe_count_of_an_arch_without_pe_array():
-    base = arch_from_json({"arch_basic": {"CGRA_SIZE": 256}, "networks": {"input": {"latency": 1}}},
-                          source="net.json", name="net")  # fmt: skip
+    base = arch_from_json(
+        {"arch_basic": {"CGRA_SIZE": 256}, "networks": {"input": {"latency": 1}}}, source="net.json", name="net"
+    )
     points = arch_points(base, [parse_sweep("CGRA_SIZE=64,128")])
     assert [(a.pe_count, a.noc.rows, a.noc.cols) for _, a in points] == [(64, 1, 64), (128, 1, 128)]
     assert all(a.noc.network("input").latency == 1 for _, a in points)
@@ -238,8 +271,24 @@ def test_dse_sweeps_the_pe_count_of_an_arch_without_pe_array():
 def test_min_exec_knob_counts_tilings_once_whatever_the_search(capsys):
     statuses = []
     for search in ("exhaustive", "cpsat"):
-        code = main(["solve", "--model", TINY, "--arch", "edge_8x8", "--layer", "tiny_conv1x1", "--search", search,
-                     "--opt-min-exec-methods", "50000", "--no-cache", "--json", "-"])  # fmt: skip
+        code = main(
+            [
+                "solve",
+                "--model",
+                TINY,
+                "--arch",
+                "edge_8x8",
+                "--layer",
+                "tiny_conv1x1",
+                "--search",
+                search,
+                "--opt-min-exec-methods",
+                "50000",
+                "--no-cache",
+                "--json",
+                "-",
+            ]
+        )
         out = capsys.readouterr().out
         statuses.append((code, json.loads(out)["layers"][0]["status"] if out else None))
     assert statuses[0] == statuses[1]
@@ -247,8 +296,11 @@ def test_min_exec_knob_counts_tilings_once_whatever_the_search(capsys):
 
 def test_one_row_evaluation_has_no_split():
     nest = gemm_nest("g", x=4, y=4, k=4)
-    obj = {"loops": ["X", "Y", "K"], "tiling": {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [1, 1, 4],
-                                                "SPATIAL": [4, 4, 1]}, "array": {"rows": [1, 1, 1]}}  # fmt: skip
+    obj = {
+        "loops": ["X", "Y", "K"],
+        "tiling": {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [1, 1, 4], "SPATIAL": [4, 4, 1]},
+        "array": {"rows": [1, 1, 1]},
+    }
     mapping, _ = evaluate_mapping(Problem(nest, ARCHS["dmazerunner"]), mapping_from_json(obj, nest, source="m"))
     assert mapping.spatial_rows is None and "array" not in mapping.to_json()
     with pytest.raises(InputError) as info:
@@ -266,9 +318,11 @@ def test_array_size_and_bandwidths_are_bounded():
 def test_equal_splits_merge_even_with_a_reduction_latency():
     """Only row and column unions of the operands keep equally costly splits apart: with buses elsewhere,
     the splits of X and Y that keep K (the reduction) down the columns all cost the same."""
-    arch = arch_from_json(_spec(pe_array={"rows": 4, "cols": 4},
-                                networks={"reduction": {"kind": "systolic", "direction": "columns"}}),
-                          source="s.json", name="s")  # fmt: skip
+    arch = arch_from_json(
+        _spec(pe_array={"rows": 4, "cols": 4}, networks={"reduction": {"kind": "systolic", "direction": "columns"}}),
+        source="s.json",
+        name="s",
+    )
     problem = Problem(gemm_nest("g", x=4, y=8, k=8), arch)
     sp = np.array([2, 2, 2])
     valid = [rows for rows in ((1, 1, 2), (2, 1, 2), (1, 2, 2)) if problem.unrollings(sp, rows)]

@@ -79,8 +79,12 @@ def test_layers_of_tiny_model(capsys) -> None:
     code, out, _ = run(capsys, "layers", "--model", TINY, "--json", "-")
     listed = json.loads(out)
     assert [(entry["name"], entry["instances"]) for entry in listed["layers"]] == [
-        ("tiny_conv3x3", 1), ("tiny_conv3x3_s2", 1), ("tiny_conv1x1", 2), ("tiny_gemm", 1), ("tiny_dwconv3x3", 1),
-    ]  # fmt: skip
+        ("tiny_conv3x3", 1),
+        ("tiny_conv3x3_s2", 1),
+        ("tiny_conv1x1", 2),
+        ("tiny_gemm", 1),
+        ("tiny_dwconv3x3", 1),
+    ]
     assert listed["layers"][3] == {
         "name": "tiny_gemm",
         "op": "GEMM",
@@ -161,8 +165,21 @@ def test_solve_writes_the_result_json(gemm_result: tuple[int, dict]) -> None:
     assert {"model", "arch", "objective", "layers", "total"} <= result.keys()
     assert (result["model"], result["arch"], result["objective"]) == ("tiny", "dmazerunner", "edp")
     (layer,) = result["layers"]
-    expected = {"name", "op", "dims", "instances", "status", "mapping", "cycles", "energy_pj", "edp", "breakdown_pj",
-                "lower_bound", "gap", "seconds"}  # fmt: skip
+    expected = {
+        "name",
+        "op",
+        "dims",
+        "instances",
+        "status",
+        "mapping",
+        "cycles",
+        "energy_pj",
+        "edp",
+        "breakdown_pj",
+        "lower_bound",
+        "gap",
+        "seconds",
+    }
     assert expected <= layer.keys()
     assert (layer["name"], layer["op"], layer["status"], layer["gap"]) == ("tiny_gemm", "GEMM", "OPTIMAL", 0.0)
     assert layer["edp"] == GEMM_OPTIMUM["edp"] == layer["lower_bound"]
@@ -185,8 +202,20 @@ def test_solve_text_report(capsys) -> None:
 
 
 def test_solve_json_to_stdout_prints_nothing_else(capsys) -> None:
-    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive",
-                       "--objective", "energy", "--json", "-")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "solve",
+        "--model",
+        TINY,
+        "--layer",
+        "tiny_gemm",
+        "--search",
+        "exhaustive",
+        "--objective",
+        "energy",
+        "--json",
+        "-",
+    )
     assert code == 0
     result = json.loads(out)
     assert result["objective"] == "energy"
@@ -212,8 +241,19 @@ def test_solve_totals_count_instances(capsys, tmp_path: Path) -> None:
 
 
 def test_auto_optimize_is_the_seeds_heuristic(capsys) -> None:
-    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--auto-optimize",
-                       "--objective", "energy", "--json", "-")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "solve",
+        "--model",
+        TINY,
+        "--layer",
+        "tiny_gemm",
+        "--auto-optimize",
+        "--objective",
+        "energy",
+        "--json",
+        "-",
+    )
     (layer,) = json.loads(out)["layers"]
     assert code == 0
     assert (layer["search"], layer["status"]) == ("auto", "FEASIBLE")
@@ -223,8 +263,9 @@ def test_auto_optimize_is_the_seeds_heuristic(capsys) -> None:
 
 def test_knobs_restrict_the_search(capsys) -> None:
     knobs = ["--opt-no-spatial-reduction", "--opt-min-utilization", "0.5", "0", "0"]
-    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive", *knobs,
-                       "--json", "-")  # fmt: skip
+    code, out, _ = run(
+        capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive", *knobs, "--json", "-"
+    )
     (layer,) = json.loads(out)["layers"]
     assert code == 0
     assert layer["status"] == "FEASIBLE"  # optimal only within the pruned space
@@ -235,8 +276,20 @@ def test_knobs_restrict_the_search(capsys) -> None:
 
 def test_default_search_with_knobs_is_not_claimed_optimal(capsys) -> None:
     """With knobs the CP-SAT proof covers only the pruned space: the status must say FEASIBLE."""
-    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--opt-min-utilization", "0", "0.9",
-                       "0", "--json", "-")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "solve",
+        "--model",
+        TINY,
+        "--layer",
+        "tiny_gemm",
+        "--opt-min-utilization",
+        "0",
+        "0.9",
+        "0",
+        "--json",
+        "-",
+    )
     (layer,) = json.loads(out)["layers"]
     assert code == 0 and layer["search"] == "cpsat"
     assert layer["status"] == "FEASIBLE" and layer["edp"] > GEMM_OPTIMUM["edp"]
@@ -250,8 +303,20 @@ def restore_threads():
 
 
 def test_workers_option_limits_threads(capsys, restore_threads) -> None:
-    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive",
-                       "--workers", "1", "--json", "-")  # fmt: skip
+    code, out, _ = run(
+        capsys,
+        "solve",
+        "--model",
+        TINY,
+        "--layer",
+        "tiny_gemm",
+        "--search",
+        "exhaustive",
+        "--workers",
+        "1",
+        "--json",
+        "-",
+    )
     assert code == 0 and json.loads(out)["layers"][0]["edp"] == GEMM_OPTIMUM["edp"]
     assert numba.get_num_threads() == 1
 
@@ -350,16 +415,35 @@ def _bad_model(tmp_path: Path, case: str) -> tuple[list[str], tuple[str, ...]]:
             "no valid mapping",
         )
     if case == "too-few-tilings":
-        return ["solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive",
-                "--opt-min-exec-methods", "1000000"], ("tiny_gemm", "no valid mapping")  # fmt: skip
+        return [
+            "solve",
+            "--model",
+            TINY,
+            "--layer",
+            "tiny_gemm",
+            "--search",
+            "exhaustive",
+            "--opt-min-exec-methods",
+            "1000000",
+        ], ("tiny_gemm", "no valid mapping")
     raise AssertionError(case)
 
 
 BAD_CASES = [
-    "malformed-json", "missing-field", "unknown-field", "unknown-section", "non-positive-size",
-    "filter-larger-than-input", "unknown-layer", "unknown-model-name", "unknown-arch-name", "mapping-product",
-    "mapping-exceeds-rf", "infeasible-arch", "too-few-tilings",
-]  # fmt: skip
+    "malformed-json",
+    "missing-field",
+    "unknown-field",
+    "unknown-section",
+    "non-positive-size",
+    "filter-larger-than-input",
+    "unknown-layer",
+    "unknown-model-name",
+    "unknown-arch-name",
+    "mapping-product",
+    "mapping-exceeds-rf",
+    "infeasible-arch",
+    "too-few-tilings",
+]
 
 
 @pytest.mark.parametrize("case", BAD_CASES)

@@ -91,9 +91,11 @@ def test_preset_solutions_obey_the_preset_and_match_exhaustive_search(preset: st
 @pytest.mark.parametrize("objective", ["energy", "cycles"])
 def test_combined_files_cpsat_optimum_equals_exhaustive(tmp_path: Path, objective: str) -> None:
     extra = tmp_path / "mine.yaml"
-    extra.write_text("name: mine\nconstraints:\n  - name: pe_product\n    expr: SPATIAL.M * SPATIAL.Ox <= 8\n"
-                     "  - name: inner\n    expr: innermost(DRAM) in [C, M, Oy]\n"
-                     "  - name: weights\n    expr: footprint(RF, W) >= 2\n")  # fmt: skip
+    extra.write_text(
+        "name: mine\nconstraints:\n  - name: pe_product\n    expr: SPATIAL.M * SPATIAL.Ox <= 8\n"
+        "  - name: inner\n    expr: innermost(DRAM) in [C, M, Oy]\n"
+        "  - name: weights\n    expr: footprint(RF, W) >= 2\n"
+    )
     cs = load_constraints(["seed_no_feature_dram", str(extra)])
     found = solve_layer(CONV, SMALL, objective, constraints=cs)
     exhaustive = solve_layer(CONV, SMALL, objective, search="exhaustive", constraints=cs)
@@ -105,8 +107,10 @@ def test_combined_files_cpsat_optimum_equals_exhaustive(tmp_path: Path, objectiv
 
 def test_gemm_constraints_use_gemm_operands(tmp_path: Path) -> None:
     spec = tmp_path / "gemm.yaml"
-    spec.write_text("name: g\napplies_to: [GEMM]\nconstraints:\n  - name: small_a\n    expr: footprint(RF, A) <= 2\n"
-                    "  - name: k_spatial\n    spatial_loops: [K, X]\n")  # fmt: skip
+    spec.write_text(
+        "name: g\napplies_to: [GEMM]\nconstraints:\n  - name: small_a\n    expr: footprint(RF, A) <= 2\n"
+        "  - name: k_spatial\n    spatial_loops: [K, X]\n"
+    )
     nest = gemm_nest("g", x=8, y=6, k=4)
     cs = load_constraints([str(spec)])
     found = solve_layer(nest, SMALL, "edp", constraints=cs)
@@ -130,10 +134,25 @@ def test_fingerprint_depends_on_contents(tmp_path: Path) -> None:
 def test_conflicting_files_name_the_minimal_conflict_and_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(REPO)
     tiny = tmp_path / "tiny.yaml"
-    tiny.write_text("name: tiny\nconstraints:\n  - name: pe_free\n    expr: SPATIAL.N == 1\n"
-                    "  - name: rf_narrow\n    expr: RF.Fx <= 1\n")  # fmt: skip
-    code = main(["solve", "--model", TINY, "--arch", "dmazerunner", "--layer", "tiny_conv3x3", "--no-cache",
-                 "--constraints", "ws", str(tiny)])  # fmt: skip
+    tiny.write_text(
+        "name: tiny\nconstraints:\n  - name: pe_free\n    expr: SPATIAL.N == 1\n"
+        "  - name: rf_narrow\n    expr: RF.Fx <= 1\n"
+    )
+    code = main(
+        [
+            "solve",
+            "--model",
+            TINY,
+            "--arch",
+            "dmazerunner",
+            "--layer",
+            "tiny_conv3x3",
+            "--no-cache",
+            "--constraints",
+            "ws",
+            str(tiny),
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1
     assert "'ws.weights_in_rf' (constraints/ws.yaml:8)" in err
@@ -165,8 +184,20 @@ def test_conflicting_files_name_the_minimal_conflict_and_exit_2(tmp_path: Path, 
 def test_malformed_files_give_one_line_and_exit_2(tmp_path: Path, capsys, monkeypatch, text: str, message: str) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(text)
-    code = main(["solve", "--model", TINY, "--arch", "dmazerunner", "--layer", "tiny_conv3x3", "--no-cache",
-                 "--constraints", "bad.yaml"])  # fmt: skip
+    code = main(
+        [
+            "solve",
+            "--model",
+            TINY,
+            "--arch",
+            "dmazerunner",
+            "--layer",
+            "tiny_conv3x3",
+            "--no-cache",
+            "--constraints",
+            "bad.yaml",
+        ]
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert len(err.splitlines()) == 1 and message in err, err
@@ -176,8 +207,9 @@ def test_arch_spec_names_default_constraints(tmp_path: Path, capsys) -> None:
     arch = tmp_path / "arch.json"
     arch.write_text('{"name": "m_by_c", "constraints": ["two_loop_array"]}')
     out = tmp_path / "r.json"
-    code = main(["solve", "--model", TINY, "--arch", str(arch), "--layer", "tiny_conv3x3", "--no-cache",
-                 "--json", str(out)])  # fmt: skip
+    code = main(
+        ["solve", "--model", TINY, "--arch", str(arch), "--layer", "tiny_conv3x3", "--no-cache", "--json", str(out)]
+    )
     capsys.readouterr()
     assert code == 0
     mapping = json.loads(out.read_text())["layers"][0]["mapping"]
@@ -212,26 +244,38 @@ def test_unknown_loop_is_skipped_where_the_file_does_not_apply() -> None:
     with pytest.raises(InputError, match="unknown loop 'M' \\(loops of GEMM: X, Y, K\\)"):
         from dmz_solver.constraints.parse import ConstraintFile, ConstraintSet
 
-        bad = ConstraintSet(tuple(ConstraintFile(f.path, f.name, f.description,
-                                                 tuple(c.__class__(**{**c.__dict__, "applies_to": ()})
-                                                       for c in f.constraints), f.digest)
-                                  for f in cs.files))  # fmt: skip
+        bad = ConstraintSet(
+            tuple(
+                ConstraintFile(
+                    f.path,
+                    f.name,
+                    f.description,
+                    tuple(c.__class__(**{**c.__dict__, "applies_to": ()}) for c in f.constraints),
+                    f.digest,
+                )
+                for f in cs.files
+            )
+        )
         solve_layer(gemm_nest("g", x=4, y=4, k=4), SMALL, "edp", constraints=bad)
 
 
 def test_order_rules_alone_excluding_every_order_are_named(tmp_path: Path) -> None:
     spec = tmp_path / "orders.yaml"
-    spec.write_text("name: o\nconstraints:\n  - name: m_tiled\n    expr: SPM.M >= 2\n"
-                    "  - name: fx_whole\n    expr: SPM.Fx == 1\n"
-                    "  - name: fx_inner\n    expr: innermost(SPM) in [Fx]\n")  # fmt: skip
+    spec.write_text(
+        "name: o\nconstraints:\n  - name: m_tiled\n    expr: SPM.M >= 2\n"
+        "  - name: fx_whole\n    expr: SPM.Fx == 1\n"
+        "  - name: fx_inner\n    expr: innermost(SPM) in [Fx]\n"
+    )
     with pytest.raises(InputError, match=r"loop-order 'o.fx_inner' \(.*orders.yaml:7\) leave no order"):
         solve_layer(CONV, SMALL, "edp", constraints=load_constraints([str(spec)]))
 
 
 def test_order_rule_changes_the_optimum_consistently(tmp_path: Path) -> None:
     spec = tmp_path / "inner.yaml"
-    spec.write_text("name: i\nconstraints:\n  - name: tile_m\n    expr: DRAM.M * DRAM.C >= 4\n"
-                    "  - name: inner\n    expr: innermost(DRAM) in [C]\n")  # fmt: skip
+    spec.write_text(
+        "name: i\nconstraints:\n  - name: tile_m\n    expr: DRAM.M * DRAM.C >= 4\n"
+        "  - name: inner\n    expr: innermost(DRAM) in [C]\n"
+    )
     cs = load_constraints([str(spec)])
     found = solve_layer(CONV, SMALL, "energy", constraints=cs)
     exhaustive = solve_layer(CONV, SMALL, "energy", search="exhaustive", constraints=cs)
@@ -256,11 +300,16 @@ def constraint_files(draw) -> str:
     lines = ["name: r", "constraints:"]
     for i in range(draw(st.integers(1, 3))):
         expr = draw(st.sampled_from(TEMPLATES)).format(
-            l1=draw(st.sampled_from(LEVEL_NAMES)), l2=draw(st.sampled_from(LEVEL_NAMES)),
-            a=draw(st.sampled_from(CONV.loops)), b=draw(st.sampled_from(CONV.loops)),
-            k=draw(st.integers(1, 9)), k2=draw(st.integers(4, 60)), f=draw(st.sampled_from(("RF", "PE", "SPM"))),
-            op=draw(st.sampled_from(("O", "I", "W"))), o=draw(st.sampled_from(("DRAM", "SPM"))),
-        )  # fmt: skip
+            l1=draw(st.sampled_from(LEVEL_NAMES)),
+            l2=draw(st.sampled_from(LEVEL_NAMES)),
+            a=draw(st.sampled_from(CONV.loops)),
+            b=draw(st.sampled_from(CONV.loops)),
+            k=draw(st.integers(1, 9)),
+            k2=draw(st.integers(4, 60)),
+            f=draw(st.sampled_from(("RF", "PE", "SPM"))),
+            op=draw(st.sampled_from(("O", "I", "W"))),
+            o=draw(st.sampled_from(("DRAM", "SPM"))),
+        )
         lines += [f"  - name: c{i}", f"    expr: {expr}"]
     return "\n".join(lines) + "\n"
 

@@ -21,8 +21,18 @@ from dmz_solver.workload.templates import conv_nest, gemm_nest
 INFEASIBLE, OPTIMAL = Status.INFEASIBLE, Status.OPTIMAL
 
 SEED_ARCH = Arch("dmazerunner")
-SMALL_ARCH = replace(SEED_ARCH, name="small", pe_count=16, rf_bytes=64, spm_banks=4, spm_bank_bytes=256,
-                     dma_init_cycles=100, dma_cycles_per_byte=0.5, dma_mhz=1600, accel_mhz=800)  # fmt: skip
+SMALL_ARCH = replace(
+    SEED_ARCH,
+    name="small",
+    pe_count=16,
+    rf_bytes=64,
+    spm_banks=4,
+    spm_bank_bytes=256,
+    dma_init_cycles=100,
+    dma_cycles_per_byte=0.5,
+    dma_mhz=1600,
+    accel_mhz=800,
+)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

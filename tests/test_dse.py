@@ -66,9 +66,7 @@ def test_dse_point_totals_match_a_direct_solve(dse_dir: Path, capsys: pytest.Cap
 def test_dse_pareto_flags_match_a_direct_computation(dse_dir: Path) -> None:
     table = rows(dse_dir / "o" / "dse.csv")
     points = [(int(r["cycles"]), float(r["energy_pj"])) for r in table]
-    expected = [
-        not any(c2 <= c and e2 <= e and (c2, e2) != (c, e) for c2, e2 in points) for c, e in points
-    ]  # fmt: skip
+    expected = [not any(c2 <= c and e2 <= e and (c2, e2) != (c, e) for c2, e2 in points) for c, e in points]
     assert [r["pareto"] == "1" for r in table] == expected
     assert any(expected)
 
@@ -81,8 +79,9 @@ def test_dse_writes_the_plots(dse_dir: Path) -> None:
 def test_dse_rerun_reuses_the_cache(dse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     solved: list[str] = []
     monkeypatch.setattr(solve_module, "solve_layer", lambda nest, *a, **k: solved.append(nest.name))
-    code = main(["dse", "--model", "tiny", *SWEEP, "--out", str(dse_dir / "again"),
-                 "--cache-dir", str(dse_dir / "cache")])  # fmt: skip
+    code = main(
+        ["dse", "--model", "tiny", *SWEEP, "--out", str(dse_dir / "again"), "--cache-dir", str(dse_dir / "cache")]
+    )
     assert code == 0 and solved == []
     assert rows(dse_dir / "again" / "dse.csv")[0]["cycles"] == rows(dse_dir / "o" / "dse.csv")[0]["cycles"]
 
@@ -106,17 +105,31 @@ def test_bad_sweep_exits_2_with_one_line_naming_the_key(
 
 
 def test_sweeping_one_parameter_under_two_names_is_an_error(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
-    code, _, err = run(capsys, "dse", "--model", "tiny", "--sweep", "RF_SIZE=64", "--sweep", "rf_bytes=128",
-                       "--out", str(tmp_path / "o"))  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "dse",
+        "--model",
+        "tiny",
+        "--sweep",
+        "RF_SIZE=64",
+        "--sweep",
+        "rf_bytes=128",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 2 and "swept twice" in err
 
 
 def test_energy_scaling_table_and_power_law(tmp_path: Path) -> None:
     scale = tmp_path / "scale.json"
-    scale.write_text(json.dumps({
-        "rf_energy": {"by": "RF_SIZE", "table": {"256": 0.5, "512": 0.96}},
-        "spm_energy": {"by": "TOTAL_BYTES_IN_BANK", "ref": 2048, "exponent": 0.5},
-    }))  # fmt: skip
+    scale.write_text(
+        json.dumps(
+            {
+                "rf_energy": {"by": "RF_SIZE", "table": {"256": 0.5, "512": 0.96}},
+                "spm_energy": {"by": "TOTAL_BYTES_IN_BANK", "ref": 2048, "exponent": 0.5},
+            }
+        )
+    )
     base = load_arch("dmazerunner")
     sweeps = [parse_sweep("RF_SIZE=256,512"), parse_sweep("TOTAL_BYTES_IN_BANK=512,2048")]
     points = arch_points(base, sweeps, load_scaling(str(scale)))
@@ -128,8 +141,19 @@ def test_energy_scaling_table_and_power_law(tmp_path: Path) -> None:
 def test_energy_scaling_without_an_entry_for_a_point_exits_2(capsys: pytest.CaptureFixture, tmp_path: Path) -> None:
     scale = tmp_path / "scale.json"
     scale.write_text(json.dumps({"rf_energy": {"by": "RF_SIZE", "table": {"256": 0.5}}}))
-    code, _, err = run(capsys, "dse", "--model", "tiny", "--sweep", "RF_SIZE=256,1024", "--scale", str(scale),
-                       "--out", str(tmp_path / "o"), "--no-cache")  # fmt: skip
+    code, _, err = run(
+        capsys,
+        "dse",
+        "--model",
+        "tiny",
+        "--sweep",
+        "RF_SIZE=256,1024",
+        "--scale",
+        str(scale),
+        "--out",
+        str(tmp_path / "o"),
+        "--no-cache",
+    )
     assert code == 2 and "RF_SIZE=1024" in err
 
 
@@ -150,8 +174,22 @@ def test_dse_keeps_the_arch_specs_constraint_files(capsys: pytest.CaptureFixture
     arch = tmp_path / "ws_arch.json"
     arch.write_text(json.dumps(spec))
     out = tmp_path / "o"
-    assert run(capsys, "dse", "--model", "tiny", "--arch", str(arch), "--sweep", "RF_SIZE=512", "--out", str(out),
-               "--no-cache")[0] == 0  # fmt: skip
+    assert (
+        run(
+            capsys,
+            "dse",
+            "--model",
+            "tiny",
+            "--arch",
+            str(arch),
+            "--sweep",
+            "RF_SIZE=512",
+            "--out",
+            str(out),
+            "--no-cache",
+        )[0]
+        == 0
+    )
     (point,) = rows(out / "dse.csv")
     code, text, _ = run(capsys, "solve", "--model", "tiny", "--arch", str(arch), "--no-cache", "--json", "-")
     assert code == 0 and int(point["cycles"]) == json.loads(text)["total"]["cycles"]

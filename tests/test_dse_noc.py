@@ -113,15 +113,19 @@ def test_flat_sweeps_keep_the_network_sections() -> None:
         ("eyeriss", ["pe_groups.rows=5"], "--sweep pe_groups.rows", "does not tile the 12 x 14 array"),
         ("eyeriss", ["networks.input.bandwidth=2,0"], "--sweep networks.input.bandwidth", "must be positive"),
         ("eyeriss", ["networks.output.energy=-1"], "--sweep networks.output.energy", "must not be negative"),
-        ("eyeriss", ["networks.reduction.segment_bandwidth=2"], "--sweep networks.reduction.segment_bandwidth",
-         "bus networks only"),
+        (
+            "eyeriss",
+            ["networks.reduction.segment_bandwidth=2"],
+            "--sweep networks.reduction.segment_bandwidth",
+            "bus networks only",
+        ),
         ("eyeriss", ["pe_array.rows=0"], "--sweep pe_array.rows", "at least 1"),
         ("edge_8x8", ["pe_array.rows=6"], "--sweep pe_array.rows: pe_groups.rows", "does not tile the 6 x 8 array"),
         ("eyeriss", ["networks.default.bandwidth=2"], "--sweep networks.default.bandwidth", "is unused"),
         ("eyeriss", ["CGRA_SIZE=168,256"], "--sweep CGRA_SIZE", "cannot be swept"),
         ("eyeriss", ["pe_array.rows=4", "CGRA_SIZE=56"], "--sweep CGRA_SIZE", "sweep the array shape or the PE count"),
     ],
-)  # fmt: skip
+)
 def test_bad_points_are_input_errors_naming_the_key(arch: str, sweeps: list[str], field: str, reason: str) -> None:
     with pytest.raises(InputError) as info:
         points(arch, *sweeps)
@@ -138,8 +142,21 @@ def test_energy_scaling_follows_a_swept_array(tmp_path: Path) -> None:
 
 def test_dse_over_the_array_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "o"
-    code = main(["dse", "--model", "tiny", "--arch", "eyeriss", "--sweep", "pe_array.rows=4,12",
-                 "--out", str(out), "--cache-dir", str(tmp_path / "cache")])  # fmt: skip
+    code = main(
+        [
+            "dse",
+            "--model",
+            "tiny",
+            "--arch",
+            "eyeriss",
+            "--sweep",
+            "pe_array.rows=4,12",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
     assert code == 0
     with open(out / "dse.csv", newline="") as handle:
         table = list(csv.DictReader(handle))
@@ -151,8 +168,20 @@ def test_dse_over_the_array_end_to_end(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_bad_dotted_sweep_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    code = main(["dse", "--model", "tiny", "--arch", "eyeriss", "--sweep", "networks.input.bandwidth=1,-2",
-                 "--out", str(tmp_path / "o"), "--no-cache"])  # fmt: skip
+    code = main(
+        [
+            "dse",
+            "--model",
+            "tiny",
+            "--arch",
+            "eyeriss",
+            "--sweep",
+            "networks.input.bandwidth=1,-2",
+            "--out",
+            str(tmp_path / "o"),
+            "--no-cache",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--sweep networks.input.bandwidth: must be positive" in err
     assert not (tmp_path / "o").exists()

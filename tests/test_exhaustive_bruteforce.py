@@ -138,10 +138,22 @@ def test_factorisations_are_complete_and_ordered() -> None:
         ("dwconv", SMALL, Knobs(pe_util=0.25)),
         ("dwconv", SMALL, SMALL_PRUNING),
     ],
-    ids=["conv-seed", "conv-small", "conv-seed-knobs", "conv-small-knobs", "gemm-seed", "gemm-small",
-         "gemm-seed-no-reduction", "gemm-small-knobs", "dw-seed", "dw-small", "dw-seed-no-feature-dram",
-         "dw-small-pe-util", "dw-small-knobs"],
-)  # fmt: skip
+    ids=[
+        "conv-seed",
+        "conv-small",
+        "conv-seed-knobs",
+        "conv-small-knobs",
+        "gemm-seed",
+        "gemm-small",
+        "gemm-seed-no-reduction",
+        "gemm-small-knobs",
+        "dw-seed",
+        "dw-small",
+        "dw-seed-no-feature-dram",
+        "dw-small-pe-util",
+        "dw-small-knobs",
+    ],
+)
 def test_exhaustive_search_equals_brute_force(layer_name: str, arch: Arch, knobs: Knobs) -> None:
     layer = LAYERS[layer_name]
     nest = layer_from_json(layer.op, {"name": layer_name, **layer.entry}, source="test", path=layer_name)

@@ -143,9 +143,17 @@ def test_grouped_conv_and_channel_multiplier_match_the_template(tmp_path: Path, 
     y = g.conv(g.input("x", [1, c, 6, 7]), "gc", c, m, 3, stride=(1, 2), groups=groups)
     nest = _layers(g, y, tmp_path)["gc"]
     expected = group_conv_nest(
-        "gc", n=1, groups=groups, m_per_group=m // groups, c_per_group=c // groups,
-        in_rows=6, in_cols=7, f_rows=3, f_cols=3, stride=(1, 2),
-    )  # fmt: skip
+        "gc",
+        n=1,
+        groups=groups,
+        m_per_group=m // groups,
+        c_per_group=c // groups,
+        in_rows=6,
+        in_cols=7,
+        f_rows=3,
+        f_cols=3,
+        stride=(1, 2),
+    )
     assert nest == expected
     # the channel dimension is delinearised into (G, C/G): a tile of 2 groups and 1 channel touches 2 channels
     e = dict.fromkeys(nest.loops, 1) | {"G": 2}

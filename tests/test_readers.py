@@ -239,14 +239,20 @@ def test_mapping_reads_factors_and_orders(gemm) -> None:
         ({"colour": 1}, "colour", "unknown field"),
         ({"loops": ["K", "X", "Y"]}, "loops", "expected"),
         ({"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1]}}, "tiling.SPATIAL", "missing field"),
-        ({"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 1, 1]}}, "tiling.Y",
-         "multiply to 2, its extent is 6"),
-        ({"tiling": {"DRAM": [1, 1], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 3, 1]}}, "tiling.DRAM",
-         "expected 3 integers"),
+        (
+            {"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 1, 1]}},
+            "tiling.Y",
+            "multiply to 2, its extent is 6",
+        ),
+        (
+            {"tiling": {"DRAM": [1, 1], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 3, 1]}},
+            "tiling.DRAM",
+            "expected 3 integers",
+        ),
         ({"order": {"DRAM": ["K", "X", "X"], "SPM": ["Y", "X", "K"]}}, "order.DRAM", "permutation"),
         ({"order": {"DRAM": ["K", "X", "Y"]}}, "order.SPM", "permutation"),
     ],
-)  # fmt: skip
+)
 def test_mapping_errors_name_the_field(gemm, change: dict, field: str, reason: str) -> None:
     obj = {
         "loops": ["X", "Y", "K"],

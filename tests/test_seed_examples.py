@@ -61,8 +61,18 @@ def _terms(problem: Problem, tiling: np.ndarray) -> dict[str, object]:
     e_noc, e_spm, e_dma = floats
     prof = problem.unrollings(tiling[SP])[0]
     e_base, e_red, _ = tiling_terms(tiling, problem.arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
-    return {"ti": ti, "noc": ints[0], "dma": ints[1], "dspm": ints[2], "e_noc": floats[0], "e_spm": floats[1],
-            "e_dma": floats[2], "tiles": tiles, "e_base": e_base, "e_red": e_red}  # fmt: skip
+    return {
+        "ti": ti,
+        "noc": ints[0],
+        "dma": ints[1],
+        "dspm": ints[2],
+        "e_noc": floats[0],
+        "e_spm": floats[1],
+        "e_dma": floats[2],
+        "tiles": tiles,
+        "e_base": e_base,
+        "e_red": e_red,
+    }
 
 
 def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int, float, list[float]]]:
@@ -89,8 +99,14 @@ def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int
 def test_example_layer_extents_and_macs(example: Problem) -> None:
     nest = example.nest
     assert dict(zip(nest.loops, nest.extents, strict=True)) == {
-        "N": 2, "M": 16, "C": 8, "Ox": 8, "Oy": 8, "Fx": 3, "Fy": 3,
-    }  # fmt: skip
+        "N": 2,
+        "M": 16,
+        "C": 8,
+        "Ox": 8,
+        "Oy": 8,
+        "Fx": 3,
+        "Fy": 3,
+    }
     assert nest.macs == 147456
 
 
@@ -127,10 +143,22 @@ def test_example_cycle_and_energy_terms(example: Problem) -> None:
 def test_example_candidate_orders_and_reuse(example: Problem) -> None:
     """§9.3: 15 candidates; their three innermost loops are fixed (the rest is hash order in the seed)."""
     printed = [
-        "Fx Fy Oy Ox M N C", "Fy Oy Ox M N C Fx", "C Fy Oy Ox M N Fx", "Fx Oy Ox M N C Fy", "Oy Ox M N C Fx Fy",
-        "C Oy Ox M N Fx Fy", "C Fx Oy Ox M N Fy", "Fy Oy Fx Ox C N M", "Ox Oy Fy Fx C M N", "N Oy Fy Fx C M Ox",
-        "Oy Fy Fx C M N Ox", "N Ox Fy Fx C M Oy", "Ox Fy Fx C M N Oy", "N Fy Fx C M Ox Oy", "Fy Fx C M N Ox Oy",
-    ]  # fmt: skip
+        "Fx Fy Oy Ox M N C",
+        "Fy Oy Ox M N C Fx",
+        "C Fy Oy Ox M N Fx",
+        "Fx Oy Ox M N C Fy",
+        "Oy Ox M N C Fx Fy",
+        "C Oy Ox M N Fx Fy",
+        "C Fx Oy Ox M N Fy",
+        "Fy Oy Fx Ox C N M",
+        "Ox Oy Fy Fx C M N",
+        "N Oy Fy Fx C M Ox",
+        "Oy Fy Fx C M N Ox",
+        "N Ox Fy Fx C M Oy",
+        "Ox Fy Fx C M N Oy",
+        "N Fy Fx C M Ox Oy",
+        "Fy Fx C M N Ox Oy",
+    ]
     ours = [order_names(example.nest, order) for order in example.orders]
     assert [names[-3:] for names in ours] == [line.split()[-3:] for line in printed]
     pairs = _pairs(example, TILING_1)
@@ -197,8 +225,14 @@ def test_dma_latency_examples() -> None:
 def test_subsequences_in_post_order() -> None:
     """§3.4: each subsequence comes after all of its own extensions."""
     assert subsequences_postorder(("a", "b", "c")) == [
-        ("a", "b", "c"), ("a", "b"), ("a", "c"), ("a",), ("b", "c"), ("b",), ("c",),
-    ]  # fmt: skip
+        ("a", "b", "c"),
+        ("a", "b"),
+        ("a", "c"),
+        ("a",),
+        ("b", "c"),
+        ("b",),
+        ("c",),
+    ]
     assert len(subsequences_postorder(tuple(range(5)))) == 2**5 - 1
 
 
@@ -230,8 +264,10 @@ def test_gemm_candidates_outermost_first() -> None:
 
 def test_auto_schedule_follows_the_seeds_double_arithmetic() -> None:
     """§8: the relaxation steps with the values actually compared; step 8 gives the layer up."""
-    steps = [(s.pe_util, s.rf_util, s.spm_util, s.no_feature_dram, s.no_spatial_reduction, s.min_exec_methods)
-             for s in auto_schedule()]  # fmt: skip
+    steps = [
+        (s.pe_util, s.rf_util, s.spm_util, s.no_feature_dram, s.no_spatial_reduction, s.min_exec_methods)
+        for s in auto_schedule()
+    ]
     assert steps == [
         (0.8, 0.8, 0.5, True, True, 100),
         (0.7000000000000001, 0.7000000000000001, 0.5, True, True, 100),

@@ -37,9 +37,12 @@ def add_cache(parser: argparse.ArgumentParser) -> None:
 def add_constraints(parser: argparse.ArgumentParser) -> None:
     """--constraints: files added to those the arch spec names."""
     parser.add_argument(
-        "--constraints", nargs="+", default=[], metavar="FILE",
+        "--constraints",
+        nargs="+",
+        default=[],
+        metavar="FILE",
         help="constraint files (YAML/JSON, or names in constraints/), added to the arch spec's (docs/constraints.md)",
-    )  # fmt: skip
+    )
 
 
 def add_json(parser: argparse.ArgumentParser, text: str) -> None:

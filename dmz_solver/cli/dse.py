@@ -53,9 +53,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"DSE of {model.name} on {base.name}: {len(points)} points, minimise {args.objective}", flush=True)
     bar = tqdm(total=len(points), unit="point", file=sys.stderr, disable=not sys.stderr.isatty())
     try:
-        results = run_dse(model.layers, points, args.objective, model=model.name,
-                          cache_dir=None if args.no_cache else args.cache_dir, workers=args.workers,
-                          progress=lambda p: bar.update(1), constraints=constraints)  # fmt: skip
+        results = run_dse(
+            model.layers,
+            points,
+            args.objective,
+            model=model.name,
+            cache_dir=None if args.no_cache else args.cache_dir,
+            workers=args.workers,
+            progress=lambda p: bar.update(1),
+            constraints=constraints,
+        )
     finally:
         bar.close()
     write_csv(results, keys, out / "dse.csv")
@@ -63,11 +70,17 @@ def run(args: argparse.Namespace) -> int:
         objective_vs_parameter(results, keys, key, args.objective, model.name, out / f"{args.objective}_vs_{key}.png")
     pareto_plot(results, model.name, out / "pareto.png")
     rows = [
-        [*(f"{p.params[k]:g}" for k in keys), f"{int(p.cycles)}" if p.solved else "-",
-         f"{p.energy_pj:.4E}" if p.solved else "-", f"{p.edp:.4E}" if p.solved else "-", p.status,
-         "*" if p.pareto else "", f"{p.seconds:.2f}"]
+        [
+            *(f"{p.params[k]:g}" for k in keys),
+            f"{int(p.cycles)}" if p.solved else "-",
+            f"{p.energy_pj:.4E}" if p.solved else "-",
+            f"{p.edp:.4E}" if p.solved else "-",
+            p.status,
+            "*" if p.pareto else "",
+            f"{p.seconds:.2f}",
+        ]
         for p in results
-    ]  # fmt: skip
+    ]
     header = [*keys, "cycles", "energy (pJ)", "EDP", "status", "pareto", "seconds"]
     print(format_table(header, rows, align="r" * len(keys) + "rrrllr"))
     print(f"wrote {out / 'dse.csv'} and plots in {out}")

@@ -28,9 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", metavar="NAME", required=True, help="the layer the mapping is for")
     parser.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (docs/cli.md)")
     parser.add_argument(
-        "--objective", choices=OBJECTIVES, default="edp",
+        "--objective",
+        choices=OBJECTIVES,
+        default="edp",
         help="picks the ordering pair (and row/column split) the mapping leaves open",
-    )  # fmt: skip
+    )
     add_json(parser, "write the evaluation JSON to OUT ('-' for standard output)")
 
 

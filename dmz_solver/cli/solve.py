@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         _set_threads(args.workers)
     out = text_stream(args.json)
     emit(out, _header(model, arch, search, args.objective, knobs))
-    result = _solve_layers(model, layers, arch, args, search, knobs, constraints, out)
+    result = _solve_layers(model, layers, arch, args, search=search, knobs=knobs, constraints=constraints, out=out)
     if len(result.layers) > 1:
         emit(out, format_summary(result))
     failed = [r.nest.name for r in result.layers if r.mapping is None]
@@ -103,6 +103,7 @@ def _solve_layers(
     layers: Sequence[LoopNest],
     arch: Arch,
     args: argparse.Namespace,
+    *,
     search: str,
     knobs: Knobs,
     constraints: ConstraintSet | None,

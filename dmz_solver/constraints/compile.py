@@ -83,8 +83,12 @@ class CompiledConstraints:
         exps_arr = np.array(exps, np.int64).reshape(len(exps), self.natoms)
         return ConstraintArrays(kinds, tstart, np.array(coefs, np.int64), exps_arr)
 
-    def check(self, tiling: np.ndarray, orders: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
-              rows: tuple[int, ...] | None = None) -> list[str]:  # fmt: skip
+    def check(
+        self,
+        tiling: np.ndarray,
+        orders: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+        rows: tuple[int, ...] | None = None,
+    ) -> list[str]:
         """Names of the constraints a (4 x loops) tiling (and its (DRAM, SPM) orders, outermost first, and the
         row parts of its spatial factors) breaks. Without `rows` on a multi-row array, relations over row and
         column parts are not checked."""
@@ -192,7 +196,7 @@ def _compare(kind: int, value: int) -> bool:
 
 
 @njit(cache=True)
-def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):
+def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):  # noqa: C901, PLR0917 - numba kernel, as in pyproject.toml
     """Whether a complete tiling t satisfies every relation of the ConstraintArrays cons (atoms, ext: work arrays)."""
     kinds, tstart, coefs, exps = cons.kinds, cons.tstart, cons.coefs, cons.exps
     if kinds.shape[0] == 0:
@@ -288,12 +292,21 @@ def compile_constraints(cs: ConstraintSet | None, nest: LoopNest, arch: Arch) ->
             rhs = _bind(c, c.rhs, nest, arch, syms)
             relations.append(_relation(c, lhs - rhs, c.op, nest, arch, syms))
     relations = [r for r in relations if r.terms]  # tautologies (constant true) drop out
-    compiled = CompiledConstraints(nest, tuple(relations), tuple(order_rules), (allowed[0], allowed[1]), len(syms),
-                                   arch.bytes_per_elem, arch.noc.rows)  # fmt: skip
+    compiled = CompiledConstraints(
+        nest,
+        tuple(relations),
+        tuple(order_rules),
+        (allowed[0], allowed[1]),
+        len(syms),
+        arch.bytes_per_elem,
+        arch.noc.rows,
+    )
     for r in relations:
         if compiled.on_array(r) and not compiled.is_spatial(r):
-            raise r.constraint.error("ROWS.LOOP and COLS.LOOP combine only with spatial terms (SPATIAL.LOOP, "
-                                     "ROWS.LOOP, COLS.LOOP, extents, utilization(PE))")  # fmt: skip
+            raise r.constraint.error(
+                "ROWS.LOOP and COLS.LOOP combine only with spatial terms (SPATIAL.LOOP, "
+                "ROWS.LOOP, COLS.LOOP, extents, utilization(PE))"
+            )
     return compiled
 
 
@@ -329,8 +342,11 @@ def _bind(c: Constraint, expr: sympy.Expr, nest: LoopNest, arch: Arch, syms: lis
                 raise c.error(f"unknown operand {args[1]!r} (operands of {nest.op}: {', '.join(operands)})")
             subs[app] = syms[base + FOOTPRINT_ROWS.index(args[0]) * nops + operands.index(args[1])]
         else:
-            cap = {"PE": sympy.Integer(arch.pe_count), "RF": sympy.Rational(arch.rf_bytes, arch.bytes_per_elem),
-                   "SPM": sympy.Integer(arch.spm_bytes)}[args[0]]  # fmt: skip
+            cap = {
+                "PE": sympy.Integer(arch.pe_count),
+                "RF": sympy.Rational(arch.rf_bytes, arch.bytes_per_elem),
+                "SPM": sympy.Integer(arch.spm_bytes),
+            }[args[0]]
             subs[app] = syms[base + 3 * nops + UTIL_ATOMS.index(args[0])] / cap
     return expr.xreplace(subs)
 

@@ -130,8 +130,10 @@ def load_constraint_file(path: Path) -> ConstraintFile:
     applies_to = _name_list(top["applies_to"][1], path, "applies_to") if "applies_to" in top else ()
     for kind in applies_to:
         if kind not in OP_CLASSES:
-            raise InputError(f"applies_to: unknown layer kind {kind!r} ({', '.join(OP_CLASSES)})",
-                             source=_at(path, top["applies_to"][1]))  # fmt: skip
+            raise InputError(
+                f"applies_to: unknown layer kind {kind!r} ({', '.join(OP_CLASSES)})",
+                source=_at(path, top["applies_to"][1]),
+            )
     if "constraints" not in top or not isinstance(top["constraints"][1], yaml.SequenceNode):
         raise InputError("'constraints' must be a list", source=f"{_display(path)}:1")
     items = []
@@ -196,8 +198,9 @@ def _constraint(node: yaml.Node, path: Path, file_name: str, applies_to: tuple[s
         raise InputError(f"constraint {name!r}: give exactly one of 'expr' and 'spatial_loops'", source=source)
     if "spatial_loops" in fields:
         loops = _name_list(fields["spatial_loops"][1], path, "spatial_loops")
-        constraint = Constraint(name, source, "spatial_loops", f"spatial_loops: {list(loops)}", loops=loops,
-                                applies_to=local)  # fmt: skip
+        constraint = Constraint(
+            name, source, "spatial_loops", f"spatial_loops: {list(loops)}", loops=loops, applies_to=local
+        )
         for loop in loops:
             _check_loop(constraint, loop)
         return constraint
@@ -228,8 +231,9 @@ def parse_constraint(name: str, source: str, text: str, applies_to: tuple[str, .
     if len(parts) != 3:
         raise base.error("expected exactly one comparison (<=, <, >=, >, ==, !=)")
     lhs, op, rhs = parts
-    return Constraint(name, source, "relation", text, _parse_side(base, lhs), op, _parse_side(base, rhs),
-                      applies_to=applies_to)  # fmt: skip
+    return Constraint(
+        name, source, "relation", text, _parse_side(base, lhs), op, _parse_side(base, rhs), applies_to=applies_to
+    )
 
 
 def _check_tokens(constraint: Constraint, text: str) -> None:

@@ -16,8 +16,9 @@ from .run import DsePoint  # noqa: E402
 OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
 
 
-def objective_vs_parameter(points: Sequence[DsePoint], keys: Sequence[str], key: str, objective: str,
-                           model: str, path: Path) -> Path:  # fmt: skip
+def objective_vs_parameter(
+    points: Sequence[DsePoint], keys: Sequence[str], key: str, objective: str, model: str, path: Path
+) -> Path:
     """The model's total objective against one swept parameter, one line per setting of the others."""
     others = [k for k in keys if k != key]
     lines: dict[tuple, list[DsePoint]] = defaultdict(list)

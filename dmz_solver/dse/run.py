@@ -67,8 +67,9 @@ def run_dse(
     out = []
     for params, arch in points:
         start = time.perf_counter()
-        result = solve_model(layers, arch, objective, model=model, cache_dir=cache_dir, workers=workers,
-                             constraints=constraints)  # fmt: skip
+        result = solve_model(
+            layers, arch, objective, model=model, cache_dir=cache_dir, workers=workers, constraints=constraints
+        )
         point = point_from_result(params, arch, result, time.perf_counter() - start)
         out.append(point)
         if progress:
@@ -81,10 +82,12 @@ def mark_pareto(points: Sequence[DsePoint]) -> list[DsePoint]:
 
     def dominated(p: DsePoint) -> bool:
         return any(
-            q.solved and q.cycles <= p.cycles and q.energy_pj <= p.energy_pj
+            q.solved
+            and q.cycles <= p.cycles
+            and q.energy_pj <= p.energy_pj
             and (q.cycles < p.cycles or q.energy_pj < p.energy_pj)
             for q in points
-        )  # fmt: skip
+        )
 
     return [replace(p, pareto=p.solved and not dominated(p)) for p in points]
 

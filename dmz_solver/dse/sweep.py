@@ -40,8 +40,13 @@ ARCH_FIELDS = {f.name: f for f in fields(Arch) if f.name not in ("name", "constr
 ARRAY_SECTIONS = ("pe_array", "pe_groups")  # fields rows, cols
 NETWORK_ROLES = (*ROLES, REDUCTION, "default")
 # The numeric network fields and their types; kind, multicast, segments and direction are not swept
-NETWORK_FIELDS = {"bandwidth": float, "energy": float, "latency": int, "segment_bandwidth": float,
-                  "segment_energy": float}  # fmt: skip
+NETWORK_FIELDS = {
+    "bandwidth": float,
+    "energy": float,
+    "latency": int,
+    "segment_bandwidth": float,
+    "segment_energy": float,
+}
 
 
 def arch_field(key: str) -> str:
@@ -122,8 +127,10 @@ def check_sweeps(sweeps: list[Sweep]) -> None:
         seen[sweep.field] = sweep.key
     shape = [s.key for s in sweeps if s.field.startswith("pe_array.")]
     if shape and "pe_count" in seen:
-        raise InputError(f"the PE count follows {' and '.join(shape)}: sweep the array shape or the PE count",
-                         field=f"--sweep {seen['pe_count']}")  # fmt: skip
+        raise InputError(
+            f"the PE count follows {' and '.join(shape)}: sweep the array shape or the PE count",
+            field=f"--sweep {seen['pe_count']}",
+        )
 
 
 @dataclass(frozen=True)
@@ -196,8 +203,11 @@ def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None =
         if arch.noc_spec is not None and arch.noc_spec.shaped and arch.pe_count != arch.noc_spec.pe_count:
             keys = " ".join(s.key for s in sweeps if s.field == "pe_count")
             noc = arch.noc_spec
-            raise InputError(f"the arch gives its PE array as {noc.rows} x {noc.cols}: the PE count follows its "
-                             "pe_array section and cannot be swept", field=f"--sweep {keys}")  # fmt: skip
+            raise InputError(
+                f"the arch gives its PE array as {noc.rows} x {noc.cols}: the PE count follows its "
+                "pe_array section and cannot be swept",
+                field=f"--sweep {keys}",
+            )
         arch = _validated(with_spec_values(arch.to_json(), dotted), name, sweeps)
         if scaling:  # after the read, so that a driver such as the PE count has this point's value
             arch = _validated(scaling.apply(arch, base).to_json(), name, sweeps)
@@ -229,8 +239,11 @@ def with_spec_values(spec: dict, values: dict[str, float | int]) -> dict:
             networks = spec.setdefault("networks", {})
             if role == "default":
                 if all(r in networks for r in (*ROLES, REDUCTION)):
-                    raise InputError("every role lists its own network, so the default network is unused; "
-                                     "sweep networks.ROLE." + name, field=f"--sweep {path}")  # fmt: skip
+                    raise InputError(
+                        "every role lists its own network, so the default network is unused; "
+                        "sweep networks.ROLE." + name,
+                        field=f"--sweep {path}",
+                    )
             elif role not in networks:
                 networks[role] = copy.deepcopy(networks.get("default", {}))
             networks.setdefault(role, {})[name] = value

@@ -64,8 +64,15 @@ def _bus(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> None:
                 parent = ("segment", index)
                 if parent not in graph:
                     graph.add_node(parent, kind="bus", bandwidth=net.segment_bandwidth)
-                    graph.add_edge("bus", parent, bandwidth=math.inf, down=net.segment_energy,
-                                   up=net.segment_energy, lat_down=lat, lat_up=lat)  # fmt: skip
+                    graph.add_edge(
+                        "bus",
+                        parent,
+                        bandwidth=math.inf,
+                        down=net.segment_energy,
+                        up=net.segment_energy,
+                        lat_down=lat,
+                        lat_up=lat,
+                    )
             graph.add_node(pe(r, c), kind="pe", bandwidth=math.inf)
             graph.add_edge(parent, pe(r, c), bandwidth=math.inf, down=energy, up=0.0, lat_down=lat, lat_up=0)
 
@@ -83,8 +90,9 @@ def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> 
         for step in range(length):
             node = pe(chain, step) if along_rows else pe(step, chain)
             graph.add_node(node, kind="pe", bandwidth=math.inf)
-            graph.add_edge(parent, node, bandwidth=net.bandwidth, down=energy, up=energy, lat_down=net.latency,
-                           lat_up=net.latency)  # fmt: skip
+            graph.add_edge(
+                parent, node, bandwidth=net.bandwidth, down=energy, up=energy, lat_down=net.latency, lat_up=net.latency
+            )
             parent = node
 
 

@@ -68,8 +68,18 @@ class NocSpec:
         return self.networks.get(role, self.default or SEED_NETWORK)
 
     def __hash__(self) -> int:
-        return hash((self.rows, self.cols, self.group_rows, self.group_cols, tuple(sorted(self.networks.items())),
-                     self.default, self.explicit, self.shaped))  # fmt: skip
+        return hash(
+            (
+                self.rows,
+                self.cols,
+                self.group_rows,
+                self.group_cols,
+                tuple(sorted(self.networks.items())),
+                self.default,
+                self.explicit,
+                self.shaped,
+            )
+        )
 
     @property
     def pe_count(self) -> int:
@@ -86,8 +96,12 @@ class NocSpec:
             if net.kind == SYSTOLIC:
                 out["direction"] = net.direction
             else:
-                out.update(multicast=net.multicast, segments=net.segments, segment_bandwidth=net.segment_bandwidth,
-                           segment_energy=net.segment_energy)  # fmt: skip
+                out.update(
+                    multicast=net.multicast,
+                    segments=net.segments,
+                    segment_bandwidth=net.segment_bandwidth,
+                    segment_energy=net.segment_energy,
+                )
             return out
 
         spec: dict = {"pe_array": {"rows": self.rows, "cols": self.cols}} if self.shaped else {}
@@ -105,8 +119,18 @@ def seed_noc(pe_count: int) -> NocSpec:
     return NocSpec(rows=1, cols=pe_count, group_rows=1, group_cols=pe_count)
 
 
-_NET_FIELDS = {"kind", "bandwidth", "energy", "latency", "multicast", "segments", "segment_bandwidth",
-               "segment_energy", "direction", "comment"}  # fmt: skip
+_NET_FIELDS = {
+    "kind",
+    "bandwidth",
+    "energy",
+    "latency",
+    "multicast",
+    "segments",
+    "segment_bandwidth",
+    "segment_energy",
+    "direction",
+    "comment",
+}
 
 
 def network_from_json(fields: Fields) -> Network:
@@ -127,9 +151,10 @@ def network_from_json(fields: Fields) -> Network:
                 raise fields.error(key, "applies to bus networks only")
     elif "direction" in fields.obj:
         raise fields.error("direction", "applies to systolic networks only")
-    numbers = {key: float(fields.number(key, default, positive=key.endswith("bandwidth")))
-               for key, default in (("bandwidth", 1.0), ("segment_bandwidth", 1.0), ("energy", 0.0),
-                                    ("segment_energy", 0.0))}  # fmt: skip
+    numbers = {
+        key: float(fields.number(key, default, positive=key.endswith("bandwidth")))
+        for key, default in (("bandwidth", 1.0), ("segment_bandwidth", 1.0), ("energy", 0.0), ("segment_energy", 0.0))
+    }
     for key, value in numbers.items():
         if not math.isfinite(value):
             raise fields.error(key, "must be finite")
@@ -155,8 +180,11 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         array.reject_unknown({"rows", "cols", "comment"})
         rows, cols = array.integer("rows"), array.integer("cols")
         if rows * cols > MAX_PES:
-            raise array.error("rows", f"{rows} x {cols} PEs: at most {MAX_PES} are supported (the network analysis "
-                              "of every spatial unrolling grows with PEs x network nodes)")  # fmt: skip
+            raise array.error(
+                "rows",
+                f"{rows} x {cols} PEs: at most {MAX_PES} are supported (the network analysis "
+                "of every spatial unrolling grows with PEs x network nodes)",
+            )
         if has_cgra and cgra != rows * cols:
             raise basic.error("CGRA_SIZE", f"is {cgra} but pe_array is {rows} x {cols} = {rows * cols} PEs")
     else:

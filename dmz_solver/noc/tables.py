@@ -43,8 +43,20 @@ class NocTables:
     flags: np.ndarray  # (network, 3): multicast, unions of boxes (buses), transfers may descend
 
     def as_tuple(self) -> tuple:
-        return (self.group, self.parent, self.depth, self.link_bw, self.node_bw, self.e_down, self.e_up,
-                self.lat_down, self.lat_up, self.scope, self.pe_node, self.flags)  # fmt: skip
+        return (
+            self.group,
+            self.parent,
+            self.depth,
+            self.link_bw,
+            self.node_bw,
+            self.e_down,
+            self.e_up,
+            self.lat_down,
+            self.lat_up,
+            self.scope,
+            self.pe_node,
+            self.flags,
+        )
 
 
 def _scope(pes: set[tuple[int, int]], spec: NocSpec) -> int:
@@ -102,5 +114,19 @@ def noc_tables(spec: NocSpec, noc_energy: float) -> NocTables:
         flags[w] = (net.multicast, net.kind == BUS, transfers_down_ok(tree))
     group = np.array([group_of(spec, r, c) for r in range(spec.rows) for c in range(spec.cols)], np.int64)
     assert (pe_node > 0).all(), "every network reaches every PE"
-    return NocTables(spec.rows, spec.cols, group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up,
-                     scope, pe_node, flags)  # fmt: skip
+    return NocTables(
+        spec.rows,
+        spec.cols,
+        group,
+        parent,
+        depth,
+        link_bw,
+        node_bw,
+        e_down,
+        e_up,
+        lat_down,
+        lat_up,
+        scope,
+        pe_node,
+        flags,
+    )

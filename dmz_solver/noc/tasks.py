@@ -62,7 +62,7 @@ def _fits(sp, rowf, rows, cols):
 
 
 @njit(cache=True)
-def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
+def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):  # noqa: PLR0917 - numba kernel, as in pyproject.toml
     """Every split of every tuple that fits the array and can reduce, with its profile."""
     n_loops = sps.shape[1]
     nops = isidx.shape[0]
@@ -84,8 +84,9 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):
         rowf[:] = 1
         more = True
         while more:
-            if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf,
-                                                            seen, counts):  # fmt: skip
+            if _fits(sp, rowf, rows, cols) and task_profile(
+                sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen, counts
+            ):
                 if n == cap:
                     cap *= 2
                     t_sp = _grow(t_sp, cap)
@@ -132,8 +133,9 @@ def tables_of(arch) -> NocTables:
     return noc_tables(arch.noc, float(arch.noc_energy_pj))
 
 
-def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch,
-               allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> Tasks:  # fmt: skip
+def make_tasks(
+    sps: np.ndarray, isidx: np.ndarray, arch, allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+) -> Tasks:
     """The tasks of these spatial tuples on the arch's array.
 
     allowed(sps, rowf), if given, masks the splits to keep (custom constraints over row and column
@@ -143,10 +145,23 @@ def make_tasks(sps: np.ndarray, isidx: np.ndarray, arch,
     n_loops = isidx.shape[1]
     if len(sps) == 0:
         rows = isidx.shape[0] + 1
-        return Tasks(np.zeros((0, n_loops), np.int64), np.zeros((0, n_loops), np.int64),
-                     np.zeros((0, rows, N_PI), np.int64), np.zeros((0, rows, N_PF)))  # fmt: skip
-    tasks = Tasks(*build_tasks(np.ascontiguousarray(sps, np.int64), isidx, nt.as_tuple(), nt.rows, nt.cols,
-                               float(arch.rf_energy_pj), float(arch.mac_energy_pj)))  # fmt: skip
+        return Tasks(
+            np.zeros((0, n_loops), np.int64),
+            np.zeros((0, n_loops), np.int64),
+            np.zeros((0, rows, N_PI), np.int64),
+            np.zeros((0, rows, N_PF)),
+        )
+    tasks = Tasks(
+        *build_tasks(
+            np.ascontiguousarray(sps, np.int64),
+            isidx,
+            nt.as_tuple(),
+            nt.rows,
+            nt.cols,
+            float(arch.rf_energy_pj),
+            float(arch.mac_energy_pj),
+        )
+    )
     if allowed is not None:
         tasks = tasks.subset(np.flatnonzero(allowed(tasks.sps, tasks.rowf)))
     return tasks.subset(_distinct(tasks))
@@ -163,7 +178,19 @@ def profile_of(sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch) -> tup
     nnodes = nt.parent.shape[1]
     pi = np.empty((nops + 1, N_PI), np.int64)
     pf = np.empty((nops + 1, N_PF))
-    ok = task_profile(sp, rowf, isidx, nt.as_tuple(), nt.rows, nt.cols, float(arch.rf_energy_pj),
-                      float(arch.mac_energy_pj), np.empty((nops, nt.rows * nt.cols), np.int64), pi, pf,
-                      np.empty((nnodes, nt.rows * nt.cols), np.bool_), np.empty((2, nnodes), np.int64))  # fmt: skip
+    ok = task_profile(
+        sp,
+        rowf,
+        isidx,
+        nt.as_tuple(),
+        nt.rows,
+        nt.cols,
+        float(arch.rf_energy_pj),
+        float(arch.mac_energy_pj),
+        np.empty((nops, nt.rows * nt.cols), np.int64),
+        pi,
+        pf,
+        np.empty((nnodes, nt.rows * nt.cols), np.bool_),
+        np.empty((2, nnodes), np.int64),
+    )
     return (pi, pf) if ok else None

@@ -27,8 +27,9 @@ class Mapping:
     spatial_rows: tuple[int, ...] | None = None
 
     @classmethod
-    def from_array(cls, loops: tuple[str, ...], tiling: np.ndarray, orders: tuple | None = None,
-                   rows: np.ndarray | None = None) -> Mapping:  # fmt: skip
+    def from_array(
+        cls, loops: tuple[str, ...], tiling: np.ndarray, orders: tuple | None = None, rows: np.ndarray | None = None
+    ) -> Mapping:
         factors = tuple(tuple(int(f) for f in row) for row in tiling)
         dram, spm = orders if orders else (None, None)
         return cls(loops, factors, dram, spm, None if rows is None else tuple(int(r) for r in rows))

@@ -57,16 +57,28 @@ def draw_arch(arch: Arch, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     pes = [n for n, d in graph.nodes(data=True) if d["kind"] == "pe"]
     colours = [GROUP_COLOURS[group_of(spec, n[1], n[2]) % len(GROUP_COLOURS)] for n in pes]
-    nx.draw_networkx_nodes(graph, pos, nodelist=pes, node_color=colours, edgecolors="#444444", node_size=260,
-                           node_shape="s", ax=ax)  # fmt: skip
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=pes, node_color=colours, edgecolors="#444444", node_size=260, node_shape="s", ax=ax
+    )
     buses = [n for n, d in graph.nodes(data=True) if d["kind"] == "bus"]
-    nx.draw_networkx_nodes(graph, pos, nodelist=buses, node_color=[ROLE_COLOURS[n[0]] for n in buses], node_size=90,
-                           ax=ax)  # fmt: skip
+    nx.draw_networkx_nodes(
+        graph, pos, nodelist=buses, node_color=[ROLE_COLOURS[n[0]] for n in buses], node_size=90, ax=ax
+    )
     nx.draw_networkx_nodes(graph, pos, nodelist=[ROOT], node_color="#333333", node_size=500, node_shape="h", ax=ax)
     for role in (*ROLES, REDUCTION):
         edges = [(u, v) for u, v, d in graph.edges(data=True) if d["role"] == role]
-        nx.draw_networkx_edges(graph, pos, edgelist=edges, edge_color=ROLE_COLOURS[role], alpha=0.45, width=0.8,
-                               arrows=True, arrowsize=6, ax=ax, node_size=260)  # fmt: skip
+        nx.draw_networkx_edges(
+            graph,
+            pos,
+            edgelist=edges,
+            edge_color=ROLE_COLOURS[role],
+            alpha=0.45,
+            width=0.8,
+            arrows=True,
+            arrowsize=6,
+            ax=ax,
+            node_size=260,
+        )
     for role, colour in ROLE_COLOURS.items():
         net = spec.network(role)
         label = f"{role}: {net.kind}"
@@ -80,8 +92,9 @@ def draw_arch(arch: Arch, path: Path) -> Path:
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=8, frameon=False)
     grouped = (spec.group_rows, spec.group_cols) != (spec.rows, spec.cols)
     groups = f"groups of {spec.group_rows} x {spec.group_cols} (shaded)" if grouped else "one PE group"
-    ax.set_title(f"{arch.name}: {spec.rows} x {spec.cols} PEs, {groups}\nSPM port on top; arrows point away from it",
-                 fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"{arch.name}: {spec.rows} x {spec.cols} PEs, {groups}\nSPM port on top; arrows point away from it", fontsize=9
+    )
     ax.set_axis_off()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -60,7 +60,9 @@ def auto(problem: Problem, objective: Objective, *, time_limit: float | None = N
         incumbent.offer(best.value, best.tiling, (best.spm_order, best.dram_order), _rows(best.rows))
     last_step = Problem(problem.nest, problem.arch, knobs, problem.constraints)  # the knobs its mapping obeys
     bound = global_lower_bound(problem, objective)
-    return layer_result(last_step, objective, "auto", Status.FEASIBLE, incumbent, bound, start, evaluated)
+    return layer_result(
+        last_step, objective, "auto", Status.FEASIBLE, incumbent, lower_bound=bound, started=start, evaluated=evaluated
+    )
 
 
 def _rows(rows) -> tuple[int, ...] | None:

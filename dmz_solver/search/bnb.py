@@ -36,8 +36,14 @@ CUTOFF_GROWTH = 1.5
 """Each proof round raises the cutoff to this multiple of the proven lower bound."""
 
 
-def branch_and_bound(problem: Problem, objective: Objective, *, time_limit: float | None = None,
-                     supplier: Supplier = cpsat_supply, name: str = "cpsat") -> LayerResult:  # fmt: skip
+def branch_and_bound(
+    problem: Problem,
+    objective: Objective,
+    *,
+    time_limit: float | None = None,
+    supplier: Supplier = cpsat_supply,
+    name: str = "cpsat",
+) -> LayerResult:
     """Proven-optimal mapping of one layer for one objective (FEASIBLE if the time limit cuts the proof)."""
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else math.inf
@@ -45,10 +51,14 @@ def branch_and_bound(problem: Problem, objective: Objective, *, time_limit: floa
     supply = supplier(problem, objective)
     proof = _Proof(problem, objective.column)
     if supply.lower_bound == math.inf or len(proof.search.sps) == 0:
-        return layer_result(problem, objective, name, Status.INFEASIBLE, Incumbent(), math.inf, start, 0)
+        return layer_result(
+            problem, objective, name, Status.INFEASIBLE, Incumbent(), lower_bound=math.inf, started=start, evaluated=0
+        )
 
     def finish(status: Status, best: Incumbent, lower: float) -> LayerResult:
-        return layer_result(problem, objective, name, status, best, lower, start, proof.evaluated)
+        return layer_result(
+            problem, objective, name, status, best, lower_bound=lower, started=start, evaluated=proof.evaluated
+        )
 
     if not problem.compiled.has_order_rules:  # rescoring takes every order, which order rules would restrict
         for candidate in supply.candidates:

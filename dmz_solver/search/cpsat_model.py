@@ -54,8 +54,9 @@ def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
     return acc
 
 
-def build_model(problem: Problem, objective: Objective, *, assumptions: bool = False,
-                skip: frozenset[str] = frozenset()) -> MappingModel:  # fmt: skip
+def build_model(
+    problem: Problem, objective: Objective, *, assumptions: bool = False, skip: frozenset[str] = frozenset()
+) -> MappingModel:
     """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective.
 
     Custom constraints (problem.constraints) are stated over the same factor and footprint
@@ -100,8 +101,9 @@ class _SpaceModel:
         factor, tile = self.factor, self.tile
         for loop, extent in zip(self.nest.loops, self.nest.extents, strict=True):
             tile[loop, "RF"] = factor[loop, "RF"]
-            tile[loop, "PE"] = _product(self.model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent,
-                                        f"e_pe[{loop}]")  # fmt: skip
+            tile[loop, "PE"] = _product(
+                self.model, [factor[loop, "RF"], factor[loop, "SPATIAL"]], extent, f"e_pe[{loop}]"
+            )
             tile[loop, "SPM"] = _product(self.model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
 
     def footprint(self, operand: Operand, level: str):
@@ -155,8 +157,9 @@ class _SpaceModel:
             factor[loop, "COLS"] = model.new_int_var_from_domain(domain, f"f[{loop},COLS]")
             model.add_multiplication_equality(factor[loop, "SPATIAL"], [factor[loop, "ROWS"], factor[loop, "COLS"]])
         for part, limit in (("ROWS", noc.rows), ("COLS", noc.cols)):
-            used = _product(model, [factor[loop, part] for loop in nest.loops], math.prod(nest.extents),
-                            f"{part.lower()}_used")  # fmt: skip
+            used = _product(
+                model, [factor[loop, part] for loop in nest.loops], math.prod(nest.extents), f"{part.lower()}_used"
+            )
             model.add(used <= limit).with_name(f"array_{part.lower()}")
 
     def _state_reduction_chains(self) -> None:
@@ -203,8 +206,9 @@ class _SpaceModel:
         return offset + math.log(nest.macs)
 
 
-def _add_custom(model: cp_model.CpModel, problem: Problem, atoms: list, assumptions: bool,
-                skip: frozenset[str]) -> dict[str, cp_model.IntVar]:  # fmt: skip
+def _add_custom(
+    model: cp_model.CpModel, problem: Problem, atoms: list, assumptions: bool, skip: frozenset[str]
+) -> dict[str, cp_model.IntVar]:
     """State each custom relation; return the enforcement literal of each named constraint."""
     compiled = problem.compiled
     ub = atom_upper_bounds(problem.nest, problem.arch)

@@ -60,11 +60,14 @@ def explain_infeasible(problem: Problem) -> InputError:
     if core is None:  # the tilings admit the constraints: the loop-order rules exclude every order
         core = [c.name for c in problem.compiled.order_rules]
         quoted = _quote(core, by_name)
-        return InputError(f"no mapping of {nest.name}: loop-order {quoted} leave no order for any tiling that "
-                          "satisfies the other constraints")  # fmt: skip
+        return InputError(
+            f"no mapping of {nest.name}: loop-order {quoted} leave no order for any tiling that "
+            "satisfies the other constraints"
+        )
     if len(core) == 1:
-        return InputError(f"no mapping of {nest.name}: constraint {_quote(core, by_name)} can never hold on arch "
-                          f"{arch.name}")  # fmt: skip
+        return InputError(
+            f"no mapping of {nest.name}: constraint {_quote(core, by_name)} can never hold on arch {arch.name}"
+        )
     return InputError(f"no mapping of {nest.name}: constraints {_quote(core, by_name)} cannot hold together")
 
 

@@ -27,22 +27,36 @@ class Incumbent:
     rows: tuple[int, ...] | None = None
     """Row part of each spatial factor (arrays with several PE rows)."""
 
-    def offer(self, value: float, tiling: np.ndarray, orders: tuple[int, int] | None = None,
-              rows: tuple[int, ...] | None = None) -> None:  # fmt: skip
+    def offer(
+        self,
+        value: float,
+        tiling: np.ndarray,
+        orders: tuple[int, int] | None = None,
+        rows: tuple[int, ...] | None = None,
+    ) -> None:
         """Keep the offer if it is strictly better (so the first of equal offers stays)."""
         if value < self.value:
             self.value, self.tiling, self.orders, self.rows = value, tiling.copy(), orders, rows
 
 
-def layer_result(problem: Problem, objective: Objective, search: str, status: Status, best: Incumbent,
-                 lower_bound: float, start: float, evaluated: int) -> LayerResult:  # fmt: skip
+def layer_result(
+    problem: Problem,
+    objective: Objective,
+    search: str,
+    status: Status,
+    best: Incumbent,
+    *,
+    lower_bound: float,
+    started: float,
+    evaluated: int,
+) -> LayerResult:
     """The LayerResult of a search that ends with `best`: the mapping's exact cost and the proven bound.
 
     An OPTIMAL result's bound is its own value; otherwise the bound never exceeds the value found.
     """
     nest = problem.nest
     if best.tiling is None:
-        seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - started
         return LayerResult(nest, objective, Status.INFEASIBLE, None, None, math.inf, seconds, search, evaluated)
     orders = None
     if best.orders is not None:
@@ -52,4 +66,4 @@ def layer_result(problem: Problem, objective: Objective, search: str, status: St
     mapping, cost = evaluate_mapping(problem, Mapping.from_array(nest.loops, best.tiling, orders, rows), objective)
     value = cost.value(objective)
     lower = value if status == Status.OPTIMAL else min(lower_bound, value)
-    return LayerResult(nest, objective, status, mapping, cost, lower, time.perf_counter() - start, search, evaluated)
+    return LayerResult(nest, objective, status, mapping, cost, lower, time.perf_counter() - started, search, evaluated)

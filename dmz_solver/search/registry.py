@@ -45,7 +45,16 @@ def exhaustive(problem: Problem, objective: Objective, *, time_limit: float | No
         rows = None if best.rows is None else tuple(int(r) for r in best.rows)
         incumbent.offer(best.value, best.tiling, (best.spm_order, best.dram_order), rows)
     value = best.value if best is not None else float("inf")
-    return layer_result(problem, objective, "exhaustive", Status.OPTIMAL, incumbent, value, start, found.tilings)
+    return layer_result(
+        problem,
+        objective,
+        "exhaustive",
+        Status.OPTIMAL,
+        incumbent,
+        lower_bound=value,
+        started=start,
+        evaluated=found.tilings,
+    )
 
 
 SEARCHES: dict[str, SearchMethod] = {

@@ -67,7 +67,7 @@ def canonical_nest(block: MacBlock, name: str, *, instances: int = 1) -> LoopNes
         raise InputError(f"block {block.name}: both inputs slide windows; not a convolution")
     if windows[0] or windows[1]:
         data = 1 if windows[0] else 2
-        return _conv(block.name, name, instances, extents, accesses, data, windows[data - 1])
+        return _conv(block.name, name, instances, extents, accesses, data=data, windows=windows[data - 1])
     return _gemm(block.name, name, instances, extents, accesses)
 
 
@@ -226,7 +226,7 @@ _GEMM_ROLES = {(True, True, True): "B", (True, True, False): "X", (True, False, 
 
 
 def _conv(
-    block: str, name: str, instances: int, extents: dict, accesses: list[list[Dim]], data: int, windows: list
+    block: str, name: str, instances: int, extents: dict, accesses: list[list[Dim]], *, data: int, windows: list
 ) -> LoopNest:
     where = f"block {block}"
     if len(windows) != 2:
@@ -236,9 +236,13 @@ def _conv(
     (ax_x, ox, fx), (ax_y, oy, fy) = windows  # the window along the outer tensor dimension is Ox/Fx
     (x_coefs, rows), (y_coefs, cols) = accesses[1][ax_x], accesses[1][ax_y]
     spatial = {
-        "in_rows": rows, "in_cols": cols, "f_rows": extents[fx], "f_cols": extents[fy],
-        "stride": (x_coefs[ox], y_coefs[oy]), "dilation": (x_coefs[fx], y_coefs[fy]),
-    }  # fmt: skip
+        "in_rows": rows,
+        "in_cols": cols,
+        "f_rows": extents[fx],
+        "f_cols": extents[fy],
+        "stride": (x_coefs[ox], y_coefs[oy]),
+        "dilation": (x_coefs[fx], y_coefs[fy]),
+    }
     window_syms = {ox, fx, oy, fy}
     roles = _roles(accesses, extents, window_syms, _CONV_ROLES, where)
     accesses = _fuse(_drop_unit_loops(accesses, extents, window_syms), extents, roles, where)
@@ -277,9 +281,16 @@ def _agree(
     for s, role in role_of.items():
         loop_extents[template.loop(role)] = extents[s]
     as_accessed = build_nest(
-        template.name, template.op, template.loops, loop_extents, exprs, instances=template.instances,
-        stride=template.stride, groups=template.groups, window_loops=[template.loops[i] for i in template.window_loops],
-    )  # fmt: skip
+        template.name,
+        template.op,
+        template.loops,
+        loop_extents,
+        exprs,
+        instances=template.instances,
+        stride=template.stride,
+        groups=template.groups,
+        window_loops=[template.loops[i] for i in template.window_loops],
+    )
     return template if _essence(template) == _essence(as_accessed) else as_accessed
 
 

@@ -48,13 +48,31 @@ def layer_from_json(op: str, obj: object, *, source: str, path: str) -> LoopNest
         raise f.error("size_tensor_B", f"filter {f_rows}x{f_cols} does not fit the {rows}x{cols} input")
     if op == "GROUP_CONV":
         return group_conv_nest(
-            name, n=n, groups=groups, m_per_group=m // groups, c_per_group=c_w, in_rows=rows, in_cols=cols,
-            f_rows=f_rows, f_cols=f_cols, stride=(s_rows, s_cols), instances=instances,
-        )  # fmt: skip
+            name,
+            n=n,
+            groups=groups,
+            m_per_group=m // groups,
+            c_per_group=c_w,
+            in_rows=rows,
+            in_cols=cols,
+            f_rows=f_rows,
+            f_cols=f_cols,
+            stride=(s_rows, s_cols),
+            instances=instances,
+        )
     return conv_nest(
-        name, n=n, m=m, c=c, in_rows=rows, in_cols=cols, f_rows=f_rows, f_cols=f_cols,
-        stride=(s_rows, s_cols), depthwise=op == "DW_CONV", instances=instances,
-    )  # fmt: skip
+        name,
+        n=n,
+        m=m,
+        c=c,
+        in_rows=rows,
+        in_cols=cols,
+        f_rows=f_rows,
+        f_cols=f_cols,
+        stride=(s_rows, s_cols),
+        depthwise=op == "DW_CONV",
+        instances=instances,
+    )
 
 
 def layers_from_json(obj: object, *, source: str) -> list[LoopNest]:
