@@ -30,7 +30,7 @@ from .vocabulary import Objective, Status
 
 DEFAULT_CACHE_DIR = ".dmz-cache"
 PACKAGE_DIR = Path(__file__).resolve().parent
-NOT_SOLVER = ("cli.py", "api.py", "report", "dse")
+NOT_SOLVER = ("cli", "api.py", "report", "dse")
 """Package parts that only present results: editing them does not invalidate cached solves."""
 
 
