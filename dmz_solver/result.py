@@ -1,4 +1,4 @@
-"""Results of solving layers and models, and their JSON form (docs/cli.md, "Result JSON")."""
+"""Results of solving layers and models, and their JSON form (docs/formats.md, "Result")."""
 
 from __future__ import annotations
 

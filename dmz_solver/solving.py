@@ -24,6 +24,7 @@ from .search.bounds import global_lower_bound
 from .search.exhaustive import count_tilings
 from .search.explain import explain_infeasible
 from .search.registry import SEARCHES as REGISTRY
+from .search.registry import SearchMethod
 from .vocabulary import Objective, Status
 
 SEARCHES: tuple[str, ...] = tuple(REGISTRY)
@@ -44,34 +45,32 @@ def solve_layer(
 ) -> LayerResult:
     """Find the best mapping of one layer for one objective with the named search.
 
-    Without `knobs`, the search starts from its own defaults (none for the proven searches). A result
-    proven optimal only within the space the knobs leave is reported FEASIBLE, with the whole space's
+    A result proven optimal only within the space the knobs leave is reported FEASIBLE, with the whole space's
     bound. With `constraints`, the search and its proof cover only the mappings they allow; when none
     does, an InputError names a minimal set of conflicting constraints.
     """
     if search not in REGISTRY:
         raise InputError(f"unknown search {search!r} (one of {', '.join(SEARCHES)})", field="search")
     method = REGISTRY[search]
-    problem = Problem(nest, arch, knobs if knobs is not None else method.default_knobs, constraints or None)
+    problem = Problem(nest, arch, knobs or Knobs(), constraints or None)
     result = method.run(problem, Objective(objective), time_limit=time_limit)
     if result.status == Status.OPTIMAL and problem.knobs != Knobs():
         result = replace(result, status=Status.FEASIBLE, lower_bound=global_lower_bound(problem, result.objective))
     if result.status == Status.INFEASIBLE and constraints:
         raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
-    return _apply_min_exec(result, problem)
+    return _apply_min_exec(result, problem, method)
 
 
-def _apply_min_exec(result: LayerResult, problem: Problem) -> LayerResult:
+def _apply_min_exec(result: LayerResult, problem: Problem, method: SearchMethod) -> LayerResult:
     """A layer with fewer valid tilings than the min_exec_methods knob is not optimised (the seed's rule).
 
-    Valid tilings are counted as `count` does: once per tiling, whatever its row/column splits. The
-    seed's heuristic (search "auto") applies the knob in its own schedule.
+    Valid tilings are counted as `count` does: once per tiling, whatever its row/column splits.
     """
     knobs = problem.knobs
-    if result.search == "auto" or knobs.min_exec_methods <= 1 or result.mapping is None:
+    if not method.applies_min_exec or knobs.min_exec_methods <= 1 or result.mapping is None:
         return result
-    one_split = result.search == "exhaustive" and problem.arch.noc.rows == 1  # each tiling evaluated once
-    valid = result.tilings_evaluated if one_split else count_tilings(problem)
+    counted = method.evaluates_every_tiling and problem.arch.noc.rows == 1
+    valid = result.tilings_evaluated if counted else count_tilings(problem)
     if valid >= knobs.min_exec_methods:
         return result
     return replace(

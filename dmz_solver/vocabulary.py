@@ -21,6 +21,14 @@ class Objective(StrEnum):
     def column(self) -> int:
         return _COLUMNS[self]
 
+    def of(self, energy, cycles):
+        """This objective's value from energy and cycles (numbers or numpy arrays); EDP is energy * cycles."""
+        if self is Objective.ENERGY:
+            return energy
+        if self is Objective.CYCLES:
+            return cycles
+        return energy * cycles
+
 
 _COLUMNS = {objective: column for column, objective in enumerate(Objective)}
 OBJECTIVES: tuple[str, ...] = tuple(o.value for o in Objective)

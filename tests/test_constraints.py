@@ -19,7 +19,7 @@ from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
 from dmz_solver.solving import solve_layer
-from dmz_solver.vocabulary import Status
+from dmz_solver.vocabulary import LEVELS, Status
 from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
@@ -283,7 +283,6 @@ def test_order_rule_changes_the_optimum_consistently(tmp_path: Path) -> None:
     assert found.cost.energy_pj == pytest.approx(exhaustive.cost.energy_pj, rel=1e-12)
 
 
-LEVEL_NAMES = ("DRAM", "SPM", "RF", "SPATIAL")
 TEMPLATES = (
     "{l1}.{a} * {l2}.{b} <= {k}",
     "{l1}.{a} != {k}",
@@ -300,8 +299,8 @@ def constraint_files(draw) -> str:
     lines = ["name: r", "constraints:"]
     for i in range(draw(st.integers(1, 3))):
         expr = draw(st.sampled_from(TEMPLATES)).format(
-            l1=draw(st.sampled_from(LEVEL_NAMES)),
-            l2=draw(st.sampled_from(LEVEL_NAMES)),
+            l1=draw(st.sampled_from(LEVELS)),
+            l2=draw(st.sampled_from(LEVELS)),
             a=draw(st.sampled_from(CONV.loops)),
             b=draw(st.sampled_from(CONV.loops)),
             k=draw(st.integers(1, 9)),

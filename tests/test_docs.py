@@ -45,3 +45,14 @@ def test_markdown_links_resolve() -> None:
             if not target.startswith(("http://", "https://", "mailto:")) and not (path.parent / target).exists():
                 broken.append(f"{path.relative_to(ROOT)}: {target}")
     assert broken == []
+
+
+def test_cited_source_files_exist() -> None:
+    """Paths such as `search/bnb.py` or `dmz_solver/cost/terms.py` in code and docs name files of the clone."""
+    cited = re.compile(r"(?<![\w/.])((?:[a-z_]+/)+[a-z_0-9]+\.py)\b")
+    missing = []
+    for path in SOURCES + DOCS:
+        for name in cited.findall(path.read_text()):
+            if not (ROOT / name).exists() and not (ROOT / "dmz_solver" / name).exists():
+                missing.append(f"{path.relative_to(ROOT)}: {name}")
+    assert missing == []

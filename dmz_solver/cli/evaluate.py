@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `evaluate`."""
     add_model_arch(parser)
     parser.add_argument("--layer", metavar="NAME", required=True, help="the layer the mapping is for")
-    parser.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (docs/cli.md)")
+    parser.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (docs/formats.md)")
     parser.add_argument(
         "--objective",
         choices=OBJECTIVES,
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def evaluation_json(nest: LoopNest, mapping: Mapping, cost: Cost) -> dict[str, Any]:
-    """The Evaluation JSON (docs/cli.md, "File formats")."""
+    """The evaluation JSON (docs/formats.md, "Evaluation")."""
     return {
         "name": nest.name,
         "op": nest.op,

@@ -15,6 +15,7 @@ from ..arch import load_arch
 from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary
+from ..search.registry import SEARCHES as SEARCH_METHODS
 from ..solving import SEARCHES, solve_model
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
@@ -47,7 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_model_arch(parser)
     parser.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
     parser.add_argument("--layer", metavar="NAME", help="solve only this layer")
-    parser.add_argument("--search", choices=SEARCHES, default="cpsat", help="search method (default: cpsat)")
+    methods = "; ".join(f"{name}: {method.summary}" for name, method in SEARCH_METHODS.items())
+    parser.add_argument(
+        "--search", choices=SEARCHES, default=SEARCHES[0], help=f"search method (default: {SEARCHES[0]}) - {methods}"
+    )
     parser.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     parser.add_argument("--time-limit", type=positive_float, metavar="S", help="seconds per layer for the search")
     parser.add_argument(
@@ -122,8 +126,6 @@ def _solve_layers(
         bar.set_postfix_str(result.nest.name)
         bar.update(1)
 
-    # With --auto-optimize the schedule starts from 0.8/0.8/0.5 unless utilisations are given (docs/cost-model.md §8).
-    search_knobs = knobs if (search != "auto" or args.opt_min_utilization) else None
     try:
         result = solve_model(
             layers,
@@ -131,7 +133,7 @@ def _solve_layers(
             args.objective,
             model=model.name,
             search=search,
-            knobs=search_knobs,
+            knobs=knobs,
             time_limit=args.time_limit,
             progress=progress,
             constraints=constraints,

@@ -7,7 +7,7 @@ spatial factors (ROWS, COLS). A relation over row or column parts may read only 
 is checked per task (spatial tuple and split), never at a leaf. Utilisations are ratios with a fixed
 positive denominator, so they are multiplied out exactly (no floating point anywhere). The same
 polynomials are checked in Python (`check`), at the exhaustive search's leaves (`leaf_ok`, numba)
-and stated in CP-SAT (search/cpsat.py), so every path agrees. Loop-order rules become, per
+and stated in CP-SAT (search/cpsat_model.py), so every path agrees. Loop-order rules become, per
 level, the set of loops allowed innermost (innermost among the loops with trip count > 1).
 """
 
@@ -168,7 +168,9 @@ def innermost_loop(nest: LoopNest, tiling: np.ndarray, level: str, order: tuple[
     return None
 
 
-def atom_values(nest: LoopNest, tiling: np.ndarray, bytes_per_elem: int, rows=None) -> list[int]:
+def atom_values(
+    nest: LoopNest, tiling: np.ndarray, bytes_per_elem: int, rows: np.ndarray | tuple[int, ...] | None = None
+) -> list[int]:
     """The atoms of a tiling as Python integers, in atom order (the reference for `leaf_ok`).
 
     rows: the row part of each spatial factor (default: none, every factor over the columns).

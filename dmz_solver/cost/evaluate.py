@@ -12,7 +12,7 @@ from ..problem import Problem
 from ..problem.mapping import Mapping
 from ..problem.ordering import order_names
 from ..problem.space import tiling_violations
-from ..vocabulary import BREAKDOWN
+from ..vocabulary import BREAKDOWN, Objective
 from .reference import N_BD, evaluate_pairs, fixed_pair
 
 
@@ -28,8 +28,8 @@ class Cost:
     def edp(self) -> float:
         return self.energy_pj * self.cycles
 
-    def value(self, objective: str) -> float:
-        return {"energy": self.energy_pj, "cycles": self.cycles, "edp": self.edp}[objective]
+    def value(self, objective: Objective | str) -> float:
+        return Objective(objective).of(self.energy_pj, self.cycles)
 
     def to_json(self) -> dict:
         return {
@@ -91,7 +91,7 @@ def _evaluate_split(problem: Problem, mapping: Mapping, objective: str, prof: Pr
     bd = np.zeros((pairs, N_BD))
     cand_ids = np.zeros((pairs, 2), np.int64)
     n = evaluate_pairs(tiling, arrays, prof, energy, cycles, bd, cand_ids)
-    values = {"energy": energy[:n].astype(float), "cycles": cycles[:n], "edp": energy[:n] * cycles[:n]}[objective]
+    values = Objective(objective).of(energy[:n], cycles[:n])
     best = int(np.argmin(values))  # first minimum in pair order
     spm_cand, dram_cand = cand_ids[best]
     orders = (

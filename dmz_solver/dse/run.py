@@ -13,7 +13,7 @@ from ..arch import Arch
 from ..loopnest import LoopNest
 from ..result import ModelResult
 from ..solving import solve_model
-from ..vocabulary import Status
+from ..vocabulary import Objective, Status
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,8 @@ class DsePoint:
     def edp(self) -> float:
         return self.cycles * self.energy_pj
 
-    def value(self, objective: str) -> float:
-        return {"cycles": self.cycles, "energy": self.energy_pj, "edp": self.edp}[objective]
+    def value(self, objective: Objective | str) -> float:
+        return Objective(objective).of(self.energy_pj, self.cycles)
 
     @property
     def solved(self) -> bool:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numba import njit
 
 from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, task_profile
+from .spec import NocSpec
 from .tables import NocTables, noc_tables
 
 
@@ -129,12 +131,24 @@ def _grow(a, cap):
     return out
 
 
-def tables_of(arch) -> NocTables:
+class ArrayArch(Protocol):
+    """What the tasks read of an arch (arch.Arch, which this stage sits below)."""
+
+    noc: NocSpec
+    noc_energy_pj: float
+    rf_energy_pj: float
+    mac_energy_pj: float
+
+
+def tables_of(arch: ArrayArch) -> NocTables:
     return noc_tables(arch.noc, float(arch.noc_energy_pj))
 
 
 def make_tasks(
-    sps: np.ndarray, isidx: np.ndarray, arch, allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    sps: np.ndarray,
+    isidx: np.ndarray,
+    arch: ArrayArch,
+    allowed: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> Tasks:
     """The tasks of these spatial tuples on the arch's array.
 
@@ -167,7 +181,9 @@ def make_tasks(
     return tasks.subset(_distinct(tasks))
 
 
-def profile_of(sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch) -> tuple[np.ndarray, np.ndarray] | None:
+def profile_of(
+    sp: np.ndarray, rowf: np.ndarray, isidx: np.ndarray, arch: ArrayArch
+) -> tuple[np.ndarray, np.ndarray] | None:
     """The profile of one unrolling (None if it does not fit the array or cannot reduce)."""
     nt = tables_of(arch)
     sp = np.asarray(sp, np.int64)

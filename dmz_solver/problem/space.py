@@ -16,13 +16,12 @@ from ..layout import DRAM, RF, SP, SPM
 from .problem import Problem
 from .validity import (
     RULES,
+    measured_usage,
     pes_fit,
     pes_full_enough,
-    rf_elems_used,
     rf_fits,
     rf_util_ok,
     spm_fits,
-    spm_usage,
     spm_util_ok,
 )
 
@@ -169,13 +168,7 @@ def tiling_violations(problem: Problem, tiling: np.ndarray) -> list[str]:
             problems.append(f"the factors of {name} multiply to {int(np.prod(tiling[:, i]))}, not its extent {extent}")
     if problems:
         return problems
-    nbytes, banks = spm_usage(tiling, dcoef, ndims, problem.int_params, np.empty(len(nest.loops), np.int64))
-    usage = {
-        "pes": int(np.prod(tiling[SP])),
-        "rf_elems": int(rf_elems_used(tiling, dcoef, ndims)),
-        "spm_banks": int(banks),
-        "spm_bytes": int(nbytes),
-    }
+    usage = measured_usage(tiling, dcoef, ndims, problem.int_params)
     for rule in RULES:
         why = rule.violation(usage[rule.usage], arch, knobs)
         if why:

@@ -10,11 +10,14 @@ ask for a floor, a fraction of that capacity:
 | `spm_banks` | SPM banks: whole banks per operand | `arch.spm_banks` | |
 | `spm_bytes` | SPM bytes: the SPM footprints of all operands | `arch.spm_bytes` | `spm_util` |
 
-`RULES` is read by `space.tiling_violations` (the messages) and by the CP-SAT model (its capacity
-constraints, under the same names). The enumerators and the table builder are numba code: they
-measure the usages with the functions below and compare them with `within` and `full_enough`, the
-one form of each comparison. Adding a rule means a row here, its usage below, and its limit in the
-kernels' parameter slots (layout.py, filled by problem.Problem).
+`RULES` is read by `space.tiling_violations` (through `measured_usage`) and by the CP-SAT model (its
+capacity constraints, under the same names, over the same usages). The enumerators and the table builder
+are numba code: they compare usages with `within` and `full_enough`, the one form of each comparison,
+through the checks below; the table builder takes a tile's SPM usage from cost.terms.spm_tile_terms,
+which measures it along with the tile's DMA terms. The kernels read the capacities from the parameter
+slots (layout.py, filled by problem.Problem from the same Arch fields; the SPM's bytes are its banks
+times the bytes per bank). Adding a rule means a row here, its usage in `measured_usage`, in the checks
+below and in the CP-SAT model, and a slot for its capacity.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 from numba import njit
 
 from ..arch import Arch
@@ -86,6 +90,17 @@ RULES: tuple[CapacityRule, ...] = (
         "spm_utilization", lambda k: k.spm_util, "fills {used} SPM bytes, below the SPM utilisation threshold {floor}",
     ),
 )  # fmt: skip
+
+
+def measured_usage(tiling: np.ndarray, dcoef: np.ndarray, ndims: np.ndarray, ip: np.ndarray) -> dict[str, int]:
+    """The usage each rule bounds, measured on a (4 x loops) tiling, keyed by `CapacityRule.usage`."""
+    nbytes, banks = spm_usage(tiling, dcoef, ndims, ip, np.empty(tiling.shape[1], np.int64))
+    return {
+        "pes": int(np.prod(tiling[SP])),
+        "rf_elems": int(rf_elems_used(tiling, dcoef, ndims)),
+        "spm_banks": int(banks),
+        "spm_bytes": int(nbytes),
+    }
 
 
 def least_usage(capacity: float, floor: float) -> int:

@@ -37,7 +37,7 @@ def _positions(graph: nx.MultiDiGraph, rows: int, cols: int) -> dict:
     return pos
 
 
-def _segment(graph: nx.MultiDiGraph, node, rows: int, shift: float) -> tuple[float, float]:
+def _segment(graph: nx.MultiDiGraph, node: object, rows: int, shift: float) -> tuple[float, float]:
     """A segment bus sits left of its row, above its column, or at the corner of its group; nudged per role."""
     pes = [v for _, v in graph.out_edges(node) if graph.nodes[v]["kind"] == "pe"]
     if len({v[1] for v in pes}) == 1:

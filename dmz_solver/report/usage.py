@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import numpy as np
 
 from ..arch import Arch
 from ..problem import Problem
-from ..problem.validity import rf_elems_used, spm_usage
+from ..problem.validity import measured_usage
 from ..result import LayerResult
 
 
@@ -30,9 +27,6 @@ def mapping_usage(result: LayerResult, arch: Arch) -> Usage | None:
     if result.mapping is None:
         return None
     problem = Problem(result.nest, arch)
-    dcoef, _, ndims, _, _, _, ip = problem.arrays
-    tiling = result.mapping.array()
-    pes = math.prod(result.mapping.factors[3])  # the SPATIAL level
-    rf = int(rf_elems_used(tiling, dcoef, ndims))
-    spm, _ = spm_usage(tiling, dcoef, ndims, ip, np.zeros(tiling.shape[1], np.int64))
-    return Usage(pes, rf, int(spm), pes / arch.pe_count, rf / arch.rf_elems, int(spm) / arch.spm_bytes)
+    used = measured_usage(result.mapping.array(), problem.arrays.dcoef, problem.arrays.ndims, problem.int_params)
+    pes, rf, spm = used["pes"], used["rf_elems"], used["spm_bytes"]
+    return Usage(pes, rf, spm, pes / arch.pe_count, rf / arch.rf_elems, spm / arch.spm_bytes)

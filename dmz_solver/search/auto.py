@@ -50,20 +50,21 @@ def auto_search(problem: Problem, start: Knobs | None = None) -> tuple[Exhaustiv
     return result, knobs, evaluated
 
 
+def schedule_start(knobs: Knobs) -> Knobs:
+    """The knobs the schedule starts from: the given utilisation thresholds, or the seed's 0.8/0.8/0.5 when
+    none is given (all three zero). The schedule sets the pruning flags and the minimum count itself."""
+    given = (knobs.pe_util, knobs.rf_util, knobs.spm_util) != (0.0, 0.0, 0.0)
+    return knobs if given else SEED_START
+
+
 def auto(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
-    """The search plugin: the schedule from problem.knobs; FEASIBLE, with the whole space's bound."""
+    """The search plugin: the schedule from problem.knobs (schedule_start); FEASIBLE, with the whole space's bound."""
     start = time.perf_counter()
-    found, knobs, evaluated = auto_search(problem, problem.knobs)
+    found, knobs, evaluated = auto_search(problem, schedule_start(problem.knobs))
     best = found.best.get(Objective(objective))
-    incumbent = Incumbent()
-    if best is not None:
-        incumbent.offer(best.value, best.tiling, (best.spm_order, best.dram_order), _rows(best.rows))
+    incumbent = best.incumbent() if best else Incumbent()
     last_step = Problem(problem.nest, problem.arch, knobs, problem.constraints)  # the knobs its mapping obeys
     bound = global_lower_bound(problem, objective)
     return layer_result(
         last_step, objective, "auto", Status.FEASIBLE, incumbent, lower_bound=bound, started=start, evaluated=evaluated
     )
-
-
-def _rows(rows) -> tuple[int, ...] | None:
-    return None if rows is None else tuple(int(r) for r in rows)

@@ -1,7 +1,7 @@
 """Lower bounds on the exact objective that hold for every valid tiling and ordering pair.
 
 The proofs are in docs/lower-bounds.md. A bound here must never exceed the exact cost
-of any mapping it covers: the optimality proof of the CP-SAT search rests on that.
+of any mapping it covers: the optimality proof (search/bnb.py) rests on that.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def global_lower_bound(problem: Problem, objective: Objective) -> float:
 def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):  # noqa: PLR0917 - numba kernel, as in pyproject.toml
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
-    From the pruning state prune (search.exhaustive.Pruning): e_floor is E_MAC + E_RF plus one DRAM
+    From the pruning state prune (search.table_search.Pruning): e_floor is E_MAC + E_RF plus one DRAM
     access per distinct element of every operand; two_indexed says every loop of extent > 1 indexes
     two operands or more (§4.2a), which the cycle bound uses. iop, fop, tiles, red and e_red are the
     block's per-pass terms as the exact model computes them (cost.terms.pe_terms, with the

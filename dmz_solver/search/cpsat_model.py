@@ -42,7 +42,7 @@ class MappingModel:
     """Per named custom constraint, its enforcement literal (only with `assumptions=True`)."""
 
 
-def _product(model: cp_model.CpModel, terms: list, upper: int, name: str):
+def _product(model: cp_model.CpModel, terms: list, upper: int, name: str) -> cp_model.LinearExprT:
     """An integer variable equal to the product of terms (chained two at a time)."""
     if len(terms) == 1:
         return terms[0]
@@ -106,7 +106,7 @@ class _SpaceModel:
             )
             tile[loop, "SPM"] = _product(self.model, [tile[loop, "PE"], factor[loop, "SPM"]], extent, f"e_spm[{loop}]")
 
-    def footprint(self, operand: Operand, level: str):
+    def footprint(self, operand: Operand, level: str) -> cp_model.LinearExprT:
         """D(operand) of the tile at `level` (RF, PE or SPM): a product of per-dimension extents."""
         key = (operand.name, level)
         if key not in self.footprints:
@@ -215,7 +215,7 @@ def _add_custom(
     enforce: dict[str, cp_model.IntVar] = {}
     as_var: dict[int, cp_model.IntVar] = {}
 
-    def var(a: int):
+    def var(a: int) -> cp_model.IntVar:
         if a not in as_var:
             if isinstance(atoms[a], cp_model.IntVar):
                 as_var[a] = atoms[a]

@@ -8,19 +8,23 @@ thread count. Layers whose tables fit (search/tables.py) go through the table-dr
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..constraints.compile import Relation
 from ..cost.reuse import MAX_MASK_LOOPS, MAX_MASK_ROWS
 from ..errors import InputError
 from ..layout import DRAM, Profile
 from ..noc.tasks import make_tasks
 from ..problem import Problem
 from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
-from ..vocabulary import OBJECTIVES
+from ..result import LayerResult
+from ..vocabulary import OBJECTIVES, Objective, Status
 from .fallback import search_all
+from .outcome import Incumbent, layer_result
 from .table_search import COUNT_ONLY, Pruning, search_all_tables
 from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
 
@@ -34,6 +38,12 @@ class Best:
     spm_order: int
     dram_order: int
     rows: np.ndarray | None = None  # the row part of each spatial factor (None: the array has one row)
+
+    def incumbent(self) -> Incumbent:
+        rows = None if self.rows is None else tuple(int(r) for r in self.rows)
+        found = Incumbent()
+        found.offer(self.value, self.tiling, (self.spm_order, self.dram_order), rows)
+        return found
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class TaskSearch:
             sps = sps[compiled.spatial_ok(sps)]
             n_loops = len(problem.nest.loops)
 
-            def early(r) -> bool:
+            def early(r: Relation) -> bool:
                 pin = compiled.pins_to_one(r)
                 return compiled.is_spatial(r) or (pin is not None and pin // n_loops == DRAM)
 
@@ -142,3 +152,16 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
             rows = search.tasks.rowf[s].copy()
             found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), spm_order, dram_order, rows)
     return ExhaustiveResult(found, total, time.perf_counter() - start)
+
+
+def exhaustive(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
+    """The search plugin: every valid tiling and ordering pair evaluated, so OPTIMAL over the space searched."""
+    start = time.perf_counter()
+    found = exhaustive_search(problem)
+    best = found.best.get(Objective(objective))
+    incumbent = best.incumbent() if best else Incumbent()
+    value = best.value if best else math.inf
+    return layer_result(
+        problem, objective, "exhaustive", Status.OPTIMAL, incumbent, lower_bound=value, started=start,
+        evaluated=found.tilings,
+    )  # fmt: skip

@@ -15,12 +15,14 @@ from ortools.sat.python import cp_model
 
 from ..errors import InputError
 from ..problem import Problem
-from .cpsat_model import build_model
+from .cpsat_model import MappingModel, build_model
 
 TIME_LIMIT_S = 20.0
 
 
-def _infeasible(problem: Problem, *, assumptions: bool = False, skip: frozenset[str] = frozenset()):
+def _infeasible(
+    problem: Problem, *, assumptions: bool = False, skip: frozenset[str] = frozenset()
+) -> tuple[bool, cp_model.CpSolver, MappingModel]:
     """(is infeasible, solver, built model) of the tiling space with the given constraints."""
     built = build_model(problem, "energy", assumptions=assumptions, skip=skip)
     solver = cp_model.CpSolver()

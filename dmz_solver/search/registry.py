@@ -1,23 +1,21 @@
 """The searches by name: each turns (problem, objective, time limit) into a LayerResult.
 
-Adding a search is one entry here: a function with the `SearchFunction` signature, the knobs it
-starts from when the user gives none, and a line for `--help`. The command line's `--search` names
-are the keys of `SEARCHES`.
+Adding a search is one entry here: a function with the `SearchFunction` signature and what solving
+needs to know about it. The command line's `--search` names are the keys of `SEARCHES`, and `--help`
+shows each entry's summary.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..problem import Knobs, Problem
+from ..problem import Problem
 from ..result import LayerResult
-from ..vocabulary import Objective, Status
-from .auto import SEED_START, auto
+from ..vocabulary import Objective
+from .auto import auto
 from .bnb import branch_and_bound
-from .exhaustive import exhaustive_search
-from .outcome import Incumbent, layer_result
+from .exhaustive import exhaustive
 
 
 class SearchFunction(Protocol):
@@ -28,37 +26,19 @@ class SearchFunction(Protocol):
 
 @dataclass(frozen=True)
 class SearchMethod:
-    """A search, the knobs it starts from without user knobs, and what it does in one line."""
+    """A search, a line for `--help`, and the rules of solving it follows."""
 
     run: SearchFunction
     summary: str
-    default_knobs: Knobs = Knobs()
-
-
-def exhaustive(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
-    """Every valid tiling and ordering pair evaluated: OPTIMAL over the space (the oracle of the tests)."""
-    start = time.perf_counter()
-    found = exhaustive_search(problem)
-    best = found.best.get(Objective(objective))
-    incumbent = Incumbent()
-    if best is not None:
-        rows = None if best.rows is None else tuple(int(r) for r in best.rows)
-        incumbent.offer(best.value, best.tiling, (best.spm_order, best.dram_order), rows)
-    value = best.value if best is not None else float("inf")
-    return layer_result(
-        problem,
-        objective,
-        "exhaustive",
-        Status.OPTIMAL,
-        incumbent,
-        lower_bound=value,
-        started=start,
-        evaluated=found.tilings,
-    )
+    applies_min_exec: bool = True
+    """Solving drops a layer with fewer valid tilings than `min_exec_methods` (the seed's heuristic applies
+    that knob inside its own schedule)."""
+    evaluates_every_tiling: bool = False
+    """On a one-row array, `tilings_evaluated` counts each valid tiling once, so solving need not count them."""
 
 
 SEARCHES: dict[str, SearchMethod] = {
     "cpsat": SearchMethod(branch_and_bound, "CP-SAT candidates and bound, then a proof by branch and bound"),
-    "exhaustive": SearchMethod(exhaustive, "every valid tiling and ordering pair"),
-    "auto": SearchMethod(auto, "the seed's --auto-optimize heuristic (never proven)", SEED_START),
+    "exhaustive": SearchMethod(exhaustive, "every valid tiling and ordering pair", evaluates_every_tiling=True),
+    "auto": SearchMethod(auto, "the seed's --auto-optimize heuristic, never proven", applies_min_exec=False),
 }
