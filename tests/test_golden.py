@@ -27,6 +27,16 @@ import golden  # noqa: E402  (bench/golden.py: the comparison rules)
 
 FILES = sorted(golden.GOLDEN_DIR.glob("*.json"))
 QUICK_SECONDS = 2.0
+MISSING = [
+    "mobilenetv2__edge_8x8__energy",
+    "mobilenetv2__eyeriss__energy",
+    "mobilenetv2__tpu_like__energy",
+    "vgg16__dmazerunner__energy",
+    "vgg16__edge_8x8__energy",
+    "vgg16__eyeriss__energy",
+    "vgg16__tpu_like__energy",
+]
+"""Parts of the set not stored yet (their solves before the refactor took too long to finish in one session)."""
 
 
 @cache
@@ -45,14 +55,19 @@ def stored(path: Path) -> dict:
 
 def test_the_set_covers_every_shipped_model_arch_and_objective() -> None:
     names = {p.stem for p in FILES}
-    missing = [
-        f"{m}__{a}__{o}"
-        for m in golden.MODELS
+    wanted = [golden_name(m, a, o) for m in golden.MODELS for a in golden.ARCHS for o in golden.OBJECTIVES]
+    wanted += [
+        golden_name(m, a, o, v)
+        for v in golden.VARIANTS
+        for m in golden.VARIANT_MODELS
         for a in golden.ARCHS
         for o in golden.OBJECTIVES
-        if f"{m}__{a}__{o}" not in names
     ]
-    assert len(FILES) >= 48 and all(name.endswith("__energy") for name in missing), missing
+    assert sorted(set(wanted) - names) == MISSING
+
+
+def golden_name(model: str, arch: str, objective: str, variant: str = "") -> str:
+    return golden.golden_path(model, arch, objective, variant).stem
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -78,5 +93,12 @@ QUICK = [p for p in FILES if stored(p)["wall_seconds"] < QUICK_SECONDS]
 def test_quick_part_of_the_set_solves_to_the_same_results(path: Path) -> None:
     data = stored(path)
     loaded = model(data["model"])
-    result = solve_model(loaded.layers, arch(data["arch"]), data["objective"], model=loaded.name, cache_dir=None)
-    assert golden.differences(golden.figures(data), golden.figures(result.to_json())) == []
+    variant = path.stem.split("__")[3] if path.stem.count("__") == 3 else ""
+    options = golden.VARIANTS.get(variant, {})
+    found = solve_model(loaded.layers, arch(data["arch"]), data["objective"], model=loaded.name, cache_dir=None,
+                        **options).to_json()  # fmt: skip
+    assert golden.differences(golden.figures(data), golden.figures(found)) == []
+    for layer in found["layers"]:  # FEASIBLE bounds are not compared (bench/golden.py): they stay bounds
+        if layer["status"] == "FEASIBLE":
+            value = layer[{"energy": "energy_pj"}.get(data["objective"], data["objective"])]
+            assert 0 < layer["lower_bound"] <= value
