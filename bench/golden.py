@@ -42,7 +42,7 @@ VARIANTS = {
 }
 """Other searches and the seed's knobs, stored for VARIANT_MODELS on every arch and objective."""
 VARIANT_MODELS = ("tiny",)
-VOLATILE = ("seconds", "cached", "tilings_evaluated")
+VOLATILE = ("seconds", "cached", "tilings_evaluated", "proof")
 """Fields that describe the run rather than the result; they are stored but not compared."""
 FEASIBLE_BOUND = ("lower_bound", "gap")
 """Not compared for FEASIBLE layers: the one-way refactor unified the slack of certified bounds, which lowered

@@ -24,7 +24,7 @@ from .cost.evaluate import Cost
 from .loopnest import LoopNest
 from .problem import Knobs
 from .problem.mapping import Mapping
-from .result import LayerResult
+from .result import LayerResult, Proof
 from .version import __version__
 from .vocabulary import Objective, Status
 
@@ -128,6 +128,7 @@ def result_to_json(result: LayerResult) -> dict[str, Any]:
         "seconds": result.seconds,
         "search": result.search,
         "tilings_evaluated": result.tilings_evaluated,
+        "proof": None if result.proof is None else result.proof.to_json(result.value),
     }
 
 
@@ -155,4 +156,5 @@ def result_from_json(data: dict[str, Any], nest: LoopNest) -> LayerResult:
         float(data["seconds"]),
         data["search"],
         int(data["tilings_evaluated"]),
+        proof=Proof.from_json(data.get("proof")),
     )

@@ -2,12 +2,60 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .cost.evaluate import Cost
 from .loopnest import LoopNest
 from .problem.mapping import Mapping
 from .vocabulary import Objective, Status
+
+
+@dataclass(frozen=True)
+class Proof:
+    """How the branch and bound reached its result: the supplier's bound and the work of each phase."""
+
+    root_bound: float | None
+    """The lower bound the supplier (CP-SAT) proved before the branch and bound (None: it proved none)."""
+    candidates_rescored: int
+    tilings_evaluated: int
+    blocks_pruned: int
+    rounds: int
+    """Rising-cutoff rounds of the branch and bound."""
+    seconds: dict[str, float]
+    """Wall seconds per phase: "tables" (the enumeration's layer tables), "cpsat" (the supplier), "rescore" (its
+    candidates), "seed" (the most promising tasks), "branch_and_bound", "evaluate" (the reported mapping)."""
+
+    def root_gap(self, value: float) -> float | None:
+        """How far the root bound lies below `value`, as a fraction of it."""
+        if self.root_bound is None or not math.isfinite(value) or value <= 0:
+            return None
+        return max(0.0, (value - self.root_bound) / value)
+
+    def to_json(self, value: float) -> dict:
+        return {
+            "root_bound": self.root_bound,
+            "root_gap": self.root_gap(value),
+            "candidates_rescored": self.candidates_rescored,
+            "tilings_evaluated": self.tilings_evaluated,
+            "blocks_pruned": self.blocks_pruned,
+            "rounds": self.rounds,
+            "seconds": dict(self.seconds),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> Proof | None:
+        if data is None:
+            return None
+        root = data["root_bound"]
+        return cls(
+            None if root is None else float(root),
+            int(data["candidates_rescored"]),
+            int(data["tilings_evaluated"]),
+            int(data["blocks_pruned"]),
+            int(data["rounds"]),
+            {phase: float(s) for phase, s in data["seconds"].items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -25,6 +73,8 @@ class LayerResult:
     tilings_evaluated: int = 0
     cached: bool = False
     """True when the result was read from the layer cache rather than solved in this run."""
+    proof: Proof | None = None
+    """How a branch and bound reached the result (None for the other searches)."""
 
     @property
     def value(self) -> float:
@@ -54,6 +104,8 @@ class LayerResult:
         out["tilings_evaluated"] = self.tilings_evaluated
         out["seconds"] = round(self.seconds, 4)
         out["cached"] = self.cached
+        if self.proof is not None:
+            out["proof"] = self.proof.to_json(self.value)
         return out
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..cost.evaluate import Cost
     from ..loopnest import LoopNest
     from ..problem.mapping import Mapping
-    from ..result import LayerResult, ModelResult
+    from ..result import LayerResult, ModelResult, Proof
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
@@ -76,6 +76,19 @@ def format_mapping_block(nest: LoopNest, mapping: Mapping, cost: Cost, order_not
     return "\n".join(lines)
 
 
+def proof_text(proof: Proof, value: float) -> str:
+    """One line on how a result was proven: the root bound, the work and the seconds of each phase."""
+    gap = proof.root_gap(value)
+    root = "no CP-SAT bound" if proof.root_bound is None else f"CP-SAT bound {sci(proof.root_bound)}"
+    if gap is not None:
+        root += f" (gap {percent(gap)})"
+    phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in proof.seconds.items())
+    return (
+        f"{root}; rescored {proof.candidates_rescored} candidate(s), evaluated {proof.tilings_evaluated:,} tilings, "
+        f"pruned {proof.blocks_pruned:,} blocks in {proof.rounds} round(s); {phases}"
+    )
+
+
 def format_layer_result(result: LayerResult, min_exec_methods: int = 1) -> str:
     """One layer's result as `solve` prints it: the mapping block and what is proven, or why there is none."""
     nest = result.nest
@@ -94,6 +107,8 @@ def format_layer_result(result: LayerResult, min_exec_methods: int = 1) -> str:
         f"  lower bound   {sci(result.lower_bound)}  gap {percent(result.gap)}",
         f"  tilings evaluated {result.tilings_evaluated}, {result.seconds:.2f} s",
     ]
+    if result.proof is not None:
+        tail.append(f"  proof         {proof_text(result.proof, result.value)}")
     return block + "\n" + "\n".join(tail) + "\n"
 
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..cost.batch import evaluate_batch
 from ..layout import Profiles
 from ..problem import Problem
-from ..result import LayerResult
+from ..result import LayerResult, Proof
 from ..vocabulary import Objective, Status
 from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
 from .cpsat_model import cpsat_supply
@@ -48,22 +49,31 @@ def branch_and_bound(
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else math.inf
     objective = Objective(objective)
+    proof = _Proof(problem, objective.column, start)
+    proof.lap("tables")
     supply = supplier(problem, objective)
-    proof = _Proof(problem, objective.column)
+    proof.root_bound = supply.lower_bound
+    proof.lap("cpsat")
     if supply.lower_bound == math.inf or len(proof.search.sps) == 0:
         return layer_result(
             problem, objective, name, Status.INFEASIBLE, Incumbent(), lower_bound=math.inf, started=start, evaluated=0
         )
 
     def finish(status: Status, best: Incumbent, lower: float) -> LayerResult:
-        return layer_result(
+        proof.lap("branch_and_bound")
+        found = layer_result(
             problem, objective, name, status, best, lower_bound=lower, started=start, evaluated=proof.evaluated
         )
+        proof.lap("evaluate")
+        return replace(found, proof=proof.summary())
 
     if not problem.compiled.has_order_rules:  # rescoring takes every order, which order rules would restrict
         for candidate in supply.candidates:
             _rescore(problem, candidate, objective.column, proof.incumbent)
+            proof.rescored += 1
+    proof.lap("rescore")
     proof.run(np.argsort(proof.bounds, kind="stable")[:SEED_TASKS], math.inf)
+    proof.lap("seed")
     lower = float(proof.bounds.min())
     if supply.lower_bound is not None:
         lower = max(lower, supply.lower_bound)
@@ -71,6 +81,7 @@ def branch_and_bound(
         cutoff = min(proof.incumbent.value, lower * CUTOFF_GROWTH)
         todo = np.flatnonzero(proof.bounds <= cutoff)
         best, pruned = proof.round(todo, cutoff, deadline)
+        proof.rounds += 1
         if best is None:
             return finish(Status.FEASIBLE, proof.incumbent, lower)  # out of time
         if best.value <= cutoff:
@@ -83,8 +94,14 @@ def branch_and_bound(
 class _Proof:
     """The enumeration of one problem under rising cutoffs: the incumbent and the tilings evaluated so far."""
 
-    def __init__(self, problem: Problem, column: int) -> None:
+    def __init__(self, problem: Problem, column: int, started: float) -> None:
         self.column = column
+        self._clock = started
+        self.root_bound: float | None = None
+        self.rescored = 0
+        self.rounds = 0
+        self.pruned = 0
+        self.seconds: dict[str, float] = {}
         self.search = TaskSearch(problem)
         self.e_floor = energy_floor(problem)
         self.two_indexed = every_loop_indexes_two(problem)
@@ -99,6 +116,7 @@ class _Proof:
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
         counts, best, best_t, best_pair, pruned = self.search.run(task_ids, pruning)
         self.evaluated += int(counts.sum())
+        self.pruned += int(pruned.sum())
         first = int(np.argmin(best[:, column]))
         found = Incumbent()
         if np.isfinite(best[first, column]):
@@ -107,6 +125,16 @@ class _Proof:
             found.offer(float(best[first, column]), best_t[first, column], orders, rows)
             self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
         return found, int(pruned.sum())
+
+    def lap(self, phase: str) -> None:
+        """Book the seconds since the last lap to `phase`."""
+        now = time.perf_counter()
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + now - self._clock
+        self._clock = now
+
+    def summary(self) -> Proof:
+        seconds = {phase: round(s, 4) for phase, s in self.seconds.items()}
+        return Proof(self.root_bound, self.rescored, self.evaluated, self.pruned, self.rounds, seconds)
 
     def round(self, todo: np.ndarray, cutoff: float, deadline: float) -> tuple[Incumbent | None, int]:
         """One proof round over `todo` in chunks: its first minimum and the blocks pruned (None: out of time)."""

@@ -25,10 +25,12 @@ from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
 from .bounds import certified, energy_floor
-from .supply import Supply
+from .supply import Candidate, Supply
 
 LOG_SCALE = 1000
 """CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
+TOP_K = 8
+"""Distinct CP-SAT solutions handed to the proof for exact rescoring."""
 
 
 @dataclass
@@ -255,23 +257,54 @@ def _relation(model: cp_model.CpModel, kind: int, expr) -> cp_model.Constraint:
 
 
 def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) -> Supply:
-    """A feasible mapping from CP-SAT and the lower bound it proves, within `budget` deterministic seconds."""
+    """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves, within `budget`
+    deterministic seconds (one worker, a fixed seed: the same answer every run).
+
+    With an objective (cycles, EDP) the candidates are the last improving solutions, best first; for
+    energy, whose bound is a constant, the first TOP_K solutions found.
+    """
     built = build_model(problem, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = budget
-    status = solver.solve(built.model)
+    collect = _Solutions(problem, built, stop_after=TOP_K if objective == Objective.ENERGY else None)
+    if objective == Objective.ENERGY:
+        solver.parameters.enumerate_all_solutions = True
+    status = solver.solve(built.model, collect)
     if status == cp_model.INFEASIBLE:
         return Supply([], math.inf)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Supply([], None)
-    nest = problem.nest
-    tiling = np.array([[solver.value(built.factor[loop, level]) for loop in nest.loops] for level in LEVELS], np.int64)
-    rows = None
-    if (nest.loops[0], "ROWS") in built.factor:
-        rows = tuple(solver.value(built.factor[loop, "ROWS"]) for loop in nest.loops)
     log_bound = built.log_bound_offset
     if objective != Objective.ENERGY:  # the energy floor is a constant: no objective to bound
         log_bound += solver.best_objective_bound / LOG_SCALE
-    return Supply([(tiling, rows)], certified(math.exp(log_bound)))
+    return Supply(collect.best_first(), certified(math.exp(log_bound)))
+
+
+class _Solutions(cp_model.CpSolverSolutionCallback):
+    """Keeps the last TOP_K distinct (tiling, row parts) CP-SAT reports; stops after `stop_after` if given."""
+
+    def __init__(self, problem: Problem, built: MappingModel, stop_after: int | None) -> None:
+        super().__init__()
+        self.loops = problem.nest.loops
+        self.built = built
+        self.stop_after = stop_after
+        self.found: list[Candidate] = []
+        self.seen: set[tuple[bytes, tuple[int, ...] | None]] = set()
+
+    def on_solution_callback(self) -> None:
+        factor = self.built.factor
+        tiling = np.array([[self.value(factor[loop, level]) for loop in self.loops] for level in LEVELS], np.int64)
+        rows = None
+        if (self.loops[0], "ROWS") in factor:
+            rows = tuple(self.value(factor[loop, "ROWS"]) for loop in self.loops)
+        key = (tiling.tobytes(), rows)
+        if key not in self.seen:
+            self.seen.add(key)
+            self.found = [*self.found, (tiling, rows)][-TOP_K:]
+        if self.stop_after is not None and len(self.seen) >= self.stop_after:
+            self.stop_search()
+
+    def best_first(self) -> list[Candidate]:
+        return self.found[::-1]

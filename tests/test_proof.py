@@ -1,0 +1,80 @@
+"""The proof record of a branch-and-bound result, and the CP-SAT candidates it starts from."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from dmz_solver.arch import load_arch
+from dmz_solver.cache import LayerCache, SolveKey
+from dmz_solver.problem import Problem
+from dmz_solver.problem.space import tiling_violations
+from dmz_solver.search.bnb import branch_and_bound
+from dmz_solver.search.cpsat_model import TOP_K, cpsat_supply
+from dmz_solver.search.exhaustive import exhaustive_search
+from dmz_solver.search.supply import no_supply
+from dmz_solver.solving import solve_layer
+from dmz_solver.vocabulary import Objective, Status
+from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+CONV = conv_nest("c", n=1, m=8, c=8, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1))
+GEMM = gemm_nest("g", x=16, y=12, k=8)
+
+
+@pytest.mark.parametrize("objective", list(Objective))
+@pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss"])
+def test_candidates_are_distinct_valid_mappings_under_the_bound(objective: Objective, arch: str) -> None:
+    problem = Problem(CONV, load_arch(arch))
+    supply = cpsat_supply(problem, objective)
+    assert 1 <= len(supply.candidates) <= TOP_K
+    keys = {(t.tobytes(), rows) for t, rows in supply.candidates}
+    assert len(keys) == len(supply.candidates)
+    for tiling, _ in supply.candidates:
+        assert tiling_violations(problem, tiling) == []
+    optimum = exhaustive_search(problem).best[objective].value
+    assert supply.lower_bound is not None and supply.lower_bound <= optimum
+
+
+def test_energy_takes_top_k_candidates_when_the_space_has_them() -> None:
+    supply = cpsat_supply(Problem(CONV, load_arch("dmazerunner")), Objective.ENERGY)
+    assert len(supply.candidates) == TOP_K
+
+
+@pytest.mark.parametrize("objective", list(Objective))
+def test_proof_record_tells_how_the_optimum_was_proven(objective: Objective) -> None:
+    result = solve_layer(GEMM, load_arch("dmazerunner"), objective)
+    assert result.status == Status.OPTIMAL
+    proof = result.proof
+    assert proof is not None and proof.tilings_evaluated == result.tilings_evaluated > 0
+    assert proof.root_bound is not None and proof.root_bound <= result.value
+    assert proof.root_gap(result.value) == pytest.approx((result.value - proof.root_bound) / result.value)
+    assert proof.rounds >= 1 and proof.candidates_rescored >= 1
+    assert set(proof.seconds) == {"tables", "cpsat", "rescore", "seed", "branch_and_bound", "evaluate"}
+    assert math.isclose(sum(proof.seconds.values()), result.seconds, abs_tol=0.01)
+    text = result.to_json()["proof"]
+    assert text["tilings_evaluated"] == result.tilings_evaluated and text["root_bound"] == proof.root_bound
+
+
+def test_other_searches_have_no_proof_record() -> None:
+    assert solve_layer(GEMM, load_arch("dmazerunner"), "edp", search="exhaustive").proof is None
+
+
+def test_proof_record_survives_the_layer_cache(tmp_path) -> None:
+    arch = load_arch("dmazerunner")
+    result = solve_layer(GEMM, arch, "edp")
+    cache = LayerCache(tmp_path)
+    key = SolveKey(GEMM, arch, "edp", "cpsat", None, "", None)
+    cache.put(key, result)
+    assert cache.get(key).proof == result.proof
+
+
+@pytest.mark.parametrize("objective", list(Objective))
+def test_the_proof_needs_no_supplier(objective: Objective) -> None:
+    """Without CP-SAT's candidates and bound the proof reaches the same optimum and mapping (the ablation)."""
+    problem = Problem(CONV, load_arch("eyeriss"))
+    with_cpsat = branch_and_bound(problem, objective)
+    alone = branch_and_bound(problem, objective, supplier=no_supply)
+    assert alone.status == with_cpsat.status == Status.OPTIMAL
+    assert alone.mapping == with_cpsat.mapping and alone.cost == with_cpsat.cost
+    assert alone.proof.root_bound is None and alone.proof.candidates_rescored == 0
