@@ -92,8 +92,13 @@ def main() -> int:
     args = parser.parse_args()
     runs = [(m, a, o, "", {}) for o in args.objectives for a in args.archs for m in args.models]
     variants = VARIANTS if args.variants is None and args.write else {v: VARIANTS[v] for v in args.variants or ()}
-    runs += [(m, a, o, v, options) for v, options in variants.items() for o in args.objectives for a in args.archs
-             for m in VARIANT_MODELS]  # fmt: skip
+    runs += [
+        (m, a, o, v, options)
+        for v, options in variants.items()
+        for o in args.objectives
+        for a in args.archs
+        for m in VARIANT_MODELS
+    ]
     GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
     failures = 0
     print(

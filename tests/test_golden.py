@@ -95,8 +95,9 @@ def test_quick_part_of_the_set_solves_to_the_same_results(path: Path) -> None:
     loaded = model(data["model"])
     variant = path.stem.split("__")[3] if path.stem.count("__") == 3 else ""
     options = golden.VARIANTS.get(variant, {})
-    found = solve_model(loaded.layers, arch(data["arch"]), data["objective"], model=loaded.name, cache_dir=None,
-                        **options).to_json()  # fmt: skip
+    found = solve_model(
+        loaded.layers, arch(data["arch"]), data["objective"], model=loaded.name, cache_dir=None, **options
+    ).to_json()
     assert golden.differences(golden.figures(data), golden.figures(found)) == []
     for layer in found["layers"]:  # FEASIBLE bounds are not compared (bench/golden.py): they stay bounds
         if layer["status"] == "FEASIBLE":

@@ -162,6 +162,12 @@ def exhaustive(problem: Problem, objective: Objective, *, time_limit: float | No
     incumbent = best.incumbent() if best else Incumbent()
     value = best.value if best else math.inf
     return layer_result(
-        problem, objective, "exhaustive", Status.OPTIMAL, incumbent, lower_bound=value, started=start,
+        problem,
+        objective,
+        "exhaustive",
+        Status.OPTIMAL,
+        incumbent,
+        lower_bound=value,
+        started=start,
         evaluated=found.tilings,
-    )  # fmt: skip
+    )
