@@ -1,4 +1,5 @@
-"""Shared by the optimality tests: small layers of every kind, and the CP-SAT vs exhaustive check."""
+"""Shared by the optimality and bound tests: small layers of every kind, random networks, and the CP-SAT vs
+exhaustive check."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 from hypothesis import strategies as st
 
-from dmz_solver.arch import Arch
+from dmz_solver.arch import Arch, arch_from_json
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Problem
 from dmz_solver.result import LayerResult
@@ -48,3 +49,43 @@ def proven_results(nest: LoopNest, arch: Arch) -> Iterator[tuple[str, LayerResul
         assert result.status == Status.OPTIMAL and result.value == best
         assert result.lower_bound == result.value and result.gap == 0.0
         yield objective, result, best
+
+
+@st.composite
+def network_archs(draw):
+    """Small arrays with random networks: every kind, bandwidths, latencies, energies and PE groups."""
+    rows, cols = draw(st.sampled_from([(1, 4), (2, 2), (2, 4), (4, 2), (3, 3), (4, 4)]))
+    grouped = rows % 2 == 0 and cols % 2 == 0 and draw(st.booleans())
+
+    def network():
+        if draw(st.booleans()):
+            return {
+                "kind": "systolic",
+                "direction": draw(st.sampled_from(["rows", "columns"])),
+                "bandwidth": draw(st.sampled_from([0.5, 1, 2])),
+                "latency": draw(st.integers(0, 2)),
+                "energy": draw(st.sampled_from([0.1, 1.0])),
+            }
+        segments = draw(st.sampled_from(["none", "rows", "columns"] + (["groups"] if grouped else [])))
+        return {
+            "kind": "bus",
+            "multicast": draw(st.booleans()),
+            "segments": segments,
+            "bandwidth": draw(st.sampled_from([0.5, 1, 4])),
+            "segment_bandwidth": draw(st.sampled_from([1, 2])),
+            "segment_energy": draw(st.sampled_from([0, 0.5])),
+            "latency": draw(st.integers(0, 1)),
+        }
+
+    spec = {
+        "arch_basic": {
+            "RF_SIZE": draw(st.sampled_from([64, 256])),
+            "TOTAL_BANKS_IN_SPM": 8,
+            "TOTAL_BYTES_IN_BANK": 512,
+        },
+        "pe_array": {"rows": rows, "cols": cols},
+        "networks": {role: network() for role in ("input", "weight", "output", "reduction")},
+    }
+    if grouped:
+        spec["pe_groups"] = {"rows": rows // 2, "cols": cols // 2}
+    return arch_from_json(spec, source="random", name="random")

@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from optimality import proven_results, small_layers
+from optimality import network_archs, proven_results, small_layers
 
 from dmz_solver.arch import arch_from_json, load_arch
 from dmz_solver.cli import main
@@ -194,46 +193,6 @@ def test_evaluate_checks_the_split(tmp_path):
 def test_seed_arch_json_has_no_split():
     result = solve_layer(gemm_nest("g", x=4, y=4, k=4), replace(ARCHS["dmazerunner"]), "edp")
     assert "array" not in result.mapping.to_json()
-
-
-@st.composite
-def network_archs(draw):
-    """Small arrays with random networks: every kind, bandwidths, latencies, energies and PE groups."""
-    rows, cols = draw(st.sampled_from([(1, 4), (2, 2), (2, 4), (4, 2), (3, 3), (4, 4)]))
-    grouped = rows % 2 == 0 and cols % 2 == 0 and draw(st.booleans())
-
-    def network():
-        if draw(st.booleans()):
-            return {
-                "kind": "systolic",
-                "direction": draw(st.sampled_from(["rows", "columns"])),
-                "bandwidth": draw(st.sampled_from([0.5, 1, 2])),
-                "latency": draw(st.integers(0, 2)),
-                "energy": draw(st.sampled_from([0.1, 1.0])),
-            }
-        segments = draw(st.sampled_from(["none", "rows", "columns"] + (["groups"] if grouped else [])))
-        return {
-            "kind": "bus",
-            "multicast": draw(st.booleans()),
-            "segments": segments,
-            "bandwidth": draw(st.sampled_from([0.5, 1, 4])),
-            "segment_bandwidth": draw(st.sampled_from([1, 2])),
-            "segment_energy": draw(st.sampled_from([0, 0.5])),
-            "latency": draw(st.integers(0, 1)),
-        }
-
-    spec = {
-        "arch_basic": {
-            "RF_SIZE": draw(st.sampled_from([64, 256])),
-            "TOTAL_BANKS_IN_SPM": 8,
-            "TOTAL_BYTES_IN_BANK": 512,
-        },
-        "pe_array": {"rows": rows, "cols": cols},
-        "networks": {role: network() for role in ("input", "weight", "output", "reduction")},
-    }
-    if grouped:
-        spec["pe_groups"] = {"rows": rows // 2, "cols": cols // 2}
-    return arch_from_json(spec, source="random", name="random")
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ..cost.terms import coef_terms, pe_terms
 from ..layout import RF, SP
 from ..loopnest import Operand
 from ..problem import Problem
@@ -147,3 +148,38 @@ def spatial_bounds(sps, macs, e_floor, objective):
             pes *= sps[s, loop]
         out[s] = bound_value(objective, e_floor, macs / pes)
     return out
+
+
+@njit(cache=True)
+def block_bounds_of(tilings, arrays, prof, prune, out):
+    """out[b] = block_bound (energy, cycles) of the (spatial, RF) block of tilings[b], whose unrolling has
+    the profile prof.*[prof.which[b]] (a Profiles); for checking and measuring the bound tiling by tiling."""
+    ct = coef_terms(arrays.dcoef, arrays.ndims)
+    nops, n_loops = arrays.isidx.shape
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    tiles = np.empty((3, n_loops), np.int64)
+    ext = np.empty(n_loops, np.int64)
+    for b in range(tilings.shape[0]):
+        t = tilings[b]
+        macs = 1
+        for loop in range(n_loops):
+            ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
+            macs *= ext[loop]
+        p = prof.which[b]
+        red, _, e_red, _, _ = pe_terms(
+            t,
+            ct.nterms,
+            ct.tloops,
+            ct.tcoefs,
+            arrays.ndims,
+            arrays.isidx,
+            arrays.fp,
+            iop,
+            fop,
+            tiles,
+            prof.pi[p],
+            prof.pf[p],
+            prof.rowf[p],
+        )
+        out[b, 0], out[b, 1] = block_bound(t, ext, arrays.ndims, arrays.isidx, macs, prune, iop, fop, tiles, red, e_red)

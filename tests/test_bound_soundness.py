@@ -1,0 +1,99 @@
+"""The lower bounds the proof rests on never exceed an exact value (docs/lower-bounds.md), checked tiling by
+tiling: 10,000 valid tilings per shipped arch and per random network configuration, every objective.
+
+For each tiling, the bound of its (spatial, RF) block, the bound of its spatial tuple and the bound over the
+whole space must each be at most the tiling's exact minimum over its ordering pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from optimality import network_archs
+
+from dmz_solver.arch import Arch, load_arch
+from dmz_solver.cost.batch import evaluate_batch
+from dmz_solver.layout import SP
+from dmz_solver.loopnest import LoopNest
+from dmz_solver.problem import Problem
+from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tuples
+from dmz_solver.search.bounds import (
+    block_bounds_of,
+    bound_value,
+    energy_floor,
+    every_loop_indexes_two,
+    global_lower_bound,
+    spatial_bounds,
+)
+from dmz_solver.search.table_search import Pruning
+from dmz_solver.vocabulary import Objective
+from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+LAYERS = (
+    conv_nest("conv3x3", n=1, m=8, c=4, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1)),
+    conv_nest("conv1x1s2", n=2, m=4, c=8, in_rows=7, in_cols=7, f_rows=1, f_cols=1, stride=(2, 2)),
+    conv_nest("dw3x3s2", n=1, m=1, c=8, in_rows=9, in_cols=9, f_rows=3, f_cols=3, stride=(2, 2), depthwise=True),
+    gemm_nest("gemm", x=16, y=12, k=8),
+)
+PER_ARCH = 10_000
+
+
+def valid_tilings(problem: Problem) -> np.ndarray:
+    """Every valid tiling of the problem, in enumeration order."""
+    divs, ndivs = problem.divisor_table
+    ext = np.array(problem.nest.extents, np.int64)
+    space = LoopSpace(ext, divs, ndivs, problem.loop_masks[1])
+    work = np.empty(len(ext), np.int64)
+    out = []
+    for sp in problem_spatial_tuples(problem):
+        t = np.ones((4, len(ext)), np.int64)
+        t[SP] = sp
+        idx = np.full(2 * len(ext), -1, np.int64)
+        pos = next_inner(t, 0, idx, space, problem.arrays, work)
+        while pos >= 0:
+            out.append(t.copy())
+            pos = next_inner(t, pos, idx, space, problem.arrays, work)
+    return np.array(out).reshape(-1, 4, len(ext))
+
+
+def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
+    """Check every bound on `count` random valid tilings of `nest`; returns how many were checked."""
+    problem = Problem(nest, arch)
+    tilings = valid_tilings(problem)
+    rng = np.random.default_rng(seed)
+    tilings = tilings[np.sort(rng.permutation(len(tilings))[:count])]
+    prof = problem.batch_profiles(tilings)
+    routed = prof.pi[prof.which].any(axis=(1, 2))  # the tuple has a split on this array
+    tilings = tilings[routed]
+    if len(tilings) == 0:
+        return 0
+    prof = problem.batch_profiles(tilings)
+    exact = np.zeros((len(tilings), 3))
+    evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
+    e_floor = energy_floor(problem)
+    blocks = np.zeros((len(tilings), 2))
+    block_bounds_of(tilings, problem.arrays, prof, Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem)), blocks)
+    for objective in Objective:
+        column = objective.column
+        block = np.array([bound_value(column, e, c) for e, c in blocks])
+        tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, column)
+        worst = exact[:, column]
+        assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))
+        assert np.all(tuple_bound <= worst), (nest.name, objective)
+        assert global_lower_bound(problem, objective) <= worst.min(), (nest.name, objective)
+        assert np.median(block / worst) > 0.05, (nest.name, objective)  # informative, not vacuous
+    return len(tilings)
+
+
+@pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss", "tpu_like", "edge_8x8"])
+def test_bounds_hold_on_random_tilings_of_every_shipped_arch(arch: str) -> None:
+    checked = sum(checked_tilings(nest, load_arch(arch), PER_ARCH // len(LAYERS), i) for i, nest in enumerate(LAYERS))
+    assert checked >= 0.9 * PER_ARCH
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(arch=network_archs())
+def test_bounds_hold_on_random_networks(arch: Arch) -> None:
+    checked = sum(checked_tilings(nest, arch, PER_ARCH // len(LAYERS), i) for i, nest in enumerate(LAYERS))
+    assert checked >= 0.5 * PER_ARCH
