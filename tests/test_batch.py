@@ -35,7 +35,9 @@ def valid_tilings(problem: Problem, per_tuple: int = 40) -> np.ndarray:
 
 @pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss"])
 def test_batch_paths_agree(arch: str) -> None:
-    problem = Problem(conv_nest("c", n=1, m=8, c=4, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1)), load_arch(arch))
+    problem = Problem(
+        conv_nest("c", n=1, m=8, c=4, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1)), load_arch(arch)
+    )
     tilings = valid_tilings(problem)
     prof = problem.batch_profiles(tilings)
     keep = prof.pi[prof.which].any(axis=(1, 2))  # tilings whose tuple has a split on this array
