@@ -15,7 +15,7 @@ from noc_oracle import Terms, oracle_terms
 
 from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cost.reference import tiling_terms
-from dmz_solver.cost.terms import N_TI, T_RED, T_RED_ADDS
+from dmz_solver.cost.terms import T_RED, T_RED_ADDS
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Problem, divisors
 from dmz_solver.workload.templates import conv_nest, gemm_nest
@@ -49,13 +49,10 @@ def kernel_terms(p: Problem, t: np.ndarray, rows: tuple[int, ...]) -> Terms | No
     found = p.unrollings(t[3], rows)
     if not found:
         return None
-    nops = len(p.arrays.ndims)
-    ti = np.zeros(N_TI, np.int64)
-    noc, dma, dspm = (np.zeros(nops, np.int64) for _ in range(3))
-    e_noc, e_spm, e_dma = (np.zeros(nops) for _ in range(3))
-    tiles = np.zeros((3, t.shape[1]), np.int64)
-    _, e_red, _ = tiling_terms(t, p.arrays, found[0], ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
-    return Terms(tuple(map(int, noc)), tuple(map(float, e_noc)), int(ti[T_RED]), int(ti[T_RED_ADDS]), float(e_red))
+    tt = tiling_terms(t, p.arrays, found[0])
+    return Terms(
+        tuple(map(int, tt.noc)), tuple(map(float, tt.e_noc)), int(tt.ti[T_RED]), int(tt.ti[T_RED_ADDS]), float(tt.e_red)
+    )
 
 
 def assert_terms(got: Terms | None, want: Terms) -> None:

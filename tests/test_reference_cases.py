@@ -18,7 +18,7 @@ import pytest
 from dmz_solver.arch import arch_from_json
 from dmz_solver.cost.batch import make_workspace, tiling_minima
 from dmz_solver.cost.evaluate import BREAKDOWN, evaluate_mapping
-from dmz_solver.cost.reference import N_BD, evaluate_pairs
+from dmz_solver.cost.reference import evaluate_pairs
 from dmz_solver.cost.reuse import level_reuse
 from dmz_solver.layout import DRAM, SP, SPM
 from dmz_solver.problem import Problem
@@ -58,15 +58,10 @@ def _reuse(problem: Problem, level_factors: np.ndarray, cand: int) -> tuple[int,
 def _our_pairs(problem: Problem, tiling: np.ndarray) -> dict[tuple, tuple[int, float, list[float]]]:
     """Every ordering pair of the tiling, keyed by its (DRAM, SPM) reuse vectors."""
     arrays = problem.arrays
-    npairs = arrays.cands.shape[0] ** 2
-    energy = np.zeros(npairs, np.int64)
-    cycles = np.zeros(npairs)
-    breakdown = np.zeros((npairs, N_BD))
-    cand_ids = np.zeros((npairs, 2), np.int64)
     prof = problem.unrollings(tiling[SP])[0]
-    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, breakdown, cand_ids)
+    energy, cycles, breakdown, cand_ids = evaluate_pairs(tiling, arrays, prof)
     pairs = {}
-    for i in range(n):
+    for i in range(len(energy)):
         spm_cand, dram_cand = cand_ids[i]
         key = (_reuse(problem, tiling[DRAM], dram_cand), _reuse(problem, tiling[SPM], spm_cand))
         assert key not in pairs, f"two pairs with reuse {key}: unique-reuse pruning failed"

@@ -9,9 +9,9 @@ import pytest
 from dmz_solver.arch import Arch
 from dmz_solver.cost.batch import make_workspace, tiling_minima
 from dmz_solver.cost.evaluate import evaluate_mapping
-from dmz_solver.cost.reference import N_BD, evaluate_pairs, tiling_terms
+from dmz_solver.cost.reference import evaluate_pairs, tiling_terms
 from dmz_solver.cost.reuse import level_reuse
-from dmz_solver.cost.terms import N_TI, T_G_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SP, T_TC_SPM, dma_delta
+from dmz_solver.cost.terms import T_G_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SP, T_TC_SPM, dma_delta
 from dmz_solver.layout import DRAM, SP, SPM
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Knobs, Problem
@@ -52,26 +52,11 @@ def example() -> Problem:
 
 def _terms(problem: Problem, tiling: np.ndarray) -> dict[str, object]:
     """Per-tiling quantities of §5.1-§5.7 and §6.1 from the kernel."""
-    nops = problem.arrays.ndims.shape[0]
-    ti = np.zeros(N_TI, np.int64)
-    ints = np.zeros((3, nops), np.int64)
-    floats = np.zeros((3, nops))
-    tiles = np.zeros((3, tiling.shape[1]), np.int64)
-    noc, dma, dspm = ints
-    e_noc, e_spm, e_dma = floats
     prof = problem.unrollings(tiling[SP])[0]
-    e_base, e_red, _ = tiling_terms(tiling, problem.arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
+    tt = tiling_terms(tiling, problem.arrays, prof)
     return {
-        "ti": ti,
-        "noc": ints[0],
-        "dma": ints[1],
-        "dspm": ints[2],
-        "e_noc": floats[0],
-        "e_spm": floats[1],
-        "e_dma": floats[2],
-        "tiles": tiles,
-        "e_base": e_base,
-        "e_red": e_red,
+        name: getattr(tt, name)
+        for name in ("ti", "noc", "dma", "dspm", "e_noc", "e_spm", "e_dma", "tiles", "e_base", "e_red")
     }
 
 
@@ -79,11 +64,8 @@ def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int
     """Every ordering pair: (DRAM reuse, SPM reuse, energy, cycles, breakdown)."""
     arrays = problem.arrays
     isidx, cands = arrays.isidx, arrays.cands
-    npairs = cands.shape[0] ** 2
-    energy, cycles = np.zeros(npairs, np.int64), np.zeros(npairs)
-    breakdown, ids = np.zeros((npairs, N_BD)), np.zeros((npairs, 2), np.int64)
     prof = problem.unrollings(tiling[SP])[0]
-    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, breakdown, ids)
+    energy, cycles, breakdown, ids = evaluate_pairs(tiling, arrays, prof)
 
     def reuse(level: int, cand: int) -> tuple[int, ...]:
         reps, first = np.zeros((1, 3), np.int64), np.zeros(1, np.int64)
@@ -92,7 +74,7 @@ def _pairs(problem: Problem, tiling: np.ndarray) -> list[tuple[tuple, tuple, int
 
     return [
         (reuse(DRAM, ids[i, 1]), reuse(SPM, ids[i, 0]), int(energy[i]), float(cycles[i]), breakdown[i].tolist())
-        for i in range(n)
+        for i in range(len(energy))
     ]
 
 

@@ -198,7 +198,7 @@ def _compare(kind: int, value: int) -> bool:
 
 
 @njit(cache=True)
-def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):  # noqa: C901, PLR0917 - numba kernel, as in pyproject.toml
+def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):  # noqa: C901, PLR0917 - numba kernel: flat loop, see bench/README.md
     """Whether a complete tiling t satisfies every relation of the ConstraintArrays cons (atoms, ext: work arrays)."""
     kinds, tstart, coefs, exps = cons.kinds, cons.tstart, cons.coefs, cons.exps
     if kinds.shape[0] == 0:

@@ -12,7 +12,21 @@ import numpy as np
 from numba import njit, prange
 
 from ..layout import DRAM, SPM, Profiles
-from .pairs import DF_Q, DI_KEYS, SF_A, SG_GRP, dram_entry, pair_minima, pass_energies, spm_entry, spm_groups
+from .pairs import (
+    DF_Q,
+    DI_KEYS,
+    SF_A,
+    SG_GRP,
+    DramSide,
+    Minima,
+    PairTerms,
+    SpmSide,
+    dram_entry,
+    pair_minima,
+    pass_energies,
+    spm_entry,
+    spm_groups,
+)
 from .reuse import ReuseTable, level_quotients, level_reps, reuse_structures
 from .terms import N_TI, T_P_DRAM_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SPM, coef_terms, terms
 
@@ -21,7 +35,7 @@ Workspace = namedtuple("Workspace", "ti iop fop reps rep_cand qs sg di df si sf 
 
 
 @njit(cache=True)
-def minima_range(tilings, lo, hi, arrays, ct, rtab, prof, ws, out, out_pair):
+def minima_range(tilings, lo, hi, arrays, ct, rtab, prof, ws, out, out_pair):  # noqa: PLR0917 - numba kernel: flat args, unpacked once per chunk, see bench/README.md
     """Minima of tilings[lo:hi] over their ordering pairs (§7.2) into out, out_pair (see tiling_minima).
 
     arrays: the NestArrays; ct = coef_terms(...); rtab = reuse_structures(...); prof: the Profiles of
@@ -52,29 +66,11 @@ def minima_range(tilings, lo, hi, arrays, ct, rtab, prof, ws, out, out_pair):
         out[b, 1] = np.inf
         out[b, 2] = np.inf
         pair_minima(
-            ns,
-            reps,
-            1,
-            rep_cand,
-            si,
-            sf,
-            nd,
-            rep_cand,
-            0,
-            di,
-            df,
-            0,
-            spm_passes,
-            dram_passes,
-            comp,
-            red,
-            iop,
-            fop,
-            e_base,
+            SpmSide(ns, reps, 1, rep_cand, si, sf),
+            DramSide(nd, rep_cand, 0, di, df, 0),
+            PairTerms(spm_passes, dram_passes, comp, red, iop, fop, e_base),
             scratch,
-            out,
-            out_pair,
-            b,
+            Minima(out, out_pair, b),
         )
 
 
@@ -121,7 +117,7 @@ def tiling_minima(t, arrays, prof, ws, best, best_pair):
 
 
 @njit(cache=True)
-def _batch_range(tilings, lo, hi, arrays, rtab, prof, out, out_pair):
+def _batch_range(tilings, lo, hi, arrays, rtab, prof, out, out_pair):  # noqa: PLR0917 - numba kernel: per-thread chunk of evaluate_batch_parallel
     """Minima of tilings[lo:hi] into out, out_pair with one workspace."""
     cands = arrays.cands
     ct = coef_terms(arrays.dcoef, arrays.ndims)

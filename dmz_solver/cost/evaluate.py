@@ -85,13 +85,8 @@ def _evaluate_split(problem: Problem, mapping: Mapping, objective: str, prof: Pr
         spm_order = _innermost_first(problem, mapping.spm_order)
         energy, cycles = fixed_pair(tiling, arrays, prof, dram_order, spm_order, bd)
         return mapping, Cost(float(energy), float(cycles), tuple(bd.tolist()))
-    pairs = arrays.cands.shape[0] ** 2
-    energy = np.zeros(pairs, np.int64)
-    cycles = np.zeros(pairs)
-    bd = np.zeros((pairs, N_BD))
-    cand_ids = np.zeros((pairs, 2), np.int64)
-    n = evaluate_pairs(tiling, arrays, prof, energy, cycles, bd, cand_ids)
-    values = Objective(objective).of(energy[:n], cycles[:n])
+    energy, cycles, bd, cand_ids = evaluate_pairs(tiling, arrays, prof)
+    values = Objective(objective).of(energy, cycles)
     best = int(np.argmin(values))  # first minimum in pair order
     spm_cand, dram_cand = cand_ids[best]
     orders = (

@@ -10,6 +10,8 @@ per factor tuple) share the code. Every helper is inlined into its caller.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -22,9 +24,21 @@ SF_EP0, SF_A = 0, 1
 # Columns of an SPM grouping row (3 + 2 * nops): then each operand's group, then TC_SPM / key per group
 SG_NK, SG_KEY1, SG_FULL, SG_GRP = 0, 1, 2, 3
 
+SpmSide = namedtuple("SpmSide", "n reps rslot cand si sf")
+"""The SPM representatives of a tiling for `pair_minima`: n of them, reps[rslot] with first candidates
+cand[rslot], and their entries si, sf (`spm_entry`)."""
+DramSide = namedtuple("DramSide", "n cand cslot di df dslot")
+"""The DRAM representatives of a tiling for `pair_minima`: n of them, with first candidates cand[cslot] and
+entries di[dslot], df[dslot] (`dram_entry`)."""
+PairTerms = namedtuple("PairTerms", "spm_passes dram_passes comp red iop fop e_base")
+"""The ordering-independent terms `pair_minima` reads: TC_SPM, TC_DRAM, the compute and reduction cycles
+per RF pass, the per-operand terms iop and fop (`terms`, `pass_energies`) and E_MAC + E_RF."""
+Minima = namedtuple("Minima", "best best_pair row")
+"""The running minima that `pair_minima` folds into: best[row] and best_pair[row]."""
+
 
 @njit(cache=True, inline="always")
-def dram_entry(dram_passes, p_out, iop, fop, nd, reps, rslot, di, df, slot):
+def dram_entry(dram_passes, p_out, iop, fop, nd, reps, rslot, di, df, slot):  # noqa: PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """The terms of each DRAM representative that no SPM order changes (§5.8, §6.3).
 
     iop[1] and fop[2] hold the DMA cycles and energies. Per representative j of reps[rslot], into
@@ -82,7 +96,7 @@ def dram_entry(dram_passes, p_out, iop, fop, nd, reps, rslot, di, df, slot):
 
 
 @njit(cache=True, inline="always")
-def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):
+def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):  # noqa: C901, PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """Cycles T of one SPM pass and comm[1] (§5.4, §5.5) for SPM vector reps[rslot, i].
 
     Operands in skipmask are skipped (§4.3); iop[0] holds the NoC cycles. scratch holds at least
@@ -171,7 +185,7 @@ def spm_groups(tc, n, reps, slot, sg):
 
 
 @njit(cache=True, inline="always")
-def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch):
+def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch):  # noqa: PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """The terms of each SPM representative when no operand is skipped (§5.5, §6.2).
 
     fop[3] holds a(op), the per-pass energy of a non-skipped operand, q[rslot, i, op] = TC_SPM /
@@ -217,7 +231,7 @@ def spm_entry(spm_passes, comp, red, iop, fop, ns, q, sg, rslot, si, sf, scratch
 
 
 @njit(cache=True, inline="always")
-def _record_pair(best_pair, row, obj, spm_rep, dram_rep, spm_cand, dram_cand):
+def _record_pair(best_pair, row, obj, spm_rep, dram_rep, spm_cand, dram_cand):  # noqa: PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """best_pair[row, obj] = the pair that reached objective obj's new minimum."""
     best_pair[row, obj, 0] = spm_rep
     best_pair[row, obj, 1] = dram_rep
@@ -226,42 +240,22 @@ def _record_pair(best_pair, row, obj, spm_rep, dram_rep, spm_cand, dram_cand):
 
 
 @njit(cache=True, inline="always")
-def pair_minima(
-    ns,
-    reps,
-    rslot,
-    s_cand,
-    si,
-    sf,
-    nd,
-    d_cand,
-    cslot,
-    di,
-    df,
-    dslot,
-    spm_passes,
-    dram_passes,
-    comp,
-    red,
-    iop,
-    fop,
-    e_base,
-    scratch,
-    best,
-    best_pair,
-    row,
-):
+def pair_minima(spm, dram, pt, scratch, minima):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
     """Fold every ordering pair of one tiling, in pair order (§3.5), into the running minima best[row].
 
-    The SPM representatives are reps[rslot] with candidates s_cand[rslot] and entries si, sf; the
-    DRAM ones have candidates d_cand[cslot] and entries di[dslot], df[dslot] (the exhaustive search
-    keys its DRAM entries by the SPM tile and its candidates by the DRAM tuple, so the slots differ). iop[0] is the NoC
-    cycles and fop[4] the resident energy of a skipped operand (§6.3). A pair replaces best[row,
-    obj] only if strictly smaller, so best_pair[row, obj] = (SPM rep, DRAM rep, SPM candidate, DRAM
-    candidate) is the first pair that reaches the minimum (§7.2). Returns the mask of objectives
-    improved. Values equal `pair_cost` bit for bit: a skipped operand adds exactly 0.0 to its
-    energy sums there and is left out here.
+    spm: the SpmSide, dram: the DramSide (the exhaustive search keys its DRAM entries by the SPM tile
+    and its candidates by the DRAM tuple, so their slots differ), pt: the PairTerms, minima: the
+    Minima. iop[0] is the NoC cycles and fop[4] the resident energy of a skipped operand (§6.3). A
+    pair replaces best[row, obj] only if strictly smaller, so best_pair[row, obj] = (SPM rep, DRAM
+    rep, SPM candidate, DRAM candidate) is the first pair that reaches the minimum (§7.2). Returns
+    the mask of objectives improved. Values equal `pair_cost` bit for bit: a skipped operand adds
+    exactly 0.0 to its energy sums there and is left out here.
     """
+    ns, reps, rslot, s_cand, si, sf = spm.n, spm.reps, spm.rslot, spm.cand, spm.si, spm.sf
+    nd, d_cand, cslot, di, df, dslot = dram.n, dram.cand, dram.cslot, dram.di, dram.df, dram.dslot
+    spm_passes, dram_passes, comp, red = pt.spm_passes, pt.dram_passes, pt.comp, pt.red
+    iop, fop, e_base = pt.iop, pt.fop, pt.e_base
+    best, best_pair, row = minima.best, minima.best_pair, minima.row
     nops = iop.shape[1]
     keys, cums, sums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 2 * nops, DI_KEYS + 3 * nops
     best_e, best_c, best_edp = best[row, 0], best[row, 1], best[row, 2]  # locals: no reloads after stores

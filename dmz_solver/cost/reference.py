@@ -7,6 +7,8 @@ follow the order the specification fixes, so energies round exactly as the seed'
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -19,18 +21,33 @@ B_MAC, B_RF, B_NOC, B_SPM, B_DRAM = 0, 1, 2, 3, 4
 N_BD = 5
 
 
-@njit(cache=True)
-def tiling_terms(t, arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles):
-    """Fill the ordering-independent terms of one tiling (§5.1-§5.7, §6.1) with the Profile prof.
+TilingTerms = namedtuple("TilingTerms", "ti noc dma dspm e_noc e_spm e_dma tiles e_base e_red e_red_noc")
+"""The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): the integer terms ti (terms.T_*); per
+operand the NoC cycles, DMA cycles per SPM pass, D_SPM and the NoC, SPM and DMA energies; the cumulative
+extents e^RF, e^PE, e^SPM (3 x loops); E_MAC + E_RF, E_red and E_red's NoC part."""
 
-    Returns (E_MAC + E_RF, E_red, E_red's NoC part). Per-operand results go to noc (NoC cycles), dma
-    (cycles per SPM pass), e_noc, e_spm, e_dma and dspm (D_SPM); tiles (3 x loops) receives the
-    cumulative extents e^RF, e^PE, e^SPM.
-    """
+PairReuse = namedtuple("PairReuse", "r_dram r_spm skip psum_reloads")
+"""The reuse of one ordering pair: r_DRAM and r_SPM per operand, s(op) (§4.3; 1 unless skipped) and the
+partial-sum reloads of the output (§6.3)."""
+
+PairCosts = namedtuple("PairCosts", "energy cycles breakdown cand_ids")
+"""Per ordering pair of a tiling, in pair order: energy (rounded, pJ), cycles, the energy breakdown (N_BD
+categories) and the (SPM, DRAM) candidates of its representatives."""
+
+PairSetup = namedtuple("PairSetup", "terms reps_d cand_d nd reps_s cand_s ns scratch")
+"""What `evaluate_pairs` and `fixed_pair` prepare for `pair_cost`: the TilingTerms, the DRAM and SPM reuse
+representatives of the given orders with their first candidates and counts, and pair_cost's work array."""
+
+
+@njit(cache=True)
+def tiling_terms(t, arrays, prof):
+    """The TilingTerms of tiling t (§5.1-§5.7, §6.1) with the Profile prof."""
     nops = arrays.ndims.shape[0]
     ct = coef_terms(arrays.dcoef, arrays.ndims)
+    ti = np.empty(N_TI, np.int64)
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((3, nops))
+    tiles = np.empty((3, t.shape[1]), np.int64)
     e_base, e_red, e_red_noc = terms(
         t,
         ct.nterms,
@@ -49,22 +66,18 @@ def tiling_terms(t, arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles
         prof.pf,
         prof.rowf,
     )
-    noc[:] = iop[0]
-    dma[:] = iop[1]
-    dspm[:] = iop[2]
-    e_noc[:] = fop[0]
-    e_spm[:] = fop[1]
-    e_dma[:] = fop[2]
-    return e_base, e_red, e_red_noc
+    return TilingTerms(ti, iop[0], iop[1], iop[2], fop[0], fop[1], fop[2], tiles, e_base, e_red, e_red_noc)
 
 
 @njit(cache=True)
-def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd, scratch, e_red_noc=0.0):
-    """Energy (rounded, pJ) and cycles of one ordering pair (§4.3, §5.4-§5.8, §6.2-§6.4).
+def pair_cost(r_dram, r_spm, tt, fp, bd, scratch):  # noqa: C901 - numba kernel: the spec's steps, flat
+    """Energy (rounded, pJ) and cycles of one ordering pair (§4.3, §5.4-§5.8, §6.2-§6.4) of a tiling (TilingTerms tt).
 
     scratch is an int64 work array of 6 * n_operands entries. If bd has N_BD entries,
-    the energy breakdown of §6.5 is written to it (e_red_noc: the NoC part of E_red).
+    the energy breakdown of §6.5 is written to it.
     """
+    ti, noc, dma, e_noc, e_spm, e_dma = tt.ti, tt.noc, tt.dma, tt.e_noc, tt.e_spm, tt.e_dma
+    e_base, e_red = tt.e_base, tt.e_red
     nops = noc.shape[0]
     spm_passes = ti[T_TC_SPM]
     dram_passes = ti[T_TC_DRAM]
@@ -187,13 +200,15 @@ def pair_cost(r_dram, r_spm, ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, f
     energy = np.int64(np.rint(((e_base) + e_pass * dram_passes) + e_dram_level))
 
     if bd.shape[0] == N_BD:
-        _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, e_red_noc, psum_reloads, fp, bd)
+        _breakdown(PairReuse(r_dram, r_spm, skip, psum_reloads), tt, fp, bd)
     return energy, cycles
 
 
 @njit(cache=True)
-def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, e_red_noc, psum_reloads, fp, bd):
-    """Energy by category MAC/RF/NOC/SPM/DRAM for reporting (§6.5); not rounded."""
+def _breakdown(pair, tt, fp, bd):
+    """Energy by category MAC/RF/NOC/SPM/DRAM for reporting (§6.5) of a PairReuse and TilingTerms; not rounded."""
+    r_dram, r_spm, skip, psum_reloads = pair.r_dram, pair.r_spm, pair.skip, pair.psum_reloads
+    ti, e_noc, e_spm, e_dma, e_base, e_red_noc = tt.ti, tt.e_noc, tt.e_spm, tt.e_dma, tt.e_base, tt.e_red_noc
     nops = e_noc.shape[0]
     spm_passes = ti[T_TC_SPM]
     dram_passes = ti[T_TC_DRAM]
@@ -219,79 +234,44 @@ def _breakdown(r_dram, r_spm, skip, ti, e_noc, e_spm, e_dma, e_base, e_red_noc, 
     bd[B_DRAM] = dram + e_dma[0] * psum_reloads
 
 
-# Fast path. The per-tiling minima of §7.2 are folded from three kinds of terms: those of each DRAM
-# representative (`dram_entry`, a function of the DRAM factors alone), those of each SPM representative
-# (`spm_entry`) and the few that need both (`pair_minima`). The sums keep the order of `pair_cost`, so
-# every value is bit-identical to it. Tables are 3-D (slot, representative, column) so that the batch
-# path (one slot) and the exhaustive search (one slot per factor tuple) share the code.
-
-# Columns of a DRAM entry: integer row (3 + 4 * nops) and float row (1 + 2 * nops)
-DI_CUM1, DI_NU, DI_GT1, DI_KEYS = 0, 1, 2, 3  # then keys, cumulative sums, group sums, r_DRAM
-DF_ED0, DF_Q = 0, 1  # then F / r_DRAM, then c(op) without the skip term
-# Columns of an SPM entry: integer row (3) and float row (1 + nops)
-SI_T0, SI_COMM1, SI_FULL = 0, 1, 2
-SF_EP0, SF_A = 0, 1
-# Columns of an SPM grouping row (3 + 2 * nops): then each operand's group, then TC_SPM / key per group
-SG_NK, SG_KEY1, SG_FULL, SG_GRP = 0, 1, 2, 3
+@njit(cache=True)
+def _pair_setup(t, arrays, prof, orders_dram, orders_spm):
+    """The PairSetup of tiling t (Profile prof) for these DRAM and SPM candidate orders (innermost first)."""
+    nops = arrays.ndims.shape[0]
+    isidx = arrays.isidx
+    tt = tiling_terms(t, arrays, prof)
+    reps_d = np.empty((orders_dram.shape[0], nops), np.int64)
+    reps_s = np.empty((orders_spm.shape[0], nops), np.int64)
+    cand_d = np.empty(orders_dram.shape[0], np.int64)
+    cand_s = np.empty(orders_spm.shape[0], np.int64)
+    nd = level_reuse(t[DRAM], orders_dram, isidx, reps_d, cand_d)
+    ns = level_reuse(t[SPM], orders_spm, isidx, reps_s, cand_s)
+    return PairSetup(tt, reps_d, cand_d, nd, reps_s, cand_s, ns, np.empty(6 * nops, np.int64))
 
 
 @njit(cache=True)
-def evaluate_pairs(t, arrays, prof, energy, cycles, bd, cand_ids):
-    """Every ordering pair of one tiling (Profile prof) in pair order: energy, cycles, breakdown, candidates.
-
-    Returns the number of pairs written.
-    """
-    nops = arrays.ndims.shape[0]
-    cands, isidx, fp = arrays.cands, arrays.isidx, arrays.fp
-    ti = np.empty(N_TI, np.int64)
-    noc = np.empty(nops, np.int64)
-    dma = np.empty(nops, np.int64)
-    dspm = np.empty(nops, np.int64)
-    e_noc = np.empty(nops)
-    e_spm = np.empty(nops)
-    e_dma = np.empty(nops)
-    tiles = np.empty((3, t.shape[1]), np.int64)
-    e_base, e_red, e_red_noc = tiling_terms(t, arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
-    ncand = cands.shape[0]
-    reps_d = np.empty((ncand, nops), np.int64)
-    reps_s = np.empty((ncand, nops), np.int64)
-    cand_d = np.empty(ncand, np.int64)
-    cand_s = np.empty(ncand, np.int64)
-    nd = level_reuse(t[DRAM], cands, isidx, reps_d, cand_d)
-    ns = level_reuse(t[SPM], cands, isidx, reps_s, cand_s)
-    scratch = np.empty(6 * nops, np.int64)
+def evaluate_pairs(t, arrays, prof):
+    """Every ordering pair of one tiling (Profile prof), in pair order: its PairCosts."""
+    setup = _pair_setup(t, arrays, prof, arrays.cands, arrays.cands)
+    npairs = setup.ns * setup.nd
+    energy = np.empty(npairs, np.int64)
+    cycles = np.empty(npairs)
+    bd = np.empty((npairs, N_BD))
+    cand_ids = np.empty((npairs, 2), np.int64)
     k = 0
-    for i in range(ns):
-        for j in range(nd):
+    for i in range(setup.ns):
+        for j in range(setup.nd):
             energy[k], cycles[k] = pair_cost(
-                reps_d[j], reps_s[i], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, fp, bd[k], scratch, e_red_noc
+                setup.reps_d[j], setup.reps_s[i], setup.terms, arrays.fp, bd[k], setup.scratch
             )
-            cand_ids[k, 0] = cand_s[i]
-            cand_ids[k, 1] = cand_d[j]
+            cand_ids[k, 0] = setup.cand_s[i]
+            cand_ids[k, 1] = setup.cand_d[j]
             k += 1
-    return k
+    return PairCosts(energy, cycles, bd, cand_ids)
 
 
 @njit(cache=True)
 def fixed_pair(t, arrays, prof, order_dram, order_spm, bd):
     """Energy and cycles of one tiling (Profile prof) under given DRAM and SPM orders (innermost first)."""
-    nops = arrays.ndims.shape[0]
-    isidx = arrays.isidx
-    ti = np.empty(N_TI, np.int64)
-    noc = np.empty(nops, np.int64)
-    dma = np.empty(nops, np.int64)
-    dspm = np.empty(nops, np.int64)
-    e_noc = np.empty(nops)
-    e_spm = np.empty(nops)
-    e_dma = np.empty(nops)
-    tiles = np.empty((3, t.shape[1]), np.int64)
-    e_base, e_red, e_red_noc = tiling_terms(t, arrays, prof, ti, noc, dma, e_noc, e_spm, e_dma, dspm, tiles)
-    reps_d = np.empty((1, nops), np.int64)
-    reps_s = np.empty((1, nops), np.int64)
-    cand = np.empty(1, np.int64)
-    level_reuse(t[DRAM], order_dram.reshape(1, -1), isidx, reps_d, cand)
-    level_reuse(t[SPM], order_spm.reshape(1, -1), isidx, reps_s, cand)
-    scratch = np.empty(6 * nops, np.int64)
-    return pair_cost(
-        reps_d[0], reps_s[0], ti, noc, dma, e_noc, e_spm, e_dma, e_base, e_red, arrays.fp, bd, scratch, e_red_noc
-    )
+    setup = _pair_setup(t, arrays, prof, order_dram.reshape(1, -1), order_spm.reshape(1, -1))
+    return pair_cost(setup.reps_d[0], setup.reps_s[0], setup.terms, arrays.fp, bd, setup.scratch)

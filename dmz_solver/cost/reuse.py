@@ -20,7 +20,7 @@ ReuseTable = namedtuple("ReuseTable", "start first nloops sloops")
 
 
 @njit(cache=True)
-def level_reuse(tl, cands, isidx, reps, rep_cand):
+def level_reuse(tl, cands, isidx, reps, rep_cand):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
     """Unique reuse vectors of one level over the candidate orderings (§3.5, §4.1).
 
     cands[k] lists the loops innermost first. Writes the vectors to reps and the first
@@ -77,7 +77,7 @@ def _inner_allowed(cands, k, m, allowed_inner):
 
 
 @njit(cache=True)
-def reuse_structures(cands, isidx, allowed_inner):
+def reuse_structures(cands, isidx, allowed_inner):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
     """Distinct reuse structures of the candidates for every set of loops with trip count > 1 (§4.1).
 
     Which loops multiply into each operand's reuse factor depends only on the candidate and on the
@@ -149,7 +149,7 @@ def reuse_structures(cands, isidx, allowed_inner):
 
 
 @njit(cache=True, inline="always")
-def level_reps(t, lv, cands, isidx, start, first, nloops, sloops, reps, slot, rep_cand):
+def level_reps(t, lv, cands, isidx, start, first, nloops, sloops, reps, slot, rep_cand):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """Unique reuse vectors of level lv of t into reps[slot], rep_cand[slot]; returns their number.
 
     Same vectors, representatives and order as `level_reuse`: equal structures give equal vectors,

@@ -71,7 +71,7 @@ def coef_terms(dcoef, ndims):
 
 
 @njit(cache=True, inline="always")
-def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):
+def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """Extent of operand dim d of the tile with loop extents ext[row]: 1 + sum(coef * (e - 1)) (§1.5, §1.6)."""
     x = 1
     for k in range(nterms[op, d]):
@@ -80,7 +80,7 @@ def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):
 
 
 @njit(cache=True, inline="always")
-def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op, tiles):
+def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op, tiles):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """Footprint of the tiles of one PE column (its loops' row factors) or one PE row (column factors).
 
     Uses tiles[1] as work space.
@@ -95,7 +95,7 @@ def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op, tiles):
 
 
 @njit(cache=True, inline="always")
-def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf):
+def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf):  # noqa: C901, PLR0917 - numba kernel: inlined per tiling, flat, see bench/README.md
     """Terms fixed by the RF and spatial factors of t (§5.2, §5.3, §6.1): (red, G_out, E_red, adds, E_red's NoC part).
 
     pi, pf are the communication profile of t's spatial unrolling and rowf its row factors
@@ -153,7 +153,7 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
 
 
 @njit(cache=True, inline="always")
-def spm_tile_terms(ext, row, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop):
+def spm_tile_terms(ext, row, nterms, tloops, tcoefs, ndims, dsize, fp, ip, iop, fop):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """Terms fixed by the SPM tile e^SPM = ext[row] (§5.6, §5.7, §6.1).
 
     Writes the DMA cycles per SPM pass to iop[1], D_SPM to iop[2] and the DMA energy to fop[2];
@@ -192,7 +192,7 @@ def base_energy(macs, fp):
 
 
 @njit(cache=True, inline="always")
-def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi, pf, rowf):
+def terms(t, nterms, tloops, tcoefs, ndims, dsize, isidx, fp, ip, ti, iop, fop, tiles, pi, pf, rowf):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """The ordering-independent terms of one tiling (§5.1-§5.7, §6.1): (E_MAC + E_RF, E_red, E_red's NoC part).
 
     ti receives the trip counts, red, G_out, P_DRAM(ω) and the reduction's additions; iop rows NoC

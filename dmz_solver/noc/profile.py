@@ -24,6 +24,8 @@ pi = (count, latency), pf = (bandwidth, unit energy per add, hop energy per add,
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit
 
@@ -37,6 +39,26 @@ RED = 3  # profile row of the reduction
 R_CNT, R_LAT = 0, 1  # pi[RED]
 R_BW, R_UNIT, R_HOP, R_EXTRA = 0, 1, 2, 3  # pf[RED]
 NET_REDUCTION = 3
+
+PeArray = namedtuple("PeArray", "nt rows cols e_rf e_mac")
+"""The PE array as the profile sees it: its network trees (`NocTables.as_tuple()`), rows and columns, and the RF
+and MAC energies per access (pJ) of the reduction's per-add unit."""
+
+ProfileWork = namedtuple("ProfileWork", "pi pf cls seen counts")
+"""The profile of one unrolling (pi, pf: the module docstring) and the work arrays that derive it: cls (operands,
+PEs), seen (nodes, PEs), counts (2, nodes); see profile_work."""
+
+
+@njit(cache=True)
+def profile_work(nops, nnodes, npes):
+    """A ProfileWork for nops operands on a network of nnodes nodes and npes PEs."""
+    return ProfileWork(
+        np.empty((nops + 1, N_PI), np.int64),
+        np.empty((nops + 1, N_PF)),
+        np.empty((nops, npes), np.int64),
+        np.empty((nnodes, npes), np.bool_),
+        np.empty((2, nnodes), np.int64),
+    )
 
 
 @njit(cache=True)
@@ -71,11 +93,13 @@ def pe_classes(sp, rowf, isidx, rows, cols, cls):
 
 
 @njit(cache=True)
-def _distribution(op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
-    """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0).
+def _distribution(op, parts, nparts, nt, work):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
+    """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0), into work.pi, work.pf.
 
     The operand's network is network op: roles are stacked in operand order (tables.py).
     """
+    cls, pi, pf, seen = work.cls, work.pi, work.pf, work.seen
+    ncls, npart = work.counts[0], work.counts[1]
     group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
     multicast, boxes = flags[op, 0], flags[op, 1]
     latency = lat_down if op > 0 else lat_up
@@ -133,12 +157,13 @@ def _distribution(op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart):
 
 
 @njit(cache=True)
-def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen, counts):
-    """Fill pi, pf (module docstring) for one unrolling.
+def task_profile(sp, rowf, isidx, array, work):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
+    """Fill work.pi, work.pf (module docstring) for one unrolling on a PeArray; work is a ProfileWork.
 
-    cls (operands, PEs), seen (nodes, PEs) and counts (2, nodes) are work arrays. Returns False
-    when the unrolling uses no PE or a reduction transfer would have to move away from the port.
+    Returns False when the unrolling uses no PE or a reduction transfer would have to move away from the port.
     """
+    nt, rows, cols, e_rf, e_mac = array.nt, array.rows, array.cols, array.e_rf, array.e_mac
+    cls, pi, pf = work.cls, work.pi, work.pf
     group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
     nops = isidx.shape[0]
     pi[:, :] = 0
@@ -235,9 +260,7 @@ def task_profile(sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen
         if cls[0, p] >= 0 and last[cls[0, p]] == p:
             roots[nroots] = p
             nroots += 1
-    ncls = counts[0]
-    npart = counts[1]
-    _distribution(0, roots, nroots, cls, nt, pi, pf, seen, ncls, npart)
+    _distribution(0, roots, nroots, nt, work)
     for op in range(1, nops):
-        _distribution(op, parts, nparts, cls, nt, pi, pf, seen, ncls, npart)
+        _distribution(op, parts, nparts, nt, work)
     return True

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from numba import njit
 
-from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, task_profile
+from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, PeArray, profile_work, task_profile
 from .spec import NocSpec
 from .tables import NocTables, noc_tables
 
@@ -64,21 +64,17 @@ def _fits(sp, rowf, rows, cols):
 
 
 @njit(cache=True)
-def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):  # noqa: PLR0917 - numba kernel, as in pyproject.toml
-    """Every split of every tuple that fits the array and can reduce, with its profile."""
+def build_tasks(sps, isidx, array):
+    """Every split of every tuple that fits the PeArray and can reduce, with its profile."""
+    rows, cols = array.rows, array.cols
     n_loops = sps.shape[1]
     nops = isidx.shape[0]
-    nnodes = nt[1].shape[1]
     cap = max(16, 2 * sps.shape[0])
     t_sp = np.empty((cap, n_loops), np.int64)
     t_row = np.empty((cap, n_loops), np.int64)
     t_pi = np.empty((cap, nops + 1, N_PI), np.int64)
     t_pf = np.empty((cap, nops + 1, N_PF))
-    cls = np.empty((nops, rows * cols), np.int64)
-    seen = np.empty((nnodes, rows * cols), np.bool_)
-    counts = np.empty((2, nnodes), np.int64)
-    pi = np.empty((nops + 1, N_PI), np.int64)
-    pf = np.empty((nops + 1, N_PF))
+    work = profile_work(nops, array.nt[1].shape[1], rows * cols)
     rowf = np.ones(n_loops, np.int64)
     n = 0
     for s in range(sps.shape[0]):
@@ -86,9 +82,7 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):  # noqa: PLR0917 - num
         rowf[:] = 1
         more = True
         while more:
-            if _fits(sp, rowf, rows, cols) and task_profile(
-                sp, rowf, isidx, nt, rows, cols, e_rf, e_mac, cls, pi, pf, seen, counts
-            ):
+            if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, array, work):
                 if n == cap:
                     cap *= 2
                     t_sp = _grow(t_sp, cap)
@@ -97,8 +91,8 @@ def build_tasks(sps, isidx, nt, rows, cols, e_rf, e_mac):  # noqa: PLR0917 - num
                     t_pf = _grow(t_pf, cap)
                 t_sp[n] = sp
                 t_row[n] = rowf
-                t_pi[n] = pi
-                t_pf[n] = pf
+                t_pi[n] = work.pi
+                t_pf[n] = work.pf
                 n += 1
             more = rows > 1 and _next_split(sp, rowf)  # one row: the only split is all columns
     return t_sp[:n].copy(), t_row[:n].copy(), t_pi[:n].copy(), t_pf[:n].copy()
@@ -144,6 +138,12 @@ def tables_of(arch: ArrayArch) -> NocTables:
     return noc_tables(arch.noc, float(arch.noc_energy_pj))
 
 
+def pe_array(arch: ArrayArch) -> PeArray:
+    """The arch's PE array in kernel form."""
+    nt = tables_of(arch)
+    return PeArray(nt.as_tuple(), nt.rows, nt.cols, float(arch.rf_energy_pj), float(arch.mac_energy_pj))
+
+
 def make_tasks(
     sps: np.ndarray,
     isidx: np.ndarray,
@@ -155,7 +155,6 @@ def make_tasks(
     allowed(sps, rowf), if given, masks the splits to keep (custom constraints over row and column
     parts); it applies before equally costly splits are merged.
     """
-    nt = tables_of(arch)
     n_loops = isidx.shape[1]
     if len(sps) == 0:
         rows = isidx.shape[0] + 1
@@ -165,17 +164,7 @@ def make_tasks(
             np.zeros((0, rows, N_PI), np.int64),
             np.zeros((0, rows, N_PF)),
         )
-    tasks = Tasks(
-        *build_tasks(
-            np.ascontiguousarray(sps, np.int64),
-            isidx,
-            nt.as_tuple(),
-            nt.rows,
-            nt.cols,
-            float(arch.rf_energy_pj),
-            float(arch.mac_energy_pj),
-        )
-    )
+    tasks = Tasks(*build_tasks(np.ascontiguousarray(sps, np.int64), isidx, pe_array(arch)))
     if allowed is not None:
         tasks = tasks.subset(np.flatnonzero(allowed(tasks.sps, tasks.rowf)))
     return tasks.subset(_distinct(tasks))
@@ -190,23 +179,6 @@ def profile_of(
     rowf = np.asarray(rowf, np.int64)
     if np.any(sp % rowf) or not _fits(sp, rowf, nt.rows, nt.cols):
         return None
-    nops = isidx.shape[0]
-    nnodes = nt.parent.shape[1]
-    pi = np.empty((nops + 1, N_PI), np.int64)
-    pf = np.empty((nops + 1, N_PF))
-    ok = task_profile(
-        sp,
-        rowf,
-        isidx,
-        nt.as_tuple(),
-        nt.rows,
-        nt.cols,
-        float(arch.rf_energy_pj),
-        float(arch.mac_energy_pj),
-        np.empty((nops, nt.rows * nt.cols), np.int64),
-        pi,
-        pf,
-        np.empty((nnodes, nt.rows * nt.cols), np.bool_),
-        np.empty((2, nnodes), np.int64),
-    )
-    return (pi, pf) if ok else None
+    work = profile_work(isidx.shape[0], nt.parent.shape[1], nt.rows * nt.cols)
+    ok = task_profile(sp, rowf, isidx, pe_array(arch), work)
+    return (work.pi, work.pf) if ok else None

@@ -71,7 +71,7 @@ def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
 
 
 @njit(cache=True)
-def next_inner(t, pos, idx, space, arrays, tile):  # noqa: C901 - numba kernel, as in pyproject.toml
+def next_inner(t, pos, idx, space, arrays, tile):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
     """Advance the RF/SPM enumeration of a LoopSpace under a fixed spatial tuple by one step.
 
     Positions 0..L-1 choose RF factors, L..2L-1 SPM factors. Returns the new position:

@@ -85,7 +85,7 @@ def global_lower_bound(problem: Problem, objective: Objective) -> float:
 
 
 @njit(cache=True)
-def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):  # noqa: PLR0917 - numba kernel, as in pyproject.toml
+def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):  # noqa: PLR0917 - numba kernel: flat loop, see bench/README.md
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
     From the pruning state prune (search.table_search.Pruning): e_floor is E_MAC + E_RF plus one DRAM

@@ -16,7 +16,7 @@ from ..problem.space import next_inner
 
 
 @njit(cache=True)
-def search_under(sp, space, arrays, prof, best, best_t, best_pair):
+def search_under(sp, space, arrays, prof, best, best_t, best_pair):  # noqa: PLR0917 - numba kernel: per-task entry, outputs as search_tables'
     """Evaluate every valid tiling of a LoopSpace with spatial tuple sp (Profile prof); keep the first minima."""
     n_loops = space.ext.shape[0]
     t = np.ones((4, n_loops), np.int64)

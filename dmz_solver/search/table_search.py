@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..constraints.compile import ConstraintArrays, leaf_ok
-from ..cost.pairs import SF_A, pair_minima, pass_energies, spm_entry
+from ..cost.pairs import SF_A, DramSide, Minima, PairTerms, SpmSide, pair_minima, pass_energies, spm_entry
 from ..cost.terms import base_energy, coef_terms, pe_terms
 from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
@@ -43,7 +43,7 @@ class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
 
 
 @njit(cache=True, nogil=True)
-def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s):
+def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s):  # noqa: C901, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective.
 
     The same tilings in the same order and the same minima as fallback.search_under. cons: the
@@ -175,29 +175,11 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             ns = lt_n[spm_index]
             spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
             improved = pair_minima(
-                ns,
-                lt_r,
-                spm_index,
-                lt_c,
-                si,
-                sf,
-                ltd_n[dram],
-                ltd_c,
-                dram,
-                de_i,
-                de_f,
-                index,
-                spm_passes,
-                lt_tc[dram],
-                comp,
-                red,
-                iop,
-                fop,
-                e_base,
+                SpmSide(ns, lt_r, spm_index, lt_c, si, sf),
+                DramSide(ltd_n[dram], ltd_c, dram, de_i, de_f, index),
+                PairTerms(spm_passes, lt_tc[dram], comp, red, iop, fop, e_base),
                 scratch,
-                best,
-                best_pair,
-                s,
+                Minima(best, best_pair, s),
             )
             if improved:
                 for loop in range(n_loops):
