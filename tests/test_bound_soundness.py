@@ -1,8 +1,9 @@
 """The lower bounds the proof rests on never exceed an exact value (docs/lower-bounds.md), checked tiling by
 tiling: 10,000 valid tilings per shipped arch and per random network configuration, every objective.
 
-For each tiling, the bound of its (spatial, RF) block, the bound of its spatial tuple and the bound over the
-whole space must each be at most the tiling's exact minimum over its ordering pairs.
+For each tiling, the leaf bound of its SPM tile, the bound of its (spatial, RF) block, the bound of its
+spatial tuple and the bound over the whole space must each be at most the tiling's exact minimum over its
+ordering pairs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dmz_solver.search.bounds import (
     energy_floor,
     every_loop_indexes_two,
     global_lower_bound,
+    leaf_bounds_of,
     spatial_bounds,
 )
 from dmz_solver.search.table_search import Pruning
@@ -72,11 +74,16 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     exact = np.zeros((len(tilings), 3))
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
     e_floor = energy_floor(problem)
-    blocks = np.zeros((len(tilings), 2))
-    block_bounds_of(tilings, problem.arrays, prof, Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem)), blocks)
+    pruning = Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem))
+    blocks, leaves = np.zeros((len(tilings), 2)), np.zeros((len(tilings), 2))
+    block_bounds_of(tilings, problem.arrays, prof, pruning, blocks)
+    leaf_bounds_of(tilings, problem.arrays, prof, pruning, leaves)
+    assert np.all(leaves[:, 0] >= blocks[:, 0] * (1 - 1e-12))  # the leaf bound only tightens the block's
     for objective in Objective:
         column = objective.column
         block = np.array([bound_value(column, e, c) for e, c in blocks])
+        leaf = np.array([bound_value(column, e, c) for e, c in leaves])
+        assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
         tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, column)
         worst = exact[:, column]
         assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))

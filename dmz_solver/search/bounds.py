@@ -11,8 +11,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost.terms import coef_terms, pe_terms
-from ..layout import RF, SP
+from ..cost.pairs import DF_ED0, DF_Q, DI_KEYS, dram_entry
+from ..cost.reference import tiling_terms
+from ..cost.reuse import level_reuse
+from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, coef_terms, pe_terms
+from ..layout import DRAM, RF, SP, Profile
 from ..loopnest import Operand
 from ..problem import Problem
 from ..vocabulary import Objective
@@ -183,3 +186,31 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
             prof.rowf[p],
         )
         out[b, 0], out[b, 1] = block_bound(t, ext, arrays.ndims, arrays.isidx, macs, prune, iop, fop, tiles, red, e_red)
+
+
+@njit(cache=True)
+def leaf_bounds_of(tilings, arrays, prof, prune, out):
+    """out[b] = the leaf bound (energy, cycles) of tilings[b], as the table search applies it: the block
+    bound with the DRAM floor replaced by the smallest DMA energy over the tiling's DRAM representatives
+    (docs/lower-bounds.md §2a); for checking the bound tiling by tiling."""
+    block_bounds_of(tilings, arrays, prof, prune, out)
+    nops = arrays.isidx.shape[0]
+    ncand = arrays.cands.shape[0]
+    reps = np.empty((1, ncand, nops), np.int64)
+    rep_cand = np.empty(ncand, np.int64)
+    iop = np.empty((3, nops), np.int64)
+    fop = np.empty((5, nops))
+    di = np.empty((1, ncand, DI_KEYS + 4 * nops), np.int64)
+    df = np.empty((1, ncand, DF_Q + 2 * nops))
+    for b in range(tilings.shape[0]):
+        t = tilings[b]
+        p = prof.which[b]
+        tt = tiling_terms(t, arrays, Profile(prof.pi[p], prof.pf[p], prof.rowf[p]))
+        nd = level_reuse(t[DRAM], arrays.cands, arrays.isidx, reps[0], rep_cand)
+        iop[1] = tt.dma
+        fop[2] = tt.e_dma
+        dram_entry(tt.ti[T_TC_DRAM], tt.ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
+        dma_min = np.inf
+        for j in range(nd):
+            dma_min = min(dma_min, df[0, j, DF_ED0])
+        out[b, 0] = out[b, 0] - prune.e_floor + tt.e_base + dma_min

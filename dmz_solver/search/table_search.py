@@ -58,7 +58,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
     radix, mult, nmult, qpos = tables.div.radix, tables.div.mult, tables.div.nmult, tables.div.qpos
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
-    state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
+    state, de_i, de_f, dma_min = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f, tables.tiles.dma_min
     ltd_n, ltd_c = tables.dram_count, tables.dram_cands
     pi, pf, rowf = prof.pi, prof.pf, prof.rowf
     objective, cutoff = prune.objective, prune.cutoff
@@ -94,6 +94,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 spos[loop] = c
     best[s, :] = np.inf
     count = 0
+    e_pass_lb = 0.0  # the block's energy bound without its DRAM floor, and its cycle bound
+    c_lb = 0.0
     # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
     lr = 0
     while lr >= 0:
@@ -123,6 +125,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 if bound_value(objective, e_lb, c_lb) > min(best[s, objective], cutoff):
                     pruned[s] += 1
                     continue
+                e_pass_lb = e_lb - prune.e_floor + e_base
             pass_energies(e_red, fop)
         comp = 1
         base = 0
@@ -168,6 +171,10 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                     t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
                 if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
                     continue
+            if objective >= 0 and bound_value(objective, e_pass_lb + dma_min[index], c_lb) > min(
+                best[s, objective], cutoff
+            ):
+                continue  # the leaf bound: this SPM tile's DMA energy instead of the DRAM floor
             count += 1
             if objective == COUNT_ONLY:
                 continue

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
+from ..cost.pairs import DF_ED0, DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
 from ..layout import NestArrays
@@ -28,8 +28,9 @@ DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos")
 LevelTable = namedtuple("LevelTable", "count cands reps quot tc groups")
 """Per factor tuple: how many reuse representatives, their first candidates, their vectors, TC / r as
 doubles, the trip count TC and the SPM groupings (see level_table)."""
-TileTable = namedtuple("TileTable", "state de_i de_f")
-"""Per e^SPM tuple: fit state and the DRAM entries of its DRAM tuple (see tile_table)."""
+TileTable = namedtuple("TileTable", "state de_i de_f dma_min")
+"""Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, and the smallest DMA energy over those
+entries (see tile_table)."""
 LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles")
 """All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
 own unless loop-order constraints differ by level) and the tile table."""
@@ -114,7 +115,8 @@ def tile_table(space, radix, arrays, dram_levels):
 
     dram_levels is the LevelTable of the DRAM tuples. Returns a TileTable: state 0 when the tile
     overflows the SPM, 1 when it fits below the SPM utilisation threshold, 2 when valid, and the
-    DRAM entries (int, float).
+    DRAM entries (int, float), and dma_min: the smallest DRAM-level energy without skip terms (§6.3, the
+    DMA energy with the output's reloads) over the DRAM representatives, for the leaf bound of the search.
     """
     ext, divs, ndivs = space.ext, space.divs, space.ndivs
     ndims, dsize, isidx, fp, ip = arrays.ndims, arrays.dsize, arrays.isidx, arrays.fp, arrays.ip
@@ -126,6 +128,7 @@ def tile_table(space, radix, arrays, dram_levels):
     state = np.zeros(size, np.int64)
     de_i = np.zeros((size, width, DI_KEYS + 4 * nops), np.int64)
     de_f = np.zeros((size, width, DF_Q + 2 * nops))
+    dma_min = np.full(size, np.inf)
     e = np.ones((1, n_loops), np.int64)
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
@@ -141,7 +144,9 @@ def tile_table(space, radix, arrays, dram_levels):
             if isidx[0, loop]:
                 p_out *= ext[loop] // e[0, loop]
         dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
-    return TileTable(state, de_i, de_f)
+        for j in range(lt_n[dram]):
+            dma_min[index] = min(dma_min[index], de_f[index, j, DF_ED0])
+    return TileTable(state, de_i, de_f, dma_min)
 
 
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
