@@ -29,9 +29,7 @@ FILES = sorted(golden.GOLDEN_DIR.glob("*.json"))
 QUICK_SECONDS = 2.0
 MISSING = [
     "mobilenetv2__edge_8x8__energy",
-    "mobilenetv2__eyeriss__energy",
     "mobilenetv2__tpu_like__energy",
-    "vgg16__dmazerunner__energy",
     "vgg16__edge_8x8__energy",
     "vgg16__eyeriss__energy",
     "vgg16__tpu_like__energy",
