@@ -19,7 +19,7 @@ class Proof:
     """The lower bound the supplier (CP-SAT) proved before the branch and bound (None: it proved none)."""
     candidates_rescored: int
     tilings_evaluated: int
-    blocks_pruned: int
+    pruned: int
     rounds: int
     """Rising-cutoff rounds of the branch and bound."""
     seconds: dict[str, float]
@@ -38,7 +38,7 @@ class Proof:
             "root_gap": self.root_gap(value),
             "candidates_rescored": self.candidates_rescored,
             "tilings_evaluated": self.tilings_evaluated,
-            "blocks_pruned": self.blocks_pruned,
+            "pruned": self.pruned,
             "rounds": self.rounds,
             "seconds": dict(self.seconds),
         }
@@ -52,7 +52,7 @@ class Proof:
             None if root is None else float(root),
             int(data["candidates_rescored"]),
             int(data["tilings_evaluated"]),
-            int(data["blocks_pruned"]),
+            int(data["pruned"]),
             int(data["rounds"]),
             {phase: float(s) for phase, s in data["seconds"].items()},
         )

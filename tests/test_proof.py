@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
-from dmz_solver.arch import load_arch
+from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cache import LayerCache, SolveKey
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import tiling_violations
@@ -81,3 +83,23 @@ def test_the_proof_needs_no_supplier(objective: Objective) -> None:
     assert alone.status == with_cpsat.status == Status.OPTIMAL
     assert alone.mapping == with_cpsat.mapping and alone.cost == with_cpsat.cost
     assert alone.proof.root_bound is None and alone.proof.candidates_rescored == 0
+
+
+def small_spm(arch_name: str) -> Arch:
+    """A shipped arch with an SPM of 4 banks of 64 B: optima far above the energy floor."""
+    spec = json.loads((Path(__file__).resolve().parent.parent / "archspecs" / f"{arch_name}.json").read_text())
+    spec["arch_basic"].update(TOTAL_BANKS_IN_SPM=4, TOTAL_BYTES_IN_BANK=64)
+    return arch_from_json(spec, source="test", name=f"{arch_name}-small-spm")
+
+
+@pytest.mark.parametrize("arch_name", ["dmazerunner", "eyeriss", "tpu_like", "edge_8x8"])
+def test_a_proof_that_skips_only_leaves_is_not_a_proof_of_infeasibility(arch_name: str) -> None:
+    """Regression: when the leaf bound skipped every tiling of a round, the proof took the empty round for
+    an exhausted space and reported INFEASIBLE (found by review on eyeriss with a tiny SPM, energy)."""
+    arch = small_spm(arch_name)
+    conv = conv_nest("c", n=1, m=8, c=8, in_rows=6, in_cols=6, f_rows=3, f_cols=3, stride=(1, 1))
+    for nest in (gemm_nest("g", x=16, y=16, k=16), conv):
+        found = exhaustive_search(Problem(nest, arch))
+        for objective in Objective:
+            result = solve_layer(nest, arch, objective)
+            assert result.status == Status.OPTIMAL and result.value == found.best[objective].value, objective

@@ -80,13 +80,13 @@ def branch_and_bound(
     while True:
         cutoff = min(proof.incumbent.value, lower * CUTOFF_GROWTH)
         todo = np.flatnonzero(proof.bounds <= cutoff)
-        best, pruned = proof.round(todo, cutoff, deadline)
+        best, skipped = proof.round(todo, cutoff, deadline)
         proof.rounds += 1
         if best is None:
             return finish(Status.FEASIBLE, proof.incumbent, lower)  # out of time
         if best.value <= cutoff:
             return finish(Status.OPTIMAL, best, best.value)
-        if best.value == math.inf and pruned == 0 and len(todo) == len(proof.search.sps):
+        if best.value == math.inf and skipped == 0 and len(todo) == len(proof.search.sps):
             return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
         lower = max(lower, cutoff)
 
@@ -111,7 +111,8 @@ class _Proof:
         self.evaluated = 0
 
     def run(self, task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int]:
-        """Search tasks under a cutoff: their first minimum in enumeration order, and the blocks pruned."""
+        """Search tasks under a cutoff: their first minimum in enumeration order, and the blocks and SPM tiles
+        their bounds skipped."""
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
         counts, best, best_t, best_pair, pruned = self.search.run(task_ids, pruning)
@@ -137,17 +138,18 @@ class _Proof:
         return Proof(self.root_bound, self.rescored, self.evaluated, self.pruned, self.rounds, seconds)
 
     def round(self, todo: np.ndarray, cutoff: float, deadline: float) -> tuple[Incumbent | None, int]:
-        """One proof round over `todo` in chunks: its first minimum and the blocks pruned (None: out of time)."""
+        """One proof round over `todo` in chunks: its first minimum and how many blocks and SPM tiles its bounds
+        skipped (None: out of time)."""
         best = Incumbent()
-        blocks_pruned = 0
+        skipped = 0
         for chunk_start in range(0, len(todo), CHUNK):
             if time.perf_counter() > deadline:
-                return None, blocks_pruned
+                return None, skipped
             found, pruned = self.run(todo[chunk_start : chunk_start + CHUNK], cutoff)
-            blocks_pruned += pruned
+            skipped += pruned
             if found.value < best.value:  # chunks go in enumeration order: keep the first minimum
                 best = found
-        return best, blocks_pruned
+        return best, skipped
 
 
 def _rescore(problem: Problem, candidate: Candidate, column: int, incumbent: Incumbent) -> None:

@@ -49,8 +49,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
     The same tilings in the same order and the same minima as fallback.search_under. cons: the
     ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to
     best[s], best_t[s], best_pair[s]. With prune.objective = 0, 1 or 2, a (spatial, RF) block is
-    skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and best[s, objective];
-    pruned[s] counts those blocks. With COUNT_ONLY the valid tilings are counted and none is
+    skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and best[s, objective],
+    and so is a valid leaf (SPM tile) whose leaf bound does; pruned[s] counts both, so that a task with
+    nothing pruned is known to be searched in full. With COUNT_ONLY the valid tilings are counted and none is
     evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
     """
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
@@ -174,7 +175,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             if objective >= 0 and bound_value(objective, e_pass_lb + dma_min[index], c_lb) > min(
                 best[s, objective], cutoff
             ):
-                continue  # the leaf bound: this SPM tile's DMA energy instead of the DRAM floor
+                pruned[s] += 1  # the leaf bound: this SPM tile's DMA energy instead of the DRAM floor
+                continue
             count += 1
             if objective == COUNT_ONLY:
                 continue
