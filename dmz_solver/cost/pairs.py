@@ -96,6 +96,16 @@ def dram_entry(dram_passes, p_out, iop, fop, nd, reps, rslot, di, df, slot):  # 
 
 
 @njit(cache=True, inline="always")
+def dma_energy_min(nd, df, slot):
+    """The smallest DRAM-level energy without skip terms (§6.3: DMA energy and the output's reloads) over the
+    nd DRAM representatives whose entries dram_entry wrote to df[slot]."""
+    smallest = np.inf
+    for j in range(nd):
+        smallest = min(smallest, df[slot, j, DF_ED0])
+    return smallest
+
+
+@njit(cache=True, inline="always")
 def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):  # noqa: C901, PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """Cycles T of one SPM pass and comm[1] (§5.4, §5.5) for SPM vector reps[rslot, i].
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_ED0, DF_Q, DI_KEYS, dram_entry
+from ..cost.pairs import DF_Q, DI_KEYS, dma_energy_min, dram_entry
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, coef_terms, pe_terms
@@ -141,6 +141,13 @@ def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
     return energy, cycles
 
 
+@njit(cache=True, inline="always")
+def leaf_energy_bound(block_energy, e_floor, e_base, dma_min):
+    """The leaf bound on energy (docs/lower-bounds.md §2a): the block's bound with its DRAM floor replaced by
+    the SPM tile's smallest DMA energy (dma_energy_min)."""
+    return block_energy - e_floor + e_base + dma_min
+
+
 @njit(cache=True)
 def spatial_bounds(sps, macs, e_floor, objective):
     """Bound of each spatial tuple: the energy floor, and every MAC spread over its PEs."""
@@ -210,7 +217,4 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         iop[1] = tt.dma
         fop[2] = tt.e_dma
         dram_entry(tt.ti[T_TC_DRAM], tt.ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
-        dma_min = np.inf
-        for j in range(nd):
-            dma_min = min(dma_min, df[0, j, DF_ED0])
-        out[b, 0] = out[b, 0] - prune.e_floor + tt.e_base + dma_min
+        out[b, 0] = leaf_energy_bound(out[b, 0], prune.e_floor, tt.e_base, dma_energy_min(nd, df, 0))

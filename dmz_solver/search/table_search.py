@@ -22,7 +22,7 @@ from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
 from ..problem.validity import rf_fits, rf_util_ok
-from .bounds import block_bound, bound_value
+from .bounds import block_bound, bound_value, leaf_energy_bound
 from .tables import LayerTables
 
 COUNT_ONLY = -2
@@ -95,7 +95,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 spos[loop] = c
     best[s, :] = np.inf
     count = 0
-    e_pass_lb = 0.0  # the block's energy bound without its DRAM floor, and its cycle bound
+    e_lb = 0.0  # the block's bounds, for the leaf bound
     c_lb = 0.0
     # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
     lr = 0
@@ -126,7 +126,6 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 if bound_value(objective, e_lb, c_lb) > min(best[s, objective], cutoff):
                     pruned[s] += 1
                     continue
-                e_pass_lb = e_lb - prune.e_floor + e_base
             pass_energies(e_red, fop)
         comp = 1
         base = 0
@@ -172,9 +171,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                     t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
                 if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
                     continue
-            if objective >= 0 and bound_value(objective, e_pass_lb + dma_min[index], c_lb) > min(
-                best[s, objective], cutoff
-            ):
+            if objective >= 0 and bound_value(
+                objective, leaf_energy_bound(e_lb, prune.e_floor, e_base, dma_min[index]), c_lb
+            ) > min(best[s, objective], cutoff):
                 pruned[s] += 1  # the leaf bound: this SPM tile's DMA energy instead of the DRAM floor
                 continue
             count += 1

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_ED0, DF_Q, DI_KEYS, SG_GRP, dram_entry, spm_groups
+from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
 from ..layout import NestArrays
@@ -144,8 +144,7 @@ def tile_table(space, radix, arrays, dram_levels):
             if isidx[0, loop]:
                 p_out *= ext[loop] // e[0, loop]
         dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
-        for j in range(lt_n[dram]):
-            dma_min[index] = min(dma_min[index], de_f[index, j, DF_ED0])
+        dma_min[index] = dma_energy_min(lt_n[dram], de_f, index)
     return TileTable(state, de_i, de_f, dma_min)
 
 
