@@ -57,7 +57,7 @@ def solve_layer(
     if result.status == Status.OPTIMAL and problem.knobs != Knobs():
         result = replace(result, status=Status.FEASIBLE, lower_bound=global_lower_bound(problem, result.objective))
     if result.status == Status.INFEASIBLE and constraints:
-        raise explain_infeasible(Problem(nest, arch, knobs or Knobs(), constraints))
+        raise explain_infeasible(problem)
     return _apply_min_exec(result, problem, method)
 
 
