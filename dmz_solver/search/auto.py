@@ -19,8 +19,9 @@ SEED_START = Knobs(0.8, 0.8, 0.5, True, True, 100)
 
 
 def auto_schedule(start: Knobs | None = None) -> Iterator[Knobs]:
-    """Yield the knob settings of the relaxation schedule, in doubles exactly as the seed steps them."""
-    knobs = start or SEED_START
+    """Yield the knob settings of the relaxation schedule from `schedule_start(start)`, in doubles exactly as
+    the seed steps them."""
+    knobs = schedule_start(start or Knobs())
     knobs = replace(knobs, no_feature_dram=True, no_spatial_reduction=True, min_exec_methods=100)
     while True:
         yield knobs
@@ -60,7 +61,7 @@ def schedule_start(knobs: Knobs) -> Knobs:
 def auto(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
     """The search plugin: the schedule from problem.knobs (schedule_start); FEASIBLE, with the whole space's bound."""
     start = time.perf_counter()
-    found, knobs, evaluated = auto_search(problem, schedule_start(problem.knobs))
+    found, knobs, evaluated = auto_search(problem, problem.knobs)
     best = found.best.get(Objective(objective))
     incumbent = best.incumbent() if best else Incumbent()
     last_step = Problem(problem.nest, problem.arch, knobs, problem.constraints)  # the knobs its mapping obeys
