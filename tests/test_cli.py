@@ -13,6 +13,8 @@ import pytest
 from onnx_models import GraphBuilder
 
 from dmz_solver.cli import main
+from dmz_solver.errors import InputError
+from dmz_solver.report.output import write_json
 from dmz_solver.workload.spec_json import load_spec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -466,3 +468,12 @@ def test_unwritable_output_fails_before_solving(capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "solve", "--model", TINY, "--search", "exhaustive", "--json", str(target))
     assert code == 2 and out == ""
     assert "--json" in err and "does not exist" in err
+
+
+def test_json_output_is_readable_by_all_and_never_partial(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    write_json(str(target), {"a": 1})
+    assert json.loads(target.read_text()) == {"a": 1} and (target.stat().st_mode & 0o777) == 0o644
+    with pytest.raises(InputError, match="cannot write"):
+        write_json(str(tmp_path / "missing" / "out.json"), {"a": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]

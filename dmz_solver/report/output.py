@@ -12,12 +12,15 @@ from typing import Any
 
 from ..errors import InputError
 
+FILE_MODE = 0o644
+
 
 def write_json(target: str, obj: Any) -> None:
     """Write `obj` as JSON to the file `target`, or to standard output when `target` is '-'.
 
     A file is written under a temporary name and renamed when complete, so a failure leaves no
-    partial file; an OS error becomes an `InputError` naming the target.
+    partial file, and it is readable by all (0644) like any other output; an OS error becomes an
+    `InputError` naming the target.
     """
     text = _dump_json(_finite(obj)) + "\n"
     if target == "-":
@@ -25,13 +28,16 @@ def write_json(target: str, obj: Any) -> None:
         sys.stdout.flush()
         return
     path = Path(target)
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600 files
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
         os.replace(tmp, path)
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot write ({exc.strerror})", source=target) from None
 
 
