@@ -477,3 +477,8 @@ def test_json_output_is_readable_by_all_and_never_partial(tmp_path: Path) -> Non
     with pytest.raises(InputError, match="cannot write"):
         write_json(str(tmp_path / "missing" / "out.json"), {"a": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_an_unwritable_output_directory_fails_before_any_work(capsys) -> None:
+    code, out, err = run(capsys, "solve", "--model", TINY, "--json", "/proc/x.json")
+    assert code == 2 and out == "" and "--json: cannot write in '/proc'" in err and "Traceback" not in err

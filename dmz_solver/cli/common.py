@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 from typing import TextIO
@@ -109,6 +111,12 @@ def check_output_path(target: str | None, option: str) -> None:
         raise InputError("is a directory, expected a file name", source=target, field=option)
     if not parent.is_dir():
         raise InputError(f"directory {str(parent)!r} does not exist", source=target, field=option)
+    try:  # the writer's own first step, tried now: a temporary file beside the target
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(f"cannot write in {str(parent)!r} ({exc.strerror})", source=target, field=option) from None
 
 
 def text_stream(json_target: str | None) -> TextIO | None:
