@@ -75,15 +75,17 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
     e_floor = energy_floor(problem)
     pruning = Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem))
-    blocks, leaves = np.zeros((len(tilings), 2)), np.zeros((len(tilings), 2))
+    blocks, leaves = np.zeros((len(tilings), 2)), np.zeros((len(tilings), 3))
     block_bounds_of(tilings, problem.arrays, prof, pruning, blocks)
     leaf_bounds_of(tilings, problem.arrays, prof, pruning, leaves)
-    assert np.all(leaves[:, 0] >= blocks[:, 0] * (1 - 1e-12))  # the leaf bound only tightens the block's
+    assert np.all(leaves[:, 2] >= blocks[:, 0] * (1 - 1e-12))  # the subtree bound only tightens the block's
+    assert np.all(leaves[:, 0] >= leaves[:, 2] * (1 - 1e-12))  # and the leaf bound the subtree's
     for objective in Objective:
         column = objective.column
         block = np.array([bound_value(column, e, c) for e, c in blocks])
-        leaf = np.array([bound_value(column, e, c) for e, c in leaves])
-        assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
+        for energy in (0, 2):
+            leaf = np.array([bound_value(column, row[energy], row[1]) for row in leaves])
+            assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
         tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, column)
         worst = exact[:, column]
         assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))

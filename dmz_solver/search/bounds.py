@@ -11,11 +11,11 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_Q, DI_KEYS, dma_energy_min, dram_entry
+from ..cost.pairs import DF_Q, DI_KEYS, dma_energy_min, dram_entry, pass_energies
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
-from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, coef_terms, pe_terms
-from ..layout import DRAM, RF, SP, Profile
+from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
+from ..layout import DRAM, RF, SP, SPM, Profile
 from ..loopnest import Operand
 from ..problem import Problem
 from ..vocabulary import Objective
@@ -116,11 +116,7 @@ def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
         if op == 0:
             per_pass += e_red
             noc_out = noc
-        visits = 1
-        for loop in range(n_loops):
-            if isidx[op, loop]:
-                visits *= ext[loop] // tiles[1, loop]
-        energy += per_pass * visits
+        energy += per_pass * pe_tiles(ext, isidx, tiles, op)
         if noc < noc_lo1:
             noc_lo1, noc_lo2 = noc, noc_lo1
         elif noc < noc_lo2:
@@ -142,10 +138,89 @@ def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
 
 
 @njit(cache=True, inline="always")
-def leaf_energy_bound(block_energy, e_floor, e_base, dma_min):
-    """The leaf bound on energy (docs/lower-bounds.md §2a): the block's bound with its DRAM floor replaced by
-    the SPM tile's smallest DMA energy (dma_energy_min)."""
-    return block_energy - e_floor + e_base + dma_min
+def pe_tiles(ext, isidx, tiles, op):
+    """V(op): the distinct PE-array tiles of an operand, the extents of the loops indexing it over e^PE (tiles[1])."""
+    visits = 1
+    for loop in range(ext.shape[0]):
+        if isidx[op, loop]:
+            visits *= ext[loop] // tiles[1, loop]
+    return visits
+
+
+@njit(cache=True, inline="always")
+def pair_tiles(ext, isidx, tiles, out):
+    """out[o, w] = the product of ext / e^PE over the loops indexing o or w: at most the fetches of o's PE tile
+    when w has the larger SPM reuse (docs/lower-bounds.md §2b)."""
+    nops = isidx.shape[0]
+    for o in range(nops):
+        for w in range(nops):
+            product = 1
+            for loop in range(ext.shape[0]):
+                if isidx[o, loop] or isidx[w, loop]:
+                    product *= ext[loop] // tiles[1, loop]
+            out[o, w] = product
+
+
+@njit(cache=True, inline="always")
+def subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, index, refetch, fixed):  # noqa: C901, PLR0917 - numba kernel: inlined per node, flat args
+    """The energy bound of the SPM tiles of one block under an enumeration node (docs/lower-bounds.md §2b).
+
+    e_base: E_MAC + E_RF; dram_floor: the energy floor's DRAM part; fop[3], fop[4]: a(op) and the resident
+    energy A(op) (cost.pairs.pass_energies); visits[op] = V(op) (pe_tiles); pairs: pair_tiles;
+    below[:, :, index]: the minima of spm_tile_minima at the node's tuple; refetch[op]: the product of the
+    DRAM factors the node fixes over the loops not indexing op; fixed[op]: an SPM loop the node fixes indexes
+    op with trips > 1. The smallest, over the sets σ of operands that can still be skip operands and over the
+    operand w outside σ with the largest SPM reuse, of: e_base, the DMA energy, A(op) V(op) for op in σ,
+    a(w) V(w) times its refetch product, and for every other op a(op) times the larger of V(op) times its
+    refetch product and pairs[op, w].
+    """
+    nops = visits.shape[0]
+    smallest = np.inf
+    for skippable in range(1 << nops):
+        possible = True
+        for op in range(nops):
+            if (skippable >> op) & 1 and fixed[op]:
+                possible = False
+        dma = below[skippable, nops, index]
+        if not possible or dma == np.inf:
+            continue
+        energy = e_base + max(dram_floor, dma)
+        for op in range(nops):
+            if (skippable >> op) & 1:
+                energy += fop[4, op] * visits[op]
+        fetched = np.inf if skippable != (1 << nops) - 1 else 0.0  # over the winners w outside σ
+        for w in range(nops):
+            if (skippable >> w) & 1:
+                continue
+            part = 0.0
+            for op in range(nops):
+                if (skippable >> op) & 1:
+                    continue
+                own = visits[op] * max(refetch[op], below[skippable, op, index])
+                part += fop[3, op] * (own if op == w else max(own, pairs[op, w]))
+            fetched = min(fetched, part)
+        smallest = min(smallest, energy + fetched)
+    return smallest
+
+
+@njit(cache=True, inline="always")
+def fetch_energy_bound(n, reps, rslot, spm_passes, dram_passes, fop, visits):  # noqa: PLR0917 - numba kernel: inlined per SPM tile, flat args
+    """The smallest SPM-to-PE energy of one SPM tile over its n SPM representatives reps[rslot] (§2a).
+
+    A non-skip operand costs a(op) * TC_DRAM * TC_SPM / r_SPM(op) exactly (§6.2); one whose r_SPM is TC_SPM
+    may be a skip operand instead, which costs A(op) * V(op) at least.
+    """
+    smallest = np.inf
+    for i in range(n):
+        energy = 0.0
+        for op in range(visits.shape[0]):
+            r = reps[rslot, i, op]
+            fetch = fop[3, op] * (spm_passes / r) * dram_passes
+            if r == spm_passes:
+                fetch = min(fetch, fop[4, op] * visits[op])
+            energy += fetch
+        smallest = min(smallest, energy)
+    return smallest
 
 
 @njit(cache=True)
@@ -197,11 +272,12 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
 
 @njit(cache=True)
 def leaf_bounds_of(tilings, arrays, prof, prune, out):
-    """out[b] = the leaf bound (energy, cycles) of tilings[b], as the table search applies it: the block
-    bound with the DRAM floor replaced by the smallest DMA energy over the tiling's DRAM representatives
-    (docs/lower-bounds.md §2a); for checking the bound tiling by tiling."""
+    """out[b] = the leaf bound (energy, cycles) of tilings[b] as the table search applies it (docs/lower-bounds.md
+    §2a: the smallest DMA energy over its DRAM representatives plus fetch_energy_bound over its SPM ones, and
+    the block's cycle bound), and in out[b, 2] the energy bound of a subtree holding its SPM tile alone (§2b);
+    for checking the bounds tiling by tiling."""
     block_bounds_of(tilings, arrays, prof, prune, out)
-    nops = arrays.isidx.shape[0]
+    nops, n_loops = arrays.isidx.shape
     ncand = arrays.cands.shape[0]
     reps = np.empty((1, ncand, nops), np.int64)
     rep_cand = np.empty(ncand, np.int64)
@@ -209,12 +285,48 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
     fop = np.empty((5, nops))
     di = np.empty((1, ncand, DI_KEYS + 4 * nops), np.int64)
     df = np.empty((1, ncand, DF_Q + 2 * nops))
+    visits = np.empty(nops)
+    refetch = np.ones(nops)
+    fixed = np.zeros(nops, np.bool_)
+    below = np.empty((1 << nops, nops + 1, 1))
+    pairs = np.empty((nops, nops))
+    ext = np.empty(n_loops, np.int64)
     for b in range(tilings.shape[0]):
         t = tilings[b]
         p = prof.which[b]
         tt = tiling_terms(t, arrays, Profile(prof.pi[p], prof.pf[p], prof.rowf[p]))
         nd = level_reuse(t[DRAM], arrays.cands, arrays.isidx, reps[0], rep_cand)
         iop[1] = tt.dma
+        fop[0] = tt.e_noc
+        fop[1] = tt.e_spm
         fop[2] = tt.e_dma
+        pass_energies(tt.e_red, fop)
         dram_entry(tt.ti[T_TC_DRAM], tt.ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
-        out[b, 0] = leaf_energy_bound(out[b, 0], prune.e_floor, tt.e_base, dma_energy_min(nd, df, 0))
+        for loop in range(n_loops):
+            ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
+        for op in range(nops):
+            visits[op] = pe_tiles(ext, arrays.isidx, tt.tiles, op)
+            refetch[op] = 1.0
+            fixed[op] = False
+            for loop in range(n_loops):
+                if not arrays.isidx[op, loop]:
+                    refetch[op] *= t[DRAM, loop]
+                elif t[SPM, loop] > 1:
+                    fixed[op] = True
+        dram_floor = prune.e_floor - tt.e_base
+        dma = dma_energy_min(nd, df, 0)
+        for skippable in range(1 << nops):  # the tile's own minima: it is the only tile under its node
+            allowed = True
+            for op in range(nops):
+                if (skippable >> op) & 1 and fixed[op]:
+                    allowed = False
+            for op in range(nops):
+                below[skippable, op, 0] = refetch[op] if allowed else np.inf
+            below[skippable, nops, 0] = dma if allowed else np.inf
+        pair_tiles(ext, arrays.isidx, tt.tiles, pairs)
+        refetch_bound = subtree_energy_bound(tt.e_base, dram_floor, fop, visits, pairs, below, 0, refetch, fixed)
+        dram_energy = max(dram_floor, dma)
+        ns = level_reuse(t[SPM], arrays.cands, arrays.isidx, reps[0], rep_cand)
+        fetch = fetch_energy_bound(ns, reps, 0, tt.ti[T_TC_SPM], tt.ti[T_TC_DRAM], fop, visits)
+        out[b, 0] = tt.e_base + dram_energy + fetch
+        out[b, 2] = refetch_bound

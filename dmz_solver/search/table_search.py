@@ -22,7 +22,7 @@ from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
 from ..problem.validity import rf_fits, rf_util_ok
-from .bounds import block_bound, bound_value, leaf_energy_bound
+from .bounds import block_bound, bound_value, fetch_energy_bound, pair_tiles, pe_tiles, subtree_energy_bound
 from .tables import LayerTables
 
 COUNT_ONLY = -2
@@ -59,7 +59,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
     radix, mult, nmult, qpos = tables.div.radix, tables.div.mult, tables.div.nmult, tables.div.qpos
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
-    state, de_i, de_f, dma_min = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f, tables.tiles.dma_min
+    state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
+    dma_min, below = tables.tiles.dma_min, tables.tiles.below
     ltd_n, ltd_c = tables.dram_count, tables.dram_cands
     pi, pf, rowf = prof.pi, prof.pf, prof.rowf
     objective, cutoff = prune.objective, prune.cutoff
@@ -73,6 +74,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
     for loop in range(n_loops):
         macs *= ext[loop]
     e_base = base_energy(macs, fp)
+    dram_floor = prune.e_floor - e_base  # the energy floor's DRAM part (§1)
     width = lt_r.shape[1]
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
@@ -95,8 +97,11 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 spos[loop] = c
     best[s, :] = np.inf
     count = 0
-    e_lb = 0.0  # the block's bounds, for the leaf bound
-    c_lb = 0.0
+    c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
+    visits = np.empty(nops)
+    pairs = np.empty((nops, nops))
+    refetch = np.ones((n_loops, nops))
+    fixed = np.zeros((n_loops, nops), np.bool_)
     # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
     lr = 0
     while lr >= 0:
@@ -118,20 +123,26 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             continue
         if not rf_util_ok(t, dcoef, ndims, fp):
             continue
-        red = 0
-        if objective != COUNT_ONLY:
-            red, _, e_red, _, _ = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
-            if objective >= 0:
-                e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
-                if bound_value(objective, e_lb, c_lb) > min(best[s, objective], cutoff):
-                    pruned[s] += 1
-                    continue
-            pass_energies(e_red, fop)
         comp = 1
         base = 0
         for loop in range(n_loops):
             comp *= t[RF, loop]
             base += qp[loop] * radix[loop]
+        red = 0
+        if objective != COUNT_ONLY:
+            red, _, e_red, _, _ = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
+            pass_energies(e_red, fop)
+            if objective >= 0:
+                e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+                pair_tiles(ext, isidx, tiles, pairs)
+                for op in range(nops):
+                    visits[op] = pe_tiles(ext, isidx, tiles, op)
+                    refetch[0, op] = 1.0
+                    fixed[0, op] = False
+                e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0])
+                if bound_value(objective, max(e_lb, e_sub), c_lb) > min(best[s, objective], cutoff):
+                    pruned[s] += 1  # §2, §2b: the block bound
+                    continue
         # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
         ebase[0] = base
         sbase[0] = 0
@@ -157,6 +168,24 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             qe[ls] = q
             spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
             if ls < n_loops - 1:
+                if objective >= 0:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
+                    dram_factor = ext[ls] // divs[ls, q]  # and whether an SPM loop indexes an operand
+                    for op in range(nops):
+                        above_r = refetch[ls - 1, op] if ls > 0 else 1.0
+                        above_f = fixed[ls - 1, op] if ls > 0 else False
+                        if isidx[op, ls]:
+                            refetch[ls, op] = above_r
+                            fixed[ls, op] = above_f or q != qp[ls]
+                        else:
+                            refetch[ls, op] = above_r * dram_factor
+                            fixed[ls, op] = above_f
+                if objective >= 0 and bound_value(
+                    objective,
+                    subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]),
+                    c_lb,
+                ) > min(best[s, objective], cutoff):
+                    pruned[s] += 1  # §2b: no SPM tile under this node can win
+                    continue
                 ebase[ls + 1] = index
                 sbase[ls + 1] = spm_index
                 ls += 1
@@ -171,16 +200,20 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                     t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
                 if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
                     continue
+            spm_passes = lt_tc[spm_index]
+            ns = lt_n[spm_index]
             if objective >= 0 and bound_value(
-                objective, leaf_energy_bound(e_lb, prune.e_floor, e_base, dma_min[index]), c_lb
+                objective,
+                e_base
+                + max(dram_floor, dma_min[index])
+                + fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits),
+                c_lb,
             ) > min(best[s, objective], cutoff):
-                pruned[s] += 1  # the leaf bound: this SPM tile's DMA energy instead of the DRAM floor
+                pruned[s] += 1  # §2a, the leaf bound
                 continue
             count += 1
             if objective == COUNT_ONLY:
                 continue
-            spm_passes = lt_tc[spm_index]
-            ns = lt_n[spm_index]
             spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
             improved = pair_minima(
                 SpmSide(ns, lt_r, spm_index, lt_c, si, sf),

@@ -28,9 +28,10 @@ DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos")
 LevelTable = namedtuple("LevelTable", "count cands reps quot tc groups")
 """Per factor tuple: how many reuse representatives, their first candidates, their vectors, TC / r as
 doubles, the trip count TC and the SPM groupings (see level_table)."""
-TileTable = namedtuple("TileTable", "state de_i de_f dma_min")
-"""Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, and the smallest DMA energy over those
-entries (see tile_table)."""
+TileTable = namedtuple("TileTable", "state de_i de_f dma_min below")
+"""Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, the smallest DMA energy over those
+entries (see tile_table), and the minima over the valid tiles it divides that the subtree bound reads
+(see spm_tile_minima)."""
 LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles")
 """All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
 own unless loop-order constraints differ by level) and the tile table."""
@@ -110,7 +111,66 @@ def level_table(space, radix, arrays, allowed_inner):
 
 
 @njit(cache=True)
-def tile_table(space, radix, arrays, dram_levels):
+def closure_min(values, state, ndivs, radix, divisors, frozen):
+    """below[E] = the smallest of values over the valid tiles (state 2) that are multiples of E in the loops not
+    frozen and equal to E in the frozen ones.
+
+    One pass per loop, each taking the minimum over all multiples of that loop's factor; the passes compose
+    to the product order.
+    """
+    below = np.where(state == 2, values, np.inf)
+    mult, nmult = divisors.mult, divisors.nmult
+    for loop in range(ndivs.shape[0]):
+        if frozen[loop]:
+            continue
+        for index in range(below.shape[0]):
+            p = (index // radix[loop]) % ndivs[loop]
+            for k in range(1, nmult[loop, p]):  # mult[loop, p, 0] is p itself
+                q = mult[loop, p, k]
+                below[index] = min(below[index], below[index + (q - p) * radix[loop]])
+    return below
+
+
+@njit(cache=True)
+def spm_tile_minima(dma_min, state, refetch, space, isidx, divisors):  # noqa: PLR0917 - numba kernel
+    """below[σ, op, E] (and below[σ, nops, E] for DMA): the minima the subtree bound needs (docs/lower-bounds.md §2b).
+
+    For each set σ of operands (a bit mask) that may be skip operands, over the valid tiles that are multiples
+    of E and equal to it in every loop indexing an operand of σ: the smallest refetch product of each operand
+    (refetch_products) and the smallest DMA energy (dma_min).
+    """
+    nops, n_loops = isidx.shape
+    below = np.empty((1 << nops, nops + 1, dma_min.shape[0]))
+    frozen = np.empty(n_loops, np.bool_)
+    for skippable in range(1 << nops):
+        frozen[:] = False
+        for op in range(nops):
+            if (skippable >> op) & 1:
+                frozen |= isidx[op]
+        for op in range(nops):
+            below[skippable, op] = closure_min(refetch[op], state, space.ndivs, divisors.radix, divisors, frozen)
+        below[skippable, nops] = closure_min(dma_min, state, space.ndivs, divisors.radix, divisors, frozen)
+    return below
+
+
+@njit(cache=True)
+def refetch_products(space, radix, isidx):
+    """out[op, E] = the product of the DRAM factors ext / e^SPM over the loops that do not index op."""
+    ext, divs, ndivs = space.ext, space.divs, space.ndivs
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    out = np.ones((nops, size))
+    for index in range(size):
+        for loop in range(n_loops):
+            factor = ext[loop] // divs[loop, (index // radix[loop]) % ndivs[loop]]
+            for op in range(nops):
+                if not isidx[op, loop]:
+                    out[op, index] *= factor
+    return out
+
+
+@njit(cache=True)
+def tile_table(space, radix, arrays, dram_levels, divisors):
     """SPM-tile terms of every e^SPM tuple E (§3.2, §5.6-§5.8, §6.3), its DRAM tuple being N-1-E.
 
     dram_levels is the LevelTable of the DRAM tuples. Returns a TileTable: state 0 when the tile
@@ -145,13 +205,16 @@ def tile_table(space, radix, arrays, dram_levels):
                 p_out *= ext[loop] // e[0, loop]
         dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
         dma_min[index] = dma_energy_min(lt_n[dram], de_f, index)
-    return TileTable(state, de_i, de_f, dma_min)
+    below = spm_tile_minima(dma_min, state, refetch_products(space, radix, isidx), space, isidx, divisors)
+    return TileTable(state, de_i, de_f, dma_min, below)
 
 
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
     """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
     size = int(np.prod(ndivs))
-    return size * cands.shape[0] * 8 * (2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops)
+    per_candidate = 2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops
+    minima = nops + (nops + 1) << nops  # refetch_products and spm_tile_minima
+    return size * 8 * (cands.shape[0] * per_candidate + 1 + minima)
 
 
 def build_tables(
@@ -163,5 +226,5 @@ def build_tables(
     dram = levels
     if not np.array_equal(allowed_dram, allowed_spm):  # order rules differ by level: a DRAM table
         dram = level_table(space, div.radix, arrays, allowed_dram)
-    tiles = tile_table(space, div.radix, arrays, dram)
+    tiles = tile_table(space, div.radix, arrays, dram, div)
     return LayerTables(div, levels, dram.count, dram.cands, tiles)
