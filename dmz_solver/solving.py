@@ -1,4 +1,11 @@
-"""Solve layers and models: pick a search, rescore its answer exactly, and say what is proven."""
+"""Solve layers and models: pick a search, rescore its answer exactly, and say what is proven.
+
+The stages of a whole-model solve (`solve_model`):
+1. the cache: layers solved before (same shape, arch numbers, options, code) are read back;
+2. the rest are solved, in this process or a pool (`solve_layer`: search, min_exec_methods, why none fits);
+3. on request, the same layers are solved again over the whole space, without knobs or constraint files;
+4. the results come back in layer order, with a record of what the run read (`RunRecord`).
+"""
 
 from __future__ import annotations
 
@@ -16,11 +23,14 @@ import numba
 from .arch import Arch
 from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
 from .constraints.parse import ConstraintSet
+from .cost.evaluate import Cost, evaluate_mapping
 from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs, Problem
-from .result import LayerResult, ModelResult
-from .search.bounds import global_lower_bound
+from .problem.mapping import Mapping
+from .problem.ordering import order_names
+from .problem.space import tiling_violations
+from .result import LayerResult, ModelResult, RunRecord, Unrestricted
 from .search.exhaustive import count_tilings
 from .search.explain import explain_infeasible
 from .search.registry import SEARCHES as REGISTRY
@@ -31,6 +41,12 @@ SEARCHES: tuple[str, ...] = tuple(REGISTRY)
 """Search names, the default first."""
 DEFAULT_WORKERS = 1
 """Distinct layers solved at once by default (see docs/reports-and-dse.md for the measurement)."""
+
+
+def check_search(search: str) -> None:
+    """An InputError naming the valid searches when `search` is not one of them."""
+    if search not in REGISTRY:
+        raise InputError(f"unknown search {search!r} (one of {', '.join(SEARCHES)})", field="search")
 
 
 def solve_layer(
@@ -45,20 +61,29 @@ def solve_layer(
 ) -> LayerResult:
     """Find the best mapping of one layer for one objective with the named search.
 
-    A result proven optimal only within the space the knobs leave is reported FEASIBLE, with the whole space's
-    bound. With `constraints`, the search and its proof cover only the mappings they allow; when none
-    does, an InputError names a minimal set of conflicting constraints.
+    The knobs and the constraint files define the space: the search and its proof cover only the mappings they
+    allow, so a result proven optimal there is OPTIMAL, with that space's bound. A layer with no mapping comes
+    back INFEASIBLE with the `reason` (with constraint files: a minimal set of them that conflict).
     """
-    if search not in REGISTRY:
-        raise InputError(f"unknown search {search!r} (one of {', '.join(SEARCHES)})", field="search")
+    check_search(search)
     method = REGISTRY[search]
     problem = Problem(nest, arch, knobs or Knobs(), constraints or None)
     result = method.run(problem, Objective(objective), time_limit=time_limit)
-    if result.status == Status.OPTIMAL and problem.knobs != Knobs():
-        result = replace(result, status=Status.FEASIBLE, lower_bound=global_lower_bound(problem, result.objective))
-    if result.status == Status.INFEASIBLE and constraints:
-        raise explain_infeasible(problem)
-    return _apply_min_exec(result, problem, method)
+    result = _apply_min_exec(result, problem, method)
+    if result.status == Status.INFEASIBLE and result.reason is None:
+        result = replace(result, reason=_why_infeasible(problem, search))
+    return result
+
+
+def _why_infeasible(problem: Problem, search: str) -> str:
+    """Why no mapping of the problem was found, in one sentence that names the layer."""
+    if problem.constraints:
+        return explain_infeasible(problem).reason
+    none = f"no valid mapping of {problem.nest.name} on arch {problem.arch.name}"
+    if search == "auto":
+        return none + " (the seed's heuristic gave up after relaxing its knobs)"
+    knobs = problem.knobs.restrictions()
+    return none + (f" under the knobs ({', '.join(knobs)})" if knobs else "")
 
 
 def _apply_min_exec(result: LayerResult, problem: Problem, method: SearchMethod) -> LayerResult:
@@ -73,8 +98,16 @@ def _apply_min_exec(result: LayerResult, problem: Problem, method: SearchMethod)
     valid = result.tilings_evaluated if counted else count_tilings(problem)
     if valid >= knobs.min_exec_methods:
         return result
+    few = f"{valid} valid tilings, fewer than the {knobs.min_exec_methods} execution methods asked for"
+    reason = f"{problem.nest.name} not optimised: {few}"
     return replace(
-        result, status=Status.INFEASIBLE, mapping=None, cost=None, lower_bound=math.inf, tilings_evaluated=valid
+        result,
+        status=Status.INFEASIBLE,
+        mapping=None,
+        cost=None,
+        lower_bound=math.inf,
+        tilings_evaluated=valid,
+        reason=reason,
     )
 
 
@@ -90,7 +123,8 @@ def solve_model(
     progress: Callable[[LayerResult], None] | None = None,
     workers: int | None = None,
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
-    constraints: object | None = None,
+    constraints: ConstraintSet | None = None,
+    unrestricted: bool = False,
 ) -> ModelResult:
     """Solve every distinct layer (identical layers are already merged, with `instances`).
 
@@ -99,33 +133,68 @@ def solve_model(
     layer); with more than one, each process runs its search on one numba thread so that
     processes x threads stays at the core count. `progress` is called in this process for
     each layer as it finishes (cached layers first); the returned layers keep the input order.
+    With `unrestricted` and knobs or constraint files in force, every layer is first solved over
+    the whole space as well (the default search, no knobs, no constraint files), and each result
+    carries that optimum and bound as `unrestricted`.
     """
+    check_search(search)
     start = time.perf_counter()
+    knobs = knobs or Knobs()
+    for nest in layers if constraints else ():  # a file that names what a layer lacks fails before any solve
+        _ = Problem(nest, arch, knobs, constraints).compiled
+    record = RunRecord(arch, str(objective), search, time_limit, knobs, constraints or None)
+    free: Sequence[LayerResult] = ()
+    if unrestricted and record.restrictions():
+        whole = dict(objective=objective, time_limit=time_limit, workers=workers, cache_dir=cache_dir)
+        free = solve_model(layers, arch, model=model, **whole).layers
+    options = {"search": search, "knobs": knobs, "time_limit": time_limit, "constraints": constraints or None}
+    results: list[LayerResult | None] = [None] * len(layers)
+
+    def finish(i: int, result: LayerResult) -> None:
+        if free:
+            result = replace(result, unrestricted=Unrestricted(free[i].status, free[i].value, free[i].lower_bound))
+        results[i] = result
+        if progress:
+            progress(result)
+
+    for i, result in _solve_cached(layers, arch, objective, options, cache_dir, workers):
+        finish(i, result)
+    done = tuple(r for r in results if r is not None)
+    return ModelResult(model, arch.name, objective, done, time.perf_counter() - start, record)
+
+
+def _solve_cached(
+    layers: Sequence[LoopNest],
+    arch: Arch,
+    objective: str,
+    options: dict[str, Any],
+    cache_dir: str | os.PathLike[str] | None,
+    workers: int | None,
+) -> Iterator[tuple[int, LayerResult]]:
+    """(index, result) of each layer: the cached ones first, then the others as they are solved.
+
+    A layer without a mapping is not cached: its reason names the layer and the constraint files, which the
+    cache key leaves out.
+    """
     cache = LayerCache(cache_dir) if cache_dir is not None else None
-    fingerprint = getattr(constraints, "fingerprint", "") if constraints is not None else ""
-    keys = [SolveKey(nest, arch, objective, search, knobs, fingerprint, time_limit) for nest in layers]
-    results: list[LayerResult | None] = [None] * len(keys)
+    constraints = options["constraints"]
+    fingerprint = constraints.fingerprint if constraints else ""
+    keys = [
+        SolveKey(nest, arch, objective, options["search"], options["knobs"], fingerprint, options["time_limit"])
+        for nest in layers
+    ]
     todo = []
     for i, key in enumerate(keys):
         hit = cache.get(key) if cache else None
         if hit is None:
             todo.append(i)
-            continue
-        results[i] = hit
-        if progress:
-            progress(hit)
-    options = {"search": search, "knobs": knobs, "time_limit": time_limit}
-    if constraints is not None:
-        options["constraints"] = constraints
+        else:
+            yield i, hit
     for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo):
         result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
-        results[i] = result
-        if cache:
+        if cache and result.reason is None:
             cache.put(keys[i], result)
-        if progress:
-            progress(result)
-    done = tuple(r for r in results if r is not None)
-    return ModelResult(model, arch.name, objective, done, time.perf_counter() - start)
+        yield i, result
 
 
 def _solve_all(
@@ -158,3 +227,72 @@ def _one_thread() -> None:
     """Process-pool initializer: one numba thread per process."""
 
     numba.set_num_threads(1)
+
+
+def evaluate_layer(
+    problem: Problem, mapping: Mapping, objective: str = "edp", *, source: str = "mapping"
+) -> tuple[Mapping, Cost]:
+    """Exact cost of a given mapping, which must obey the problem's knobs and constraint files.
+
+    The tiling, and the orders and row/column split the mapping gives, must obey every rule; where it leaves
+    the orders or the split open and rules apply to them, only the orders and splits the files allow compete
+    (the first best in split order, then in the seed's pair order). A mapping that breaks a constraint is an
+    InputError naming every constraint it breaks.
+    """
+    violations = tiling_violations(problem, mapping.array())  # as evaluate_mapping checks it, before any order
+    if violations:
+        raise InputError("; ".join(violations), source=source, field="tiling")
+    compiled = problem.compiled
+    given_orders = None if mapping.dram_order is None else (mapping.dram_order, mapping.spm_order)
+    _refuse(problem, compiled.check(mapping.array(), given_orders, mapping.spatial_rows), "breaks", source)
+    open_orders = given_orders is None and compiled.has_order_rules
+    open_rows = mapping.spatial_rows is None and problem.arch.noc.rows > 1 and compiled.has_array_relations
+    if not (open_orders or open_rows):
+        return evaluate_mapping(problem, mapping, objective, source=source)
+    best: tuple[float, Mapping, Cost] | None = None
+    broken: list[str] = []
+    for choice in _choices(problem, mapping, open_orders, open_rows):
+        orders = None if choice.dram_order is None else (choice.dram_order, choice.spm_order)
+        names = compiled.check(choice.array(), orders, choice.spatial_rows)
+        broken += [n for n in names if n not in broken]
+        if not names:
+            used, cost = evaluate_mapping(problem, choice, objective, source=source)
+            if best is None or cost.value(objective) < best[0]:
+                best = (cost.value(objective), used, cost)
+    if best is None:
+        what = " or ".join(word for word, left in (("loop order", open_orders), ("row split", open_rows)) if left)
+        _refuse(problem, broken, f"no {what} of this tiling satisfies", source)
+        return evaluate_mapping(problem, mapping, objective, source=source)  # no split fits: the model says why
+    return best[1], best[2]
+
+
+def _choices(problem: Problem, mapping: Mapping, open_orders: bool, open_rows: bool) -> Iterator[Mapping]:
+    """The mapping with each row split and each (DRAM, SPM) order pair that constraint rules leave to choose."""
+    pairs: list[tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = [(mapping.dram_order, mapping.spm_order)]
+    if open_orders:
+        names = [tuple(order_names(problem.nest, order)) for order in problem.orders]
+        pairs = [(dram, spm) for spm in names for dram in names]  # the seed's pair order (cost/reference.py)
+    splits = [mapping.spatial_rows]
+    if open_rows:
+        splits = [tuple(int(r) for r in prof.rowf) for prof in problem.unrollings(mapping.array()[-1])]
+    for rows in splits:
+        for dram, spm in pairs:
+            yield Mapping(mapping.loops, mapping.factors, dram, spm, rows)
+
+
+def _refuse(problem: Problem, broken: Sequence[str], text: str, source: str) -> None:
+    """An InputError `<text> constraint(s) ...` if any constraint is broken; the field says what breaks it."""
+    if not broken:
+        return
+    compiled = problem.compiled
+    on_orders = {c.name for c in compiled.order_rules}
+    on_array = {r.constraint.name for r in compiled.relations if compiled.on_array(r)}
+    field = "order" if on_orders & set(broken) else "array" if on_array & set(broken) else "tiling"
+    raise InputError(f"{text} {_quote(problem, broken)}", source=source, field=field)
+
+
+def _quote(problem: Problem, names: Sequence[str]) -> str:
+    """Constraint names with where each is written: `constraint 'f.x' (f.yaml:3)`, joined by commas."""
+    by_name = {c.name: c for c in problem.compiled.named}
+    word = "constraint" if len(names) == 1 else "constraints"
+    return word + " " + ", ".join(f"{n!r} ({by_name[n].source})" if n in by_name else repr(n) for n in names)

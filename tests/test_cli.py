@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -268,34 +269,64 @@ def test_knobs_restrict_the_search(capsys) -> None:
     code, out, _ = run(
         capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", "--search", "exhaustive", *knobs, "--json", "-"
     )
-    (layer,) = json.loads(out)["layers"]
+    result = json.loads(out)
+    (layer,) = result["layers"]
     assert code == 0
-    assert layer["status"] == "FEASIBLE"  # optimal only within the pruned space
+    assert layer["status"] == "OPTIMAL"  # optimal over the space the knobs allow, which the JSON records
+    assert result["restrictions"] == ["min utilisation PE 0.5 RF 0 SPM 0", "no spatial reduction"]
     spatial = layer["mapping"]["tiling"]["SPATIAL"]
     assert spatial[2] == 1 and math.prod(spatial) >= 128
     assert layer["edp"] >= GEMM_OPTIMUM["edp"]
 
 
-def test_default_search_with_knobs_is_not_claimed_optimal(capsys) -> None:
-    """With knobs the CP-SAT proof covers only the pruned space: the status must say FEASIBLE."""
-    code, out, _ = run(
-        capsys,
-        "solve",
-        "--model",
-        TINY,
-        "--layer",
-        "tiny_gemm",
-        "--opt-min-utilization",
-        "0",
-        "0.9",
-        "0",
-        "--json",
-        "-",
-    )
+def test_default_search_with_knobs_proves_the_optimum_of_the_space_they_allow(capsys) -> None:
+    """Knobs define the space as constraint files do: the CP-SAT proof covers it, so the layer is OPTIMAL with gap 0,
+    and the exhaustive search over the same knobs finds the same value."""
+    knobs = ["--opt-min-utilization", "0", "0.9", "0"]
+    code, out, _ = run(capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", *knobs, "--json", "-")
     (layer,) = json.loads(out)["layers"]
-    assert code == 0 and layer["search"] == "cpsat"
-    assert layer["status"] == "FEASIBLE" and layer["edp"] > GEMM_OPTIMUM["edp"]
-    assert layer["lower_bound"] <= GEMM_OPTIMUM["edp"] and 0 < layer["gap"] < 1
+    code_ex, out_ex, _ = run(
+        capsys, "solve", "--model", TINY, "--layer", "tiny_gemm", *knobs, "--search", "exhaustive", "--json", "-"
+    )
+    (oracle,) = json.loads(out_ex)["layers"]
+    assert code == code_ex == 0 and layer["search"] == "cpsat"
+    assert layer["status"] == "OPTIMAL" and layer["edp"] > GEMM_OPTIMUM["edp"]
+    assert layer["lower_bound"] == layer["edp"] == oracle["edp"] and layer["gap"] == 0
+
+
+def test_no_spatial_reduction_knob_and_constraint_file_agree(capsys, tmp_path: Path) -> None:
+    """The knob and its constraint-file twin give the same mapping, EDP and status: OPTIMAL with gap 0."""
+    base = ["solve", "--model", TINY, "--layer", "tiny_conv3x3", "--no-cache", "--json", "-"]
+    code_k, out_k, _ = run(capsys, *base, "--opt-no-spatial-reduction")
+    code_c, out_c, _ = run(capsys, *base, "--constraints", "seed_no_spatial_reduction")
+    (knob,), (file,) = json.loads(out_k)["layers"], json.loads(out_c)["layers"]
+    assert code_k == code_c == 0
+    for key in ("status", "mapping", "edp", "cycles", "energy_pj", "lower_bound", "gap"):
+        assert knob[key] == file[key], key
+    assert knob["status"] == "OPTIMAL" and knob["gap"] == 0
+
+
+def test_min_exec_methods_keeps_a_proven_optimum_optimal(capsys) -> None:
+    """--opt-min-exec-methods narrows nothing: with enough valid tilings the layer is the whole space's optimum."""
+    base = ["solve", "--model", TINY, "--layer", "tiny_gemm", "--no-cache", "--json", "-"]
+    code_free, out_free, _ = run(capsys, *base)
+    code, out, _ = run(capsys, *base, "--opt-min-exec-methods", "2")
+    free, (layer,) = json.loads(out_free)["layers"][0], json.loads(out)["layers"]
+    assert code == code_free == 0
+    assert layer["status"] == free["status"] == "OPTIMAL" and layer["edp"] == free["edp"] == GEMM_OPTIMUM["edp"]
+    assert layer["gap"] == 0 and json.loads(out)["restrictions"] == ["min 2 execution methods"]
+
+
+def test_unrestricted_flag_reports_the_whole_space_beside_the_restricted_optimum(capsys) -> None:
+    base = ["solve", "--model", TINY, "--layer", "tiny_gemm", "--no-cache", "--opt-no-spatial-reduction"]
+    code, out, _ = run(capsys, *base, "--opt-min-utilization", "0.5", "0", "0", "--unrestricted", "--json", "-")
+    (layer,) = json.loads(out)["layers"]
+    assert code == 0 and layer["status"] == "OPTIMAL"
+    free = layer["unrestricted"]
+    assert free["status"] == "OPTIMAL" and free["value"] == free["lower_bound"] == GEMM_OPTIMUM["edp"]
+    assert free["gap"] == pytest.approx((layer["edp"] - GEMM_OPTIMUM["edp"]) / layer["edp"])
+    code, out, _ = run(capsys, *base)
+    assert code == 0 and "unrestricted" not in out  # only on request
 
 
 @pytest.fixture
@@ -332,7 +363,9 @@ def test_evaluate_without_order_takes_the_best_pair(capsys, tmp_path: Path) -> N
     code, out, _ = run(capsys, "evaluate", "--model", TINY, "--layer", "tiny_gemm", "--mapping", mapping, "--json", "-")
     evaluation = json.loads(out)
     assert code == 0
-    assert set(evaluation) == {"name", "op", "dims", "mapping", "cycles", "energy_pj", "edp", "breakdown_pj"}
+    figures = {"name", "op", "dims", "mapping", "cycles", "energy_pj", "edp", "breakdown_pj"}
+    assert set(evaluation) == figures | {"inputs"}
+    assert evaluation["inputs"]["mapping"]["path"] == mapping and len(evaluation["inputs"]["mapping"]["sha256"]) == 64
     assert (evaluation["cycles"], evaluation["energy_pj"]) == (800, 446956)
     assert evaluation["edp"] == GEMM_OPTIMUM["edp"]
     assert evaluation["mapping"]["tiling"] == GEMM_MAPPING["tiling"]
@@ -363,6 +396,84 @@ def test_evaluate_with_given_order(capsys, tmp_path: Path, gemm_result: tuple[in
     assert (evaluation["energy_pj"], evaluation["cycles"]) == (635116, 2134)
     code, out, _ = run(capsys, "evaluate", "--model", TINY, "--layer", "tiny_gemm", "--mapping", mapping)
     assert code == 0 and "orders: given" in out
+
+
+def test_evaluate_refuses_a_mapping_that_breaks_constraint_files(capsys, tmp_path: Path) -> None:
+    """evaluate obeys --constraints and the arch spec's constraint files: exit 2, one line naming every rule broken."""
+    mydf = tmp_path / "mydf.yaml"
+    mydf.write_text(
+        "name: mydf\nconstraints:\n  - name: one_weight_per_pe\n    expr: footprint(RF, B) <= 1\n"
+        "  - name: busy_array\n    expr: utilization(PE) >= 0.9\n"
+    )
+    mapping = write(tmp_path / "mapping.json", GEMM_MAPPING)  # 16 weights per RF, 192 of 256 PEs busy
+    base = ["evaluate", "--model", TINY, "--layer", "tiny_gemm", "--mapping", mapping]
+    code, out, err = run(capsys, *base, "--constraints", str(mydf), "--json", str(tmp_path / "e.json"))
+    assert code == 2 and out == "" and not (tmp_path / "e.json").exists()
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"error: {mapping}: tiling: ")
+    assert "'mydf.one_weight_per_pe'" in line and "'mydf.busy_array'" in line
+    arch = write(tmp_path / "arch.json", {"name": "busy", "constraints": ["mydf.yaml"]})
+    code, _, err = run(capsys, *base, "--arch", arch)
+    assert code == 2 and "'mydf.busy_array'" in err
+    assert run(capsys, *base)[0] == 0  # the same mapping without the files
+
+
+def test_evaluate_picks_the_best_order_the_constraint_files_allow(capsys, tmp_path: Path) -> None:
+    """With `innermost(DRAM) in [X]` and no order given, the best allowed pair is reported (brute force over
+    every DRAM and SPM permutation of the GEMM); a given order that breaks the rule is refused, naming it."""
+    rule = tmp_path / "inner.yaml"
+    rule.write_text("name: inner\nconstraints:\n  - name: x_inner\n    expr: innermost(DRAM) in [X]\n")
+    tiling = {"DRAM": [2, 1, 2], "SPM": [1, 1, 2], "RF": [1, 1, 8], "SPATIAL": [8, 24, 1]}
+    base = ["evaluate", "--model", TINY, "--layer", "tiny_gemm", "--constraints", str(rule), "--json", "-"]
+    code, out, _ = run(capsys, *base, "--mapping", write(tmp_path / "open.json", {"tiling": tiling}))
+    found = json.loads(out)
+    assert code == 0 and found["inputs"]["constraints"][0]["name"] == "inner"
+    dram = [loop for loop in found["mapping"]["order"]["DRAM"] if tiling["DRAM"]["XYK".index(loop)] > 1]
+    assert dram[-1] == "X"  # the innermost DRAM loop with a trip count above 1
+    allowed = []
+    for dram_order in itertools.permutations("XYK"):
+        for spm_order in itertools.permutations("XYK"):
+            order = {"DRAM": list(dram_order), "SPM": list(spm_order)}
+            given = write(tmp_path / "given.json", {"tiling": tiling, "order": order})
+            code, out, err = run(capsys, *base, "--mapping", given)
+            inner = [loop for loop in dram_order if tiling["DRAM"]["XYK".index(loop)] > 1][-1]
+            assert (code == 0) == (inner == "X"), err
+            if code == 0:
+                allowed.append(json.loads(out)["edp"])
+            else:
+                assert "order: breaks constraint 'inner.x_inner'" in err
+    assert found["edp"] == min(allowed) > 617260 * 2044  # above the unconstrained best pair (test above)
+
+
+def test_evaluate_picks_the_best_row_split_the_constraint_files_allow(capsys, tmp_path: Path) -> None:
+    """On eyeriss (12 x 14 PEs) a rule `COLS.M == 1` leaves only splits with M down the rows: without `array`
+    the best of those is reported (brute force over every row part), a given split with M across is refused."""
+    rule = tmp_path / "c.yaml"
+    rule.write_text("name: c\nconstraints:\n  - name: m_down\n    expr: COLS.M == 1\n")
+    tiling = {
+        "DRAM": [1] * 7,
+        "SPM": [1, 2, 1, 1, 1, 1, 1],
+        "RF": [1, 1, 4, 3, 3, 3, 1],
+        "SPATIAL": [1, 4, 1, 1, 1, 1, 3],
+    }
+    base = ["evaluate", "--model", TINY, "--layer", "tiny_conv3x3", "--arch", "eyeriss", "--json", "-"]
+    code, out, err = run(
+        capsys, *base, "--constraints", str(rule), "--mapping", write(tmp_path / "m.json", {"tiling": tiling})
+    )
+    found = json.loads(out)
+    assert code == 0, err
+    assert found["mapping"]["array"]["cols"][1] == 1
+    allowed = {}
+    for m_rows, fy_rows in itertools.product((1, 2, 4), (1, 3)):
+        given = write(tmp_path / "g.json", {"tiling": tiling, "array": {"rows": [1, m_rows, 1, 1, 1, 1, fy_rows]}})
+        code, out, err = run(capsys, *base, "--constraints", str(rule), "--mapping", given)
+        if code == 0:
+            allowed[(m_rows, fy_rows)] = json.loads(out)["edp"]
+        elif m_rows < 4:
+            assert err == f"error: {given}: array: breaks constraint 'c.m_down' ({rule}:3)\n"
+        else:
+            assert "do not fit" in err
+    assert set(allowed) <= {(4, 1), (4, 3)} and found["edp"] == min(allowed.values())
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -398,7 +509,9 @@ def _bad_model(tmp_path: Path, case: str) -> tuple[list[str], tuple[str, ...]]:
         write(model, {"CONV": [{**CONV, "size_tensor_A": [1, 4, 2, 2]}]})
         return solve, (str(model), "CONV[0].size_tensor_B", "does not fit")
     if case == "unknown-layer":
-        return ["solve", "--model", TINY, "--layer", "tiny_lstm", "--search", "exhaustive"], ("--layer", "tiny_lstm")
+        return ["solve", "--model", TINY, "--layer", "tiny_lstm", "--search", "exhaustive"], (
+            "--layer: no layer named 'tiny_lstm' in model tiny",
+        )
     if case == "unknown-model-name":
         return ["solve", "--model", "resnet1800", "--search", "exhaustive"], ("resnet1800", "no such model")
     if case == "unknown-arch-name":
@@ -410,24 +523,6 @@ def _bad_model(tmp_path: Path, case: str) -> tuple[list[str], tuple[str, ...]]:
         tiling = {"DRAM": [1, 1, 1], "SPM": [1, 1, 1], "RF": [16, 1, 32], "SPATIAL": [1, 24, 1]}
         write(mapping, {**GEMM_MAPPING, "tiling": tiling})
         return evaluate, (str(mapping), "tiling", "RF")
-    if case == "infeasible-arch":
-        write(arch, {"arch_basic": {"RF_SIZE": 4}})
-        return ["solve", "--model", TINY, "--layer", "tiny_gemm", "--arch", str(arch), "--search", "exhaustive"], (
-            "tiny_gemm",
-            "no valid mapping",
-        )
-    if case == "too-few-tilings":
-        return [
-            "solve",
-            "--model",
-            TINY,
-            "--layer",
-            "tiny_gemm",
-            "--search",
-            "exhaustive",
-            "--opt-min-exec-methods",
-            "1000000",
-        ], ("tiny_gemm", "no valid mapping")
     raise AssertionError(case)
 
 
@@ -443,8 +538,6 @@ BAD_CASES = [
     "unknown-arch-name",
     "mapping-product",
     "mapping-exceeds-rf",
-    "infeasible-arch",
-    "too-few-tilings",
 ]
 
 
@@ -461,6 +554,62 @@ def test_bad_input_exits_2_with_one_line(capsys, tmp_path: Path, case: str) -> N
     assert "Traceback" not in err
     assert not out_json.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.json")] == []
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (["--arch", "SMALL_RF", "--search", "exhaustive"], "no valid mapping of tiny_gemm on arch arch"),
+        (
+            ["--search", "exhaustive", "--opt-min-exec-methods", "1000000"],
+            "tiny_gemm not optimised: 152856 valid tilings, fewer than the 1000000 execution methods asked for",
+        ),
+    ],
+    ids=["infeasible-arch", "too-few-tilings"],
+)
+def test_an_unmappable_layer_is_reported_and_written_then_exit_2(
+    capsys, tmp_path: Path, options: list[str], reason: str
+) -> None:
+    """A layer with no mapping does not abort the solve: its JSON is written with the layer INFEASIBLE and the reason,
+    and the command still fails (status 2) with one line that gives the reason."""
+    small_rf = write(tmp_path / "arch.json", {"arch_basic": {"RF_SIZE": 4}})
+    options = [small_rf if o == "SMALL_RF" else o for o in options]
+    out_json = tmp_path / "out.json"
+    argv = ["solve", "--model", TINY, "--layer", "tiny_gemm", "--no-cache", *options, "--json", str(out_json)]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.strip().splitlines() == [f"error: {TINY}: {reason}"]
+    (layer,) = json.loads(out_json.read_text())["layers"]
+    assert (layer["status"], layer["reason"]) == ("INFEASIBLE", reason) and "mapping" not in layer
+    assert f"status INFEASIBLE: {reason}" in out
+
+
+def test_one_unmappable_layer_leaves_the_others_solved(capsys, tmp_path: Path) -> None:
+    """Two constraint files that conflict on the 3x3 convolutions only: those two are INFEASIBLE with the conflict
+    named, the other layers are solved as without the files, the JSON and report hold all five, exit status 2."""
+    conv_only = tmp_path / "narrow.yaml"
+    conv_only.write_text(
+        "name: narrow\napplies_to: [CONV]\nconstraints:\n  - name: rf_narrow\n    expr: RF.Fx <= 1\n"
+        "  - name: rf_narrow_y\n    expr: RF.Fy <= 1\n"
+    )
+    out_json, report = tmp_path / "out.json", tmp_path / "report"
+    argv = ["solve", "--model", TINY, "--no-cache", "--json", str(out_json), "--report", str(report)]
+    code, out, err = run(capsys, *argv, "--constraints", "ws", str(conv_only))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "no mapping of tiny_conv3x3:" in err and "no mapping of tiny_conv3x3_s2:" in err
+    assert "'ws.weights_in_rf'" in err and "(3 other layer(s) solved and reported)" in err
+    result = json.loads(out_json.read_text())
+    statuses = {layer["name"]: layer["status"] for layer in result["layers"]}
+    assert statuses == {
+        "tiny_conv3x3": "INFEASIBLE",
+        "tiny_conv3x3_s2": "INFEASIBLE",
+        "tiny_conv1x1": "OPTIMAL",
+        "tiny_gemm": "OPTIMAL",
+        "tiny_dwconv3x3": "OPTIMAL",
+    }
+    gemm = next(layer for layer in result["layers"] if layer["name"] == "tiny_gemm")
+    assert gemm["edp"] == GEMM_OPTIMUM["edp"]  # ws and narrow leave this GEMM's optimum alone
+    assert json.loads((report / "result.json").read_text())["layers"] == result["layers"]
+    assert "without a mapping are not in them" in out
 
 
 def test_unwritable_output_fails_before_solving(capsys, tmp_path: Path) -> None:

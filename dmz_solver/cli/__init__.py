@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Sequence
 
 from ..version import __version__
@@ -59,10 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status (0 ok, 1 internal error, 2 bad input or usage)."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (2) and --help/--version (0)
         return int(exc.code) if isinstance(exc.code, int) else 2
+    args.command_line = ("dmz", *argv)  # recorded in result files, to run them again
     return run_command(args)
 
 

@@ -22,9 +22,11 @@ from ..errors import InputError
 # Arguments
 
 
-def add_model_arch(parser: argparse.ArgumentParser) -> None:
-    """--model and --arch."""
-    parser.add_argument("--model", required=True, metavar="M", help="model spec JSON, .onnx file or models/ name")
+def add_model_arch(parser: argparse.ArgumentParser, *, model_required: bool = True) -> None:
+    """--model and --arch (a command that can take its model elsewhere checks --model itself)."""
+    parser.add_argument(
+        "--model", required=model_required, metavar="M", help="model spec JSON, .onnx file or models/ name"
+    )
     parser.add_argument(
         "--arch", default="dmazerunner", metavar="A", help="arch spec JSON or archspecs/ name (default: dmazerunner)"
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..api import find_layer
 from ..arch import load_arch
 from ..problem import Problem
 from ..report.output import write_json
 from ..report.text import dims_text, format_table
+from ..result import ModelSource, RunRecord, file_sha256
 from ..search.exhaustive import count_tilings
 from ..workload.loader import load_model
 from .common import (
@@ -20,7 +22,7 @@ from .common import (
     emit,
     text_stream,
 )
-from .space_options import knobs_from_args, knobs_text, load_constraint_set
+from .space_options import knobs_from_args, load_constraint_set, restrictions_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.json, "--json")
     model = load_model(args.model)
     arch = load_arch(args.arch)
-    layers = (model.layer(args.layer),) if args.layer else model.layers
+    layers = (find_layer(model, args.layer, field="--layer"),) if args.layer else model.layers
     knobs = knobs_from_args(args)
     constraints = load_constraint_set(arch, args)
     out = text_stream(args.json)
@@ -49,8 +51,17 @@ def run(args: argparse.Namespace) -> int:
         seconds = time.perf_counter() - start
         rows.append([nest.name, nest.op, dims_text(nest), str(valid), f"{seconds:.2f}"])
         entries.append({"name": nest.name, "op": nest.op, "dims": nest.dims_summary(), "valid_tilings": valid})
-    emit(out, f"Valid tilings on arch {arch.name}{knobs_text(knobs)}")
+    record = RunRecord(
+        arch,
+        knobs=knobs,
+        constraints=constraints,
+        model=ModelSource(model.name, model.source, file_sha256(model.source), args.layer),
+        command=getattr(args, "command_line", None),
+    )
+    emit(out, f"Valid tilings on arch {arch.name}{restrictions_text(record.restrictions())}")
     emit(out, format_table(["layer", "op", "dims", "valid tilings", "seconds"], rows, align="lllrr"))
     if args.json:
-        write_json(args.json, {"model": model.name, "arch": arch.name, "layers": entries})
+        restrictions = list(record.restrictions())
+        summary = {"model": model.name, "arch": arch.name, "restrictions": restrictions, "layers": entries}
+        write_json(args.json, {**summary, "inputs": record.to_json()})
     return 0

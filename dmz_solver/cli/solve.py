@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TextIO
 
 import numba
 from tqdm import tqdm
 
+from ..api import find_layer, read_rerun, with_model
 from ..arch import load_arch
 from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary
+from ..result import RunRecord
 from ..search.registry import SEARCHES as SEARCH_METHODS
 from ..solving import SEARCHES, solve_model
+from ..version import __version__
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
 from .common import (
@@ -31,7 +33,7 @@ from .common import (
     positive_int,
     text_stream,
 )
-from .space_options import knobs_from_args, knobs_text, load_constraint_set
+from .space_options import knobs_from_args, load_constraint_set, restrictions_text
 
 if TYPE_CHECKING:
     from ..arch import Arch
@@ -41,17 +43,33 @@ if TYPE_CHECKING:
     from ..result import LayerResult, ModelResult
     from ..workload.loader import Model
 
+RERUN_FIXED = {
+    "model": "--model",
+    "arch": "--arch",
+    "layer": "--layer",
+    "objective": "--objective",
+    "search": "--search",
+    "auto_optimize": "--auto-optimize",
+    "time_limit": "--time-limit",
+    "constraints": "--constraints",
+    "opt_min_utilization": "--opt-min-utilization",
+    "opt_no_feature_dram": "--opt-no-feature-dram",
+    "opt_no_spatial_reduction": "--opt-no-spatial-reduction",
+    "opt_min_exec_methods": "--opt-min-exec-methods",
+}
+"""What `--rerun` takes from the result file: argument name -> option. These options have no default in the
+parser (None: not given), so that one given alongside `--rerun` is caught even when it repeats the default."""
+DEFAULTS = {"arch": "dmazerunner", "objective": "edp", "search": SEARCHES[0], "opt_min_exec_methods": 1}
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `solve`."""
 
-    add_model_arch(parser)
-    parser.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
+    add_model_arch(parser, model_required=False)
+    parser.add_argument("--objective", choices=OBJECTIVES, help="what to minimise (default: edp)")
     parser.add_argument("--layer", metavar="NAME", help="solve only this layer")
     methods = "; ".join(f"{name}: {method.summary}" for name, method in SEARCH_METHODS.items())
-    parser.add_argument(
-        "--search", choices=SEARCHES, default=SEARCHES[0], help=f"search method (default: {SEARCHES[0]}) - {methods}"
-    )
+    parser.add_argument("--search", choices=SEARCHES, help=f"search method (default: {SEARCHES[0]}) - {methods}")
     parser.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     parser.add_argument("--time-limit", type=positive_float, metavar="S", help="seconds per layer for the search")
     parser.add_argument(
@@ -64,57 +82,133 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
     add_constraints(parser)
     add_knobs(parser)
+    parser.add_argument(
+        "--unrestricted",
+        action="store_true",
+        help="with knobs or constraint files: also solve every layer without them, and report that optimum and "
+        "bound beside each result",
+    )
+    parser.add_argument(
+        "--rerun",
+        metavar="RESULT.json",
+        help="solve again what a result JSON records (model, layer, arch, objective, search, knobs, constraint "
+        "files, time limit); other options say only where the output goes and how the solve runs",
+    )
     add_json(parser, "write the result JSON to OUT ('-' for standard output)")
+    parser.set_defaults(**dict.fromkeys(DEFAULTS))  # applied in run(), after the --rerun check
+
+
+@dataclass(frozen=True)
+class SolvePlan:
+    """What to solve: from the command line, or from a result file (`--rerun`)."""
+
+    model: Model
+    layer: str | None
+    arch: Arch
+    objective: str
+    search: str
+    knobs: Knobs
+    constraints: ConstraintSet | None
+    time_limit: float | None
+
+    @property
+    def layers(self) -> tuple[LoopNest, ...]:
+        return (find_layer(self.model, self.layer),) if self.layer else self.model.layers
+
+    @property
+    def restrictions(self) -> tuple[str, ...]:
+        return RunRecord(self.arch, self.objective, self.search, None, self.knobs, self.constraints).restrictions()
 
 
 def run(args: argparse.Namespace) -> int:
-    """Solve the layers, printing each layer's block as it finishes, then the summary; write JSON and report."""
+    """Solve the layers, printing each layer's block as it finishes, then the summary; write JSON and report.
 
-    search = "auto" if args.auto_optimize else args.search
+    A layer without a mapping does not stop the others: every layer is reported and written (that one
+    INFEASIBLE, with its reason), and then the command fails with status 2 naming the layers and why.
+    """
+
     check_output_path(args.json, "--json")
-    model = load_model(args.model)
-    arch = load_arch(args.arch)
-    layers = (model.layer(args.layer),) if args.layer else model.layers
-    knobs = knobs_from_args(args)
-    constraints = load_constraint_set(arch, args)  # read (and checked) before anything is printed
+    plan = _plan_from_result(args) if args.rerun else _plan_from_options(_with_defaults(args))
     if args.workers:
         _set_threads(args.workers)
     out = text_stream(args.json)
-    emit(out, _header(model, arch, search, args.objective, knobs))
-    result = _solve_layers(model, layers, arch, args, search=search, knobs=knobs, constraints=constraints, out=out)
+    emit(out, _header(plan))
+    result = _solve_layers(plan, args, out=out)
+    result = with_model(result, plan.model, plan.layer, getattr(args, "command_line", None))
     if len(result.layers) > 1:
         emit(out, format_summary(result))
-    failed = [r.nest.name for r in result.layers if r.mapping is None]
-    if failed:
-        reason = f"no valid mapping on arch {arch.name}{knobs_text(knobs)}"
-        raise InputError(reason, source=model.source, field=", ".join(failed))
     if args.json:
         write_json(args.json, result.to_json())
     if args.report:
         from ..report.model_report import write_model_report  # start-up: the report loads matplotlib
 
-        write_model_report(result, arch, args.report)
+        write_model_report(result, plan.arch, args.report)
+    failed = [r for r in result.layers if r.mapping is None]
+    if failed:
+        solved = len(result.layers) - len(failed)
+        note = f" ({solved} other layer(s) solved and reported)" if solved else ""
+        reasons = "; ".join(r.reason or f"no valid mapping of {r.nest.name}" for r in failed)
+        raise InputError(f"{reasons}{note}", source=plan.model.source)
     return 0
 
 
-def _header(model: Model, arch: Arch, search: str, objective: str, knobs: Knobs) -> str:
-    knob_text = " (knobs of the seed's schedule)" if search == "auto" else knobs_text(knobs)
-    return f"Model {model.name} ({model.source}) on arch {arch.name}: minimise {objective}, search {search}{knob_text}"
+def _plan_from_options(args: argparse.Namespace) -> SolvePlan:
+    """The plan the options give; inputs are read and checked before anything is printed."""
+    if not args.model:
+        raise InputError("required: a model (--model M), or a result file to run again (--rerun RESULT.json)")
+    model = load_model(args.model)
+    arch = load_arch(args.arch)
+    if args.layer:
+        find_layer(model, args.layer, field="--layer")
+    search = "auto" if args.auto_optimize else args.search
+    constraints = load_constraint_set(arch, args)
+    return SolvePlan(
+        model, args.layer, arch, args.objective, search, knobs_from_args(args), constraints, args.time_limit
+    )
 
 
-def _solve_layers(
-    model: Model,
-    layers: Sequence[LoopNest],
-    arch: Arch,
-    args: argparse.Namespace,
-    *,
-    search: str,
-    knobs: Knobs,
-    constraints: ConstraintSet | None,
-    out: TextIO | None,
-) -> ModelResult:
+def _with_defaults(args: argparse.Namespace) -> argparse.Namespace:
+    """The options with the defaults of those left out."""
+    left_out = {name: default for name, default in DEFAULTS.items() if getattr(args, name) is None}
+    return argparse.Namespace(**{**vars(args), **left_out})
+
+
+def _plan_from_result(args: argparse.Namespace) -> SolvePlan:
+    """The plan a result file records; options it would override are refused."""
+    given = [option for name, option in RERUN_FIXED.items() if getattr(args, name) not in (None, False, [])]
+    if given:
+        raise InputError(
+            f"the result file fixes what is solved; leave out {', '.join(given)} (or drop --rerun)", field="--rerun"
+        )
+    recorded = read_rerun(args.rerun)
+    if recorded.version != __version__:
+        print(
+            f"note: {args.rerun} was written by dmz-solver {recorded.version}, this is {__version__}", file=sys.stderr
+        )
+    return SolvePlan(
+        recorded.model,
+        recorded.layer,
+        recorded.arch,
+        recorded.objective,
+        recorded.search,
+        recorded.knobs,
+        recorded.constraints,
+        recorded.time_limit,
+    )
+
+
+def _header(plan: SolvePlan) -> str:
+    model, arch = plan.model, plan.arch
+    return (
+        f"Model {model.name} ({model.source}) on arch {arch.name}: minimise {plan.objective}, search {plan.search}"
+        f"{restrictions_text(plan.restrictions)}"
+    )
+
+
+def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | None) -> ModelResult:
     """Solve the layers through solve_model, printing each layer's block as it finishes."""
 
+    layers = plan.layers
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=len(layers) < 2 or not sys.stderr.isatty())
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
 
@@ -122,23 +216,24 @@ def _solve_layers(
         finished[id(result.nest)] = result
         if out is not None:
             bar.clear()
-            emit(out, format_layer_result(result, knobs.min_exec_methods))
+            emit(out, format_layer_result(result))
         bar.set_postfix_str(result.nest.name)
         bar.update(1)
 
     try:
         result = solve_model(
             layers,
-            arch,
-            args.objective,
-            model=model.name,
-            search=search,
-            knobs=knobs,
-            time_limit=args.time_limit,
+            plan.arch,
+            plan.objective,
+            model=plan.model.name,
+            search=plan.search,
+            knobs=plan.knobs,
+            time_limit=plan.time_limit,
             progress=progress,
-            constraints=constraints,
+            constraints=plan.constraints,
             cache_dir=None if args.no_cache else args.cache_dir,
             workers=args.workers,
+            unrestricted=args.unrestricted,
         )
     finally:
         bar.close()

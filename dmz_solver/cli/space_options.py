@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..api import constraint_set
 from ..arch import Arch
-from ..constraints import ConstraintSet, load_constraints
+from ..constraints import ConstraintSet
 from ..problem import Knobs
 
 
@@ -23,25 +24,11 @@ def knobs_from_args(args: argparse.Namespace) -> Knobs:
     )
 
 
-def knobs_text(knobs: Knobs) -> str:
-    """The knobs that prune anything, as ` (knobs: ...)`; empty for the defaults."""
-
-    if knobs == Knobs():
-        return ""
-    parts = []
-    if (knobs.pe_util, knobs.rf_util, knobs.spm_util) != (0, 0, 0):
-        parts.append(f"min utilisation PE {knobs.pe_util:g} RF {knobs.rf_util:g} SPM {knobs.spm_util:g}")
-    if knobs.no_feature_dram:
-        parts.append("no feature DRAM tiling")
-    if knobs.no_spatial_reduction:
-        parts.append("no spatial reduction")
-    if knobs.min_exec_methods > 1:
-        parts.append(f"min {knobs.min_exec_methods} execution methods")
-    return " (knobs: " + ", ".join(parts) + ")"
+def restrictions_text(restrictions: tuple[str, ...]) -> str:
+    """The knobs and constraint files in force, as `; restricted to: ...` (empty when nothing narrows the space)."""
+    return "; restricted to: " + ", ".join(restrictions) if restrictions else ""
 
 
 def load_constraint_set(arch: Arch, args: argparse.Namespace) -> ConstraintSet | None:
     """The arch spec's constraint files and those of --constraints as one ConstraintSet (None if there are none)."""
-
-    specs = list(arch.constraints) + list(getattr(args, "constraints", []))
-    return load_constraints(specs) if specs else None
+    return constraint_set(arch, list(getattr(args, "constraints", None) or []))

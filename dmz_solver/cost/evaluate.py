@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,13 +17,31 @@ from ..vocabulary import BREAKDOWN, Objective
 from .reference import N_BD, evaluate_pairs, fixed_pair
 
 
+class Breakdown(NamedTuple):
+    """Energy by category in pJ (docs/cost-model.md §6.5): a tuple in the kernels' order, readable by name."""
+
+    MAC: float
+    RF: float
+    NOC: float
+    SPM: float
+    DRAM: float
+
+
+assert Breakdown._fields == BREAKDOWN  # one order of the categories, stated in vocabulary.py
+
+
 @dataclass(frozen=True)
 class Cost:
     """Exact figures of one mapping: energy (pJ, rounded as the seed), cycles, EDP and breakdown."""
 
     energy_pj: float
     cycles: float
-    breakdown_pj: tuple[float, ...]
+    breakdown_pj: Breakdown
+    """Labelled (`cost.breakdown_pj.DRAM`); any sequence of five numbers given here becomes a Breakdown."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.breakdown_pj, Breakdown):
+            object.__setattr__(self, "breakdown_pj", Breakdown(*self.breakdown_pj))
 
     @property
     def edp(self) -> float:
@@ -36,7 +55,7 @@ class Cost:
             "cycles": int(self.cycles),
             "energy_pj": int(self.energy_pj),
             "edp": self.edp,
-            "breakdown_pj": dict(zip(BREAKDOWN, self.breakdown_pj, strict=True)),
+            "breakdown_pj": self.breakdown_pj._asdict(),
         }
 
 

@@ -89,17 +89,11 @@ def proof_text(proof: Proof, value: float) -> str:
     )
 
 
-def format_layer_result(result: LayerResult, min_exec_methods: int = 1) -> str:
+def format_layer_result(result: LayerResult) -> str:
     """One layer's result as `solve` prints it: the mapping block and what is proven, or why there is none."""
     nest = result.nest
     if result.mapping is None or result.cost is None:
-        if result.tilings_evaluated:
-            why = (
-                f"not optimised: {result.tilings_evaluated} valid tilings, fewer than the "
-                f"{min_exec_methods} execution methods asked for"
-            )
-        else:
-            why = f"no valid tiling (search {result.search})"
+        why = result.reason or f"no valid mapping (search {result.search})"
         return f"{layer_head(nest)}\n  status {result.status}: {why}\n"
     block = format_mapping_block(nest, result.mapping, result.cost)
     tail = [
@@ -109,7 +103,20 @@ def format_layer_result(result: LayerResult, min_exec_methods: int = 1) -> str:
     ]
     if result.proof is not None:
         tail.append(f"  proof         {proof_text(result.proof, result.value)}")
+    if result.unrestricted is not None:
+        tail.append(f"  unrestricted  {unrestricted_text(result)}")
     return block + "\n" + "\n".join(tail) + "\n"
+
+
+def unrestricted_text(result: LayerResult) -> str:
+    """The whole space's optimum beside a restricted result, and how far above its bound the result lies."""
+    free = result.unrestricted
+    assert free is not None
+    gap = free.to_json(result.value)["gap"]
+    return (
+        f"{sci(free.value)} ({free.status} without knobs or constraint files), bound {sci(free.lower_bound)}, "
+        f"gap of this result to that bound {percent(gap)}"
+    )
 
 
 def format_summary(result: ModelResult) -> str:
@@ -145,7 +152,9 @@ def format_summary(result: ModelResult) -> str:
         ]
     )
     header = ["layer", "op", "instances", "status", "cycles", "energy (pJ)", "EDP", "gap", "seconds"]
-    title = f"Summary of {result.model} on {result.arch} (objective {result.objective}; totals count instances)"
+    title = f"Summary of {result.model} on {result.arch} (objective {result.objective}; totals count instances"
+    unmapped = sum(1 for r in result.layers if r.cost is None)
+    title += f"; the {unmapped} layer(s) without a mapping are not in them)" if unmapped else ")"
     return title + "\n" + format_table(header, rows, align="llrlrrrrr")
 
 
