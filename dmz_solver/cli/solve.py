@@ -27,6 +27,7 @@ from .common import (
     add_json,
     add_knobs,
     add_model_arch,
+    check_output_dir,
     check_output_path,
     emit,
     positive_float,
@@ -128,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     """
 
     check_output_path(args.json, "--json")
+    check_output_dir(args.report, "--report")
     plan = _plan_from_result(args) if args.rerun else _plan_from_options(_with_defaults(args))
     if args.workers:
         _set_threads(args.workers)
