@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +59,20 @@ class Fields:
     def error(self, key: str, reason: str) -> InputError:
         return InputError(reason, source=self.source, field=self.field(key))
 
-    def reject_unknown(self, known: set[str]) -> None:
+    def reject_unknown(self, known: set[str], hints: dict[str, str] | None = None) -> None:
+        """Refuse keys outside `known` (keys starting with `_` are comments), suggesting the closest spelling;
+        `hints` gives the reason for keys that users write by habit (e.g. `padding` where there is none)."""
         for key in self.obj:
             if key not in known and not key.startswith("_"):
-                raise self.error(key, f"unknown field (expected one of {', '.join(sorted(known))})")
+                hint = (hints or {}).get(key) or did_you_mean(key, known)
+                raise self.error(key, f"unknown field{hint} (expected one of {', '.join(sorted(known))})")
 
     def number(self, key: str, default: float | None = None, *, positive: bool = True) -> float:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {_kind(value)}")
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, got {value}")
         if positive and not value > 0:
             raise self.error(key, f"must be positive, got {value}")
         if not positive and value < 0:
@@ -113,6 +120,13 @@ class Fields:
         if default is None:
             raise self.error(key, "missing field")
         return default
+
+
+def did_you_mean(key: str, known: set[str] | tuple[str, ...] | list[str]) -> str:
+    """`; did you mean 'x'?` for the known name closest to a misspelled `key` (case aside), else empty."""
+    by_folded = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(key.lower(), list(by_folded), n=1, cutoff=0.6)
+    return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
 
 
 def _kind(value: Any) -> str:

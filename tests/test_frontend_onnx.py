@@ -124,6 +124,9 @@ def test_dilated_conv_keeps_the_dilation_in_the_input_index(tmp_path: Path) -> N
         "dil", n=1, m=4, c=3, in_rows=20, in_cols=17, f_rows=3, f_cols=2, stride=(1, 1), dilation=(2, 3)
     )
     assert nest == expected
+    entry = json.loads(json.dumps(export_spec([nest])))["CONV"][0]
+    assert entry["dilations"] == [2, 3]
+    assert layers_from_json({"CONV": [entry]}, source="exported") == [expected]  # the dilation survives export
 
 
 def test_repeated_identical_layers_merge_and_count_instances(tmp_path: Path) -> None:
@@ -214,7 +217,7 @@ def test_resnet18_has_twenty_convolutions_in_eleven_shapes_and_one_fc(resnet18) 
 
 
 def test_exported_spec_reads_back_as_the_same_nests(resnet18, small_layers: dict[str, LoopNest]) -> None:
-    layers = resnet18[0] + [n for n in small_layers.values()]
+    layers = resnet18[0] + [replace(n, name=f"small.{n.name}") for n in small_layers.values()]  # names unique
     spec = json.loads(json.dumps(export_spec(layers)))
     assert spec["CONV"][0] == {
         "name": "conv1",
