@@ -8,11 +8,13 @@ search starts.
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -101,22 +103,53 @@ def fraction(text: str) -> float:
 # Output
 
 
-def check_output_path(target: str | None, option: str) -> None:
-    """Fail before any work if the output file `target` of `option` could not be written."""
+def check_output_path(target: str | None, option: str, *, suffixes: Sequence[str] = ()) -> None:
+    """Fail before any work if the output file `target` of `option` could not be written.
+
+    With `suffixes` (e.g. png, svg, pdf), the file's extension must be one of them.
+    """
     if target is None or target == "-":
         return
     path = Path(target)
-    parent = path.parent if str(path.parent) else Path(".")
+    if suffixes and path.suffix.lstrip(".").lower() not in suffixes:
+        found = f"{path.suffix!r}" if path.suffix else "no extension"
+        supported = ", ".join(f".{s}" for s in suffixes)
+        raise InputError(f"unknown file type ({found}); supported: {supported}", source=target, field=option)
     if path.is_dir():
         raise InputError("is a directory, expected a file name", source=target, field=option)
+    parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"directory {str(parent)!r} does not exist", source=target, field=option)
-    try:  # the writer's own first step, tried now: a temporary file beside the target
-        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
+    _try_writing_in(parent, target, option)
+
+
+def check_output_dir(target: str | None, option: str) -> None:
+    """Fail before any work if the output directory `target` of `option` could not be written.
+
+    It must be a directory that can be written in, or not exist yet below a directory that can be:
+    it is created only when the command writes into it, so a command that fails leaves nothing behind.
+    """
+    if target is None:
+        return
+    path = Path(target)
+    if path.exists() and not path.is_dir():
+        raise InputError("exists and is not a directory", source=target, field=option)
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise InputError(f"{str(existing)!r} is not a directory", source=target, field=option)
+    _try_writing_in(existing, target, option)
+
+
+def _try_writing_in(directory: Path, target: str, option: str) -> None:
+    """The writers' first step, tried now: a temporary file in `directory` (removed at once)."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".dmz-probe.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise InputError(f"cannot write in {str(parent)!r} ({exc.strerror})", source=target, field=option) from None
+        # creating a file in /proc fails with "No such file or directory", which misleads here
+        reason = "files cannot be created there" if exc.errno == errno.ENOENT else exc.strerror or str(exc)
+        raise InputError(f"cannot write in {str(directory)!r} ({reason})", source=target, field=option) from None
 
 
 def text_stream(json_target: str | None) -> TextIO | None:

@@ -25,6 +25,7 @@ from .common import (
     add_json,
     add_knobs,
     add_model_arch,
+    check_output_dir,
     check_output_path,
     emit,
     positive_float,
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     search = "auto" if args.auto_optimize else args.search
     check_output_path(args.json, "--json")
+    check_output_dir(args.report, "--report")
     model = load_model(args.model)
     arch = load_arch(args.arch)
     layers = (model.layer(args.layer),) if args.layer else model.layers

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from ..report.output import write_figure  # noqa: E402
 from .run import DsePoint  # noqa: E402
 
 OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
@@ -65,6 +66,7 @@ def pareto_plot(points: Sequence[DsePoint], model: str, path: Path) -> Path:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    try:
+        return write_figure(fig, path)
+    finally:
+        plt.close(fig)
