@@ -18,6 +18,7 @@ from tvm.relax.frontend.onnx import from_onnx
 from ..errors import InputError
 from ..loopnest import LoopNest
 from .canonical import canonical_nest
+from .onnx_fold import dynamic_origin, fold_shapes
 from .onnx_nodes import Signature, pair_nodes, signature
 from .tir_blocks import FuncBlocks, read_primfunc
 
@@ -50,6 +51,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     source = str(path)
     model = _read(path)
     _check_nodes(model, source)
+    model = fold_shapes(model)  # sizes computed from static shapes become constants TVM can see
     mod = _lower(model, _input_shapes(model, source), source)
     calls = _calls(mod, source)
     funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
@@ -60,7 +62,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     layers: dict[LoopNest, LoopNest] = {}
     for call in calls:
         if funcs[call.func].error:
-            raise InputError(f"{_where(call)}: {funcs[call.func].error}", source=source)
+            raise InputError(f"{_where(call)}: {funcs[call.func].error}{_origin(model, call)}", source=source)
         for i, block in enumerate(funcs[call.func].macs):
             name = _layer_name(call) + (f"_{i}" if len(funcs[call.func].macs) > 1 else "")
             try:
@@ -180,6 +182,12 @@ def _shape(expr: object) -> tuple[int, ...] | None:
     if values is None or not all(isinstance(v, IntImm) for v in values):
         return None
     return tuple(int(v.value) for v in values)
+
+
+def _origin(model: onnx.ModelProto, call: _Call) -> str:
+    """Where a size the call's node reads stops being static, as a clause of the error message."""
+    origin = dynamic_origin(model, call.node) if call.node is not None else None
+    return f" (the size is first unknown at the output of {_describe(origin)})" if origin is not None else ""
 
 
 def _layer_name(call: _Call) -> str:
