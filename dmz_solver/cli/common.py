@@ -8,13 +8,11 @@ search starts.
 from __future__ import annotations
 
 import argparse
-import errno
 import math
 import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -68,16 +66,24 @@ def add_knobs(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--opt-no-spatial-reduction", action="store_true", help="no spatial unrolling of reductions")
     group.add_argument(
         "--opt-min-exec-methods",
-        type=int,
+        type=integer,
         default=1,
         metavar="N",
         help="a layer with fewer valid tilings is reported as not optimisable",
     )
 
 
+def _parse(text: str, kind: type[int] | type[float], what: str) -> int | float:
+    """`text` as a number of `kind`; anything else is a usage error saying what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def positive_float(text: str) -> float:
     """An argument type: a finite number > 0."""
-    value = float(text)
+    value = _parse(text, float, "a positive number")
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
@@ -85,15 +91,20 @@ def positive_float(text: str) -> float:
 
 def positive_int(text: str) -> int:
     """An argument type: an integer >= 1."""
-    value = int(text)
+    value = _parse(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
+def integer(text: str) -> int:
+    """An argument type: an integer."""
+    return int(_parse(text, int, "an integer"))
+
+
 def fraction(text: str) -> float:
     """An argument type: a number in [0, 1]."""
-    value = float(text)
+    value = _parse(text, float, "a number between 0 and 1")
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
@@ -103,53 +114,22 @@ def fraction(text: str) -> float:
 # Output
 
 
-def check_output_path(target: str | None, option: str, *, suffixes: Sequence[str] = ()) -> None:
-    """Fail before any work if the output file `target` of `option` could not be written.
-
-    With `suffixes` (e.g. png, svg, pdf), the file's extension must be one of them.
-    """
+def check_output_path(target: str | None, option: str) -> None:
+    """Fail before any work if the output file `target` of `option` could not be written."""
     if target is None or target == "-":
         return
     path = Path(target)
-    if suffixes and path.suffix.lstrip(".").lower() not in suffixes:
-        found = f"{path.suffix!r}" if path.suffix else "no extension"
-        supported = ", ".join(f".{s}" for s in suffixes)
-        raise InputError(f"unknown file type ({found}); supported: {supported}", source=target, field=option)
+    parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise InputError("is a directory, expected a file name", source=target, field=option)
-    parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"directory {str(parent)!r} does not exist", source=target, field=option)
-    _try_writing_in(parent, target, option)
-
-
-def check_output_dir(target: str | None, option: str) -> None:
-    """Fail before any work if the output directory `target` of `option` could not be written.
-
-    It must be a directory that can be written in, or not exist yet below a directory that can be:
-    it is created only when the command writes into it, so a command that fails leaves nothing behind.
-    """
-    if target is None:
-        return
-    path = Path(target)
-    if path.exists() and not path.is_dir():
-        raise InputError("exists and is not a directory", source=target, field=option)
-    existing = next(p for p in (path, *path.parents) if p.exists())
-    if not existing.is_dir():
-        raise InputError(f"{str(existing)!r} is not a directory", source=target, field=option)
-    _try_writing_in(existing, target, option)
-
-
-def _try_writing_in(directory: Path, target: str, option: str) -> None:
-    """The writers' first step, tried now: a temporary file in `directory` (removed at once)."""
-    try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".dmz-probe.", suffix=".tmp")
+    try:  # the writer's own first step, tried now: a temporary file beside the target
+        fd, probe = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        # creating a file in /proc fails with "No such file or directory", which misleads here
-        reason = "files cannot be created there" if exc.errno == errno.ENOENT else exc.strerror or str(exc)
-        raise InputError(f"cannot write in {str(directory)!r} ({reason})", source=target, field=option) from None
+        raise InputError(f"cannot write in {str(parent)!r} ({exc.strerror})", source=target, field=option) from None
 
 
 def text_stream(json_target: str | None) -> TextIO | None:

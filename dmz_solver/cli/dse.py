@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -11,11 +12,10 @@ from ..arch import load_arch
 from ..constraints import load_constraints
 from ..dse.run import run_dse, write_csv
 from ..dse.sweep import arch_points, load_scaling, parse_sweep
-from ..report.output import make_directory
 from ..report.text import format_table
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
-from .common import add_cache, add_model_arch, check_output_dir, positive_int
+from .common import add_cache, add_model_arch, positive_int
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,13 +41,14 @@ def run(args: argparse.Namespace) -> int:
 
     from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
 
-    check_output_dir(args.out, "--out")
     sweeps = [parse_sweep(text) for text in args.sweep]
     scaling = load_scaling(args.scale) if args.scale else None
     model = load_model(args.model)
     base = load_arch(args.arch)
     constraints = load_constraints(list(base.constraints)) if base.constraints else None
     points = arch_points(base, sweeps, scaling)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     keys = [s.key for s in sweeps]
     print(f"DSE of {model.name} on {base.name}: {len(points)} points, minimise {args.objective}", flush=True)
     bar = tqdm(total=len(points), unit="point", file=sys.stderr, disable=not sys.stderr.isatty())
@@ -64,7 +65,6 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    out = make_directory(args.out)  # only now: a DSE that fails on its input leaves no directory
     write_csv(results, keys, out / "dse.csv")
     for key in keys:
         objective_vs_parameter(results, keys, key, args.objective, model.name, out / f"{args.objective}_vs_{key}.png")

@@ -25,7 +25,6 @@ from .common import (
     add_json,
     add_knobs,
     add_model_arch,
-    check_output_dir,
     check_output_path,
     emit,
     positive_float,
@@ -50,10 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--objective", choices=OBJECTIVES, default="edp", help="what to minimise (default: edp)")
     parser.add_argument("--layer", metavar="NAME", help="solve only this layer")
     methods = "; ".join(f"{name}: {method.summary}" for name, method in SEARCH_METHODS.items())
+    parser.add_argument("--search", choices=SEARCHES, help=f"search method (default: {SEARCHES[0]}) - {methods}")
     parser.add_argument(
-        "--search", choices=SEARCHES, default=SEARCHES[0], help=f"search method (default: {SEARCHES[0]}) - {methods}"
+        "--auto-optimize",
+        action="store_true",
+        help="the seed's heuristic: the same as --search auto",
     )
-    parser.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
     parser.add_argument("--time-limit", type=positive_float, metavar="S", help="seconds per layer for the search")
     parser.add_argument(
         "--workers",
@@ -71,9 +72,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Solve the layers, printing each layer's block as it finishes, then the summary; write JSON and report."""
 
-    search = "auto" if args.auto_optimize else args.search
+    search = search_of(args)
     check_output_path(args.json, "--json")
-    check_output_dir(args.report, "--report")
     model = load_model(args.model)
     arch = load_arch(args.arch)
     layers = (model.layer(args.layer),) if args.layer else model.layers
@@ -97,6 +97,16 @@ def run(args: argparse.Namespace) -> int:
 
         write_model_report(result, arch, args.report)
     return 0
+
+
+def search_of(args: argparse.Namespace) -> str:
+    """The search --search and --auto-optimize ask for; the two naming different searches is an error."""
+    if args.auto_optimize and args.search not in (None, "auto"):
+        raise InputError(
+            f"is the seed's heuristic, --search auto, and conflicts with --search {args.search}; give one of the two",
+            field="--auto-optimize",
+        )
+    return "auto" if args.auto_optimize else args.search or SEARCHES[0]
 
 
 def _header(model: Model, arch: Arch, search: str, objective: str, knobs: Knobs) -> str:

@@ -11,7 +11,6 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-from ..report.output import write_figure  # noqa: E402
 from .run import DsePoint  # noqa: E402
 
 OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
@@ -66,7 +65,6 @@ def pareto_plot(points: Sequence[DsePoint], model: str, path: Path) -> Path:
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
-    try:
-        return write_figure(fig, path)
-    finally:
-        plt.close(fig)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

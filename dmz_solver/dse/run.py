@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +11,6 @@ from pathlib import Path
 
 from ..arch import Arch
 from ..loopnest import LoopNest
-from ..report.output import write_text
 from ..result import ModelResult
 from ..solving import solve_model
 from ..vocabulary import Objective, Status
@@ -98,12 +96,11 @@ CSV_TOTALS = ("cycles", "energy_pj", "edp", "status", "seconds", "pareto")
 
 
 def write_csv(points: Sequence[DsePoint], keys: Sequence[str], path: Path) -> Path:
-    """dse.csv: one row per point, the swept parameters then the totals (written atomically)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow([*keys, *CSV_TOTALS])
-    for p in points:
-        figures = [int(p.cycles), repr(p.energy_pj), repr(p.edp)] if p.solved else ["", "", ""]
-        writer.writerow([*(p.params[k] for k in keys), *figures, p.status, f"{p.seconds:.3f}", int(p.pareto)])
-    write_text(path, text.getvalue())
+    """dse.csv: one row per point, the swept parameters then the totals."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*keys, *CSV_TOTALS])
+        for p in points:
+            figures = [int(p.cycles), repr(p.energy_pj), repr(p.edp)] if p.solved else ["", "", ""]
+            writer.writerow([*(p.params[k] for k in keys), *figures, p.status, f"{p.seconds:.3f}", int(p.pareto)])
     return path

@@ -13,7 +13,6 @@ import networkx as nx  # noqa: E402
 from ..arch import Arch  # noqa: E402
 from ..noc.graph import ROOT, arch_graph, group_of  # noqa: E402
 from ..noc.spec import REDUCTION, ROLES  # noqa: E402
-from .output import write_figure  # noqa: E402
 
 ROLE_COLOURS = {"input": "#4c72b0", "weight": "#55a868", "output": "#c44e52", REDUCTION: "#8172b2"}
 GROUP_COLOURS = ("#f2f2f2", "#dde8f5", "#f5e6dd", "#e3f2dd", "#efe0f2", "#f5f0d5")
@@ -48,7 +47,7 @@ def _segment(graph: nx.MultiDiGraph, node: object, rows: int, shift: float) -> t
     return (min(v[2] for v in pes) - 0.6 + shift, rows - 1 - min(v[1] for v in pes) + 0.6 + shift)
 
 
-def draw_arch(arch: Arch, path: str | Path) -> Path:
+def draw_arch(arch: Arch, path: Path) -> Path:
     """A PNG of the arch's networks: PEs by group, buses, systolic links and the SPM port, coloured by role."""
     spec = arch.noc
     graph = arch_graph(spec, float(arch.noc_energy_pj))
@@ -97,7 +96,6 @@ def draw_arch(arch: Arch, path: str | Path) -> Path:
         f"{arch.name}: {spec.rows} x {spec.cols} PEs, {groups}\nSPM port on top; arrows point away from it", fontsize=9
     )
     ax.set_axis_off()
-    try:
-        return write_figure(fig, path)
-    finally:
-        plt.close(fig)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

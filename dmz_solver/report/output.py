@@ -1,11 +1,4 @@
-"""Output files: every file a command writes goes through here.
-
-A file is written under a temporary name in its own directory and renamed over the target when
-complete, so a failure (a full disk, an exception while plotting) leaves no partial file and no
-temporary one; it gets the mode a plain `open(..., "w")` would give (0666 less the umask, so 0644
-under the usual umask 022). JSON can also go to standard output ('-'). An OS error becomes an
-`InputError` naming the target.
-"""
+"""JSON output files: written atomically (temporary name, then rename) or to standard output for '-'."""
 
 from __future__ import annotations
 
@@ -14,104 +7,38 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Any
 
 from ..errors import InputError
 
-FIGURE_FORMATS = ("png", "svg", "pdf")
-"""File types of the figures (`arch --draw`), named by the output file's extension."""
-
-SVG_HASH_SALT = "dmz-solver"
-"""matplotlib names SVG elements by hashes salted with a random value unless given one: fixed, the SVG is
-the same on every run."""
-
-
-class Figure(Protocol):
-    """What `write_figure` needs of a matplotlib figure."""
-
-    def savefig(self, fname: IO[bytes], **kwargs: Any) -> None: ...
-
-
-def file_mode() -> int:
-    """The mode of a new file: 0666 less the process's umask, as `open` would create it."""
-    mask = os.umask(0o022)  # the umask can only be read by setting it: set it back at once
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextmanager
-def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
-    """A handle on a temporary file beside `target`, renamed to `target` when the block completes.
-
-    `mode` is "w" (text, no newline translation) or "wb". If the block raises, the temporary file is
-    removed and `target` is left as it was.
-    """
-    path = Path(target)
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as handle:
-            os.fchmod(handle.fileno(), file_mode())  # mkstemp makes 0600 files
-            yield handle
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", source=str(target)) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def write_text(target: str | os.PathLike[str], text: str) -> None:
-    """Write `text` (Markdown, CSV) to the file `target`, atomically."""
-    with atomic_file(target) as handle:
-        handle.write(text)
+FILE_MODE = 0o644
 
 
 def write_json(target: str, obj: Any) -> None:
-    """Write `obj` as JSON to the file `target` (atomically), or to standard output when `target` is '-'."""
+    """Write `obj` as JSON to the file `target`, or to standard output when `target` is '-'.
+
+    A file is written under a temporary name and renamed when complete, so a failure leaves no
+    partial file, and it is readable by all (0644) like any other output; an OS error becomes an
+    `InputError` naming the target.
+    """
     text = _dump_json(_finite(obj)) + "\n"
     if target == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    write_text(target, text)
-
-
-def write_figure(fig: Figure, target: str | os.PathLike[str], *, dpi: int = 110) -> Path:
-    """Save a matplotlib figure to `target` (atomically) in the format its extension names.
-
-    SVG and PDF carry no date, and SVG element names do not change between runs, so that a figure
-    is the same file every time.
-    """
-    import matplotlib  # start-up: only a command that draws has loaded matplotlib already
-
     path = Path(target)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in FIGURE_FORMATS:
-        raise InputError(f"unknown figure type {path.suffix or '(none)'!r} ({supported_figures()})", source=str(path))
-    metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}.get(fmt, {})
-    with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}), atomic_file(path, "wb") as handle:
-        fig.savefig(handle, format=fmt, dpi=dpi, metadata=metadata)
-    return path
-
-
-def supported_figures() -> str:
-    """The figure types, for messages: 'supported: .png, .svg, .pdf'."""
-    return "supported: " + ", ".join(f".{fmt}" for fmt in FIGURE_FORMATS)
-
-
-def make_directory(target: str | os.PathLike[str]) -> Path:
-    """Create the output directory `target` (and its parents) unless it exists; an OS error is an InputError."""
-    path = Path(target)
+    tmp = None
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600 files
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
     except OSError as exc:
-        raise InputError(f"cannot create the directory ({exc.strerror or exc})", source=str(target)) from None
-    return path
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"cannot write ({exc.strerror})", source=target) from None
 
 
 def _finite(value: Any) -> Any:
