@@ -10,6 +10,10 @@ from typing import Any
 
 from .errors import InputError
 
+MAX_INTEGER = 2**31 - 1
+"""Largest integer a spec field takes: sizes, counts and capacities beyond it are mistakes, and would not fit
+the kernels' and CP-SAT's 64-bit arithmetic once multiplied together."""
+
 
 def read_json(path: str | Path) -> Any:
     """Parse a JSON file; an unreadable or malformed file is an InputError naming it."""
@@ -72,7 +76,7 @@ class Fields:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {_kind(value)}")
         if not math.isfinite(value):
-            raise self.error(key, f"must be a finite number, got {value}")
+            raise self.error(key, f"must be finite, got {value}")
         if positive and not value > 0:
             raise self.error(key, f"must be positive, got {value}")
         if not positive and value < 0:
@@ -87,6 +91,8 @@ class Fields:
             raise self.error(key, f"expected an integer, got {_kind(value)}")
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}, got {value}")
+        if value > MAX_INTEGER:
+            raise self.error(key, f"must be at most {MAX_INTEGER}, got {value}")
         return value
 
     def boolean(self, key: str, default: bool | None = None) -> bool:
@@ -109,6 +115,8 @@ class Fields:
             raise self.error(key, f"expected {length} integers, got {len(value)}")
         if any(v < 1 for v in value):
             raise self.error(key, f"sizes must be positive, got {value}")
+        if any(v > MAX_INTEGER for v in value):
+            raise self.error(key, f"sizes must be at most {MAX_INTEGER}, got {value}")
         return value
 
     def child(self, key: str, default: dict | None = None) -> Fields:

@@ -125,6 +125,8 @@ def test_batch_gemm_batches_must_agree() -> None:
         ({"CONV": [{**CONV, "name": ""}]}, "CONV[0].name", "expected a non-empty string"),
         ({"GEMM": [GEMM, {**GEMM, "size_tensor_B": [6, 6]}]}, "GEMM[1].size_tensor_B", "does not match"),
         ({"CONV": ["c"]}, "CONV[0]", "expected an object"),
+        ({"CONV": [{**CONV, "instances": 1e308}]}, "CONV[0].instances", "must be at most 2147483647"),
+        ({"CONV": [{**CONV, "size_tensor_A": [1, 8, 2**40, 6]}]}, "CONV[0].size_tensor_A", "at most 2147483647"),
     ],
 )
 def test_model_spec_errors_name_the_field(spec: dict, field: str, reason: str) -> None:
@@ -253,6 +255,11 @@ def test_arch_spec_fields_map_to_the_arch() -> None:
         ({"arch_details": {"dma_frequency": 0}}, "arch_details.dma_frequency", "must be positive"),
         ({"arch_details": {"pe_pipelined": False}}, "arch_details.pe_pipelined", "pipelined"),
         ({"arch_details": []}, "arch_details", "expected an object"),
+        ({"arch_details": {"rf_energy": float("nan")}}, "arch_details.rf_energy", "must be finite, got nan"),
+        ({"arch_details": {"dma_frequency": float("inf")}}, "arch_details.dma_frequency", "must be finite"),
+        ({"arch_basic": {"RF_SIZE": 1e30}}, "arch_basic.RF_SIZE", "must be at most 2147483647"),
+        ({"arch_basic": {"CGRA_SIZE": 100000}}, "arch_basic.CGRA_SIZE", "at most 4096 are supported"),
+        ({"arch_basic": {"CGRA_SZE": 64}}, "arch_basic.CGRA_SZE", "did you mean 'CGRA_SIZE'?"),
     ],
 )
 def test_arch_spec_errors_name_the_field(spec: dict, field: str, reason: str) -> None:
