@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -414,3 +416,55 @@ def test_a_size_known_only_at_run_time_names_the_node_that_introduced_it(tmp_pat
     message = info.value.message
     assert message.startswith(f"{tmp_path / 'runtime.onnx'}: node 'conv_after' (op Conv): ")
     assert message.endswith("(the size is first unknown at the output of node 'take_n' (op Slice))")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Conv attributes and TVM's own messages
+
+
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [
+        ({"strides": [0, 1]}, "attribute strides must be positive, got [0, 1]"),  # TVM: "Divide by zero"
+        ({"dilations": [0, 1]}, "attribute dilations must be positive, got [0, 1]"),  # TVM: "a 1-D convolution"
+        ({"pads": [-1, 0, 0, 0]}, "attribute pads must be non-negative, got [-1, 0, 0, 0]"),
+        ({"pads": [1, 1]}, "attribute pads has 2 values; a 2-D convolution takes 4"),
+        ({"group": 0}, "attribute group must be at least 1, got 0"),
+        ({"group": 4}, "4 groups do not divide the weight's 6 output channels"),
+        ({"group": 2}, "the input has 4 channels, the weight 4 per group x 2 group(s)"),
+        ({"kernel_shape": [5, 5]}, "attribute kernel_shape [5, 5] disagrees with the weight's [3, 3]"),  # was ignored
+        ({"auto_pad": "SAME"}, "attribute auto_pad is 'SAME', expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"),
+    ],
+)
+def test_wrong_conv_attributes_are_refused_naming_the_node_and_attribute(tmp_path: Path, attrs: dict, reason: str):
+    g = GraphBuilder("attrs")
+    x = g.input("x", [1, 4, 7, 7])
+    g.nodes.append(helper.make_node("Conv", [x, g.weight("w", [6, 4, 3, 3])], ["y"], name="bad_conv", **attrs))
+    path = tmp_path / "attrs.onnx"
+    graph = helper.make_graph(g.nodes, "attrs", g.inputs, [helper.make_empty_tensor_value_info("y")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(InputError) as info:
+        load_onnx(path)
+    assert info.value.message == f"{path}: node 'bad_conv' (op Conv): {reason}"
+
+
+def test_a_model_tvm_cannot_convert_gives_one_line_without_tvms_native_warnings(tmp_path: Path) -> None:
+    """TVM's C++ log printed `Warning: BlockBuilder destroyed with remaining blocks!` after the error line."""
+    g = GraphBuilder("mismatch")
+    y = g.node("MatMul", [g.input("x", [3, 4]), g.weight("w", [5, 6])], "mm")
+    graph = helper.make_graph(
+        g.nodes, "mismatch", g.inputs, [helper.make_tensor_value_info(y, TensorProto.FLOAT, [3, 6])]
+    )
+    path = tmp_path / "mismatch.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "cli.py", "layers", "--model", str(path)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"error: {path}: TVM cannot convert node 'mm' (op MatMul): ")
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
