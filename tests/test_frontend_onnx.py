@@ -468,3 +468,18 @@ def test_a_model_tvm_cannot_convert_gives_one_line_without_tvms_native_warnings(
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr.startswith(f"error: {path}: TVM cannot convert node 'mm' (op MatMul): ")
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("dims", "reason"),
+    [
+        ([1, 0, 6, 6], "dimension 1 is 0; sizes must be positive"),  # said "dynamic (of unknown size)"
+        ([1, 2, 2**31, 6], "dimension 2 is 2147483648; sizes are at most 2147483647"),  # JSON specs refuse it too
+    ],
+)
+def test_input_dimensions_out_of_range_are_refused_saying_so(tmp_path: Path, dims: list[int], reason: str) -> None:
+    g = GraphBuilder("dims")
+    y = g.conv(g.input("x", dims), "c", 2, 2, 3)
+    with pytest.raises(InputError) as info:
+        load_onnx(g.save(y, tmp_path / "dims.onnx"))
+    assert info.value.reason == f"input 'x' (input of node 'c' (op Conv)): {reason}"

@@ -21,6 +21,7 @@ from tvm.relax.frontend.onnx import from_onnx
 
 from ..errors import InputError
 from ..loopnest import LoopNest
+from ..specio import MAX_INTEGER
 from .canonical import canonical_nest
 from .onnx_checks import check_nodes, describe
 from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
@@ -42,9 +43,10 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     """The layers of an ONNX model (identical ones merged) and descriptions of the operators it ignored."""
     source = str(path)
     model = _read(path)
+    inputs = _input_shapes(model, source)
     check_nodes(model, static_shapes(model), source)
     model = fold_shapes(model)  # sizes computed from static shapes become constants TVM can see
-    mod = _lower(model, _input_shapes(model, source), source)
+    mod = _lower(model, inputs, source)
     calls = _calls(mod, source)
     funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
     mac_calls = [i for i, c in enumerate(calls) if funcs[c.func].has_mac]
@@ -61,6 +63,9 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
                 nest = canonical_nest(block, name)
             except InputError as exc:
                 raise InputError(f"{_where(call)}: {exc.message}", source=source) from None
+            too_big = [size for op in nest.operands for size in op.shape if size > MAX_INTEGER]
+            if too_big:
+                raise InputError(f"{_where(call)}: size {too_big[0]}; sizes are at most {MAX_INTEGER}", source=source)
             key = replace(nest, name="", instances=1)
             first = layers.get(key)
             layers[key] = replace(first, instances=first.instances + 1) if first else nest
@@ -90,16 +95,24 @@ def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
             continue
         dims = value.type.tensor_type.shape.dim
         for axis, dim in enumerate(dims):
-            if dim.dim_value <= 0:
-                label = f"'{dim.dim_param}'" if dim.dim_param else "of unknown size"
+            problem = _dimension_problem(dim)
+            if problem:
                 users = [describe(n) for n in model.graph.node if value.name in n.input]
                 used = f" (input of {', '.join(users)})" if users else ""
-                raise InputError(
-                    f"input '{value.name}'{used}: dimension {axis} is dynamic ({label}); only static shapes work",
-                    source=source,
-                )
+                raise InputError(f"input '{value.name}'{used}: dimension {axis} {problem}", source=source)
         shapes[value.name] = [dim.dim_value for dim in dims]
     return shapes
+
+
+def _dimension_problem(dim: onnx.TensorShapeProto.Dimension) -> str | None:
+    if dim.HasField("dim_value") and dim.dim_value > MAX_INTEGER:
+        return f"is {dim.dim_value}; sizes are at most {MAX_INTEGER}"
+    if dim.HasField("dim_value") and dim.dim_value <= 0:
+        return f"is {dim.dim_value}; sizes must be positive"
+    if dim.dim_value <= 0:
+        label = f"'{dim.dim_param}'" if dim.dim_param else "of unknown size"
+        return f"is dynamic ({label}); only static shapes work"
+    return None
 
 
 def _lower(model: onnx.ModelProto, shapes: dict[str, list[int]], source: str) -> IRModule:
