@@ -71,12 +71,15 @@ class Fields:
                 hint = (hints or {}).get(key) or did_you_mean(key, known)
                 raise self.error(key, f"unknown field{hint} (expected one of {', '.join(sorted(known))})")
 
-    def number(self, key: str, default: float | None = None, *, positive: bool = True) -> float:
+    def number(self, key: str, default: float | None = None, *, positive: bool = True, signed: bool = False) -> float:
+        """A finite number: > 0 when `positive`, else >= 0, or of either sign when `signed`."""
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {_kind(value)}")
         if not math.isfinite(value):
             raise self.error(key, f"must be finite, got {value}")
+        if signed:
+            return value
         if positive and not value > 0:
             raise self.error(key, f"must be positive, got {value}")
         if not positive and value < 0:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
+from dmz_solver.constraints.parse import load_constraint_file
+from dmz_solver.dse.sweep import arch_points, load_scaling, parse_sweep
 from dmz_solver.errors import InputError
 from dmz_solver.problem.mapping import mapping_from_json
 from dmz_solver.workload.loader import load_model
@@ -103,3 +106,71 @@ def test_a_misspelled_layer_field_fails_the_command_with_one_line(capsys, tmp_pa
     assert (code, out) == (2, "")
     assert err.startswith(f"error: {model}: GEMM[0].instance: unknown field; did you mean 'instances'?")
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "name: t\nconstraint:\n  - {name: c, expr: 'RF.X <= 2'}\n",
+            "unknown key 'constraint'; did you mean 'constraints'?",
+        ),
+        ("name: t\nconstraints:\n  - {name: c, xpr: 'RF.X <= 2'}\n", "unknown key 'xpr'; did you mean 'expr'?"),
+        ("name: t\nconstraints:\n  - {name: c, expr: ''}\n", "constraint 't.c': 'expr' is empty"),
+    ],
+)
+def test_constraint_file_typos_suggest_the_close_spelling(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_constraint_file(path)
+    assert message in info.value.message and info.value.source.startswith(f"{path}:")
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ("RF_SIZ=1", "unknown arch parameter 'RF_SIZ'; did you mean 'RF_SIZE'?"),
+        ("networks.inptu.bandwidth=1", "unknown network role 'inptu'; did you mean 'input'?"),
+        ("networks.input.bandwith=1", "unknown or non-numeric network field 'bandwith'; did you mean 'bandwidth'?"),
+    ],
+)
+def test_sweep_key_typos_suggest_the_close_spelling(sweep: str, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_sweep(sweep)
+    assert info.value.field == f"--sweep {sweep.split('=')[0]}" and message in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "reason"),
+    [
+        ({"rf_enrgy": {"by": "RF_SIZE", "table": {"256": 1}}}, "rf_enrgy", "did you mean 'rf_energy'?"),
+        ({"RF_SIZE": {"by": "CGRA_SIZE", "table": {"256": 1}}}, "RF_SIZE", "unknown field"),  # not an energy
+        ({"rf_energy": {"by": "RF_SIZ", "table": {"256": 1}}}, "rf_energy.by", "did you mean 'RF_SIZE'?"),
+        ({"rf_energy": {"by": "RF_SIZE", "tabel": {"256": 1}}}, "rf_energy.tabel", "did you mean 'table'?"),
+        ({"rf_energy": {"by": "RF_SIZE", "table": {"256": float("nan")}}}, "rf_energy.table.256", "must be finite"),
+        ({"rf_energy": {"by": "RF_SIZE", "table": {"256": True}}}, "rf_energy.table.256", "expected a number"),
+        ({"rf_energy": {"by": "RF_SIZE", "table": {"big": 1}}}, "rf_energy.table.big", "expected a number"),
+        ({"rf_energy": {"by": "RF_SIZE", "table": {"inf": 1}}}, "rf_energy.table.inf", "finite parameter value"),
+        ({"rf_energy": {"by": "RF_SIZE", "ref": 0, "exponent": 1}}, "rf_energy.ref", "must be positive"),
+        ({"rf_energy": {"by": "RF_SIZE", "ref": 512, "exponent": float("inf")}}, "rf_energy.exponent", "finite"),
+        ({"rf_energy": {"by": "RF_SIZE", "ref": 512}}, "rf_energy.exponent", "missing field"),
+        ({"rf_energy": {"by": "RF_SIZE", "ref": 2, "exponent": 1, "table": {}}}, "rf_energy.table", "either"),
+    ],
+)
+def test_scaling_file_errors_name_the_file_and_the_field(tmp_path: Path, rule: dict, field: str, reason: str) -> None:
+    """NaN energies, booleans as numbers and misspelled keys used to pass the scaling reader."""
+    path = tmp_path / "scale.json"
+    path.write_text(json.dumps(rule))
+    with pytest.raises(InputError) as info:
+        load_scaling(str(path))
+    assert (info.value.source, info.value.field) == (str(path), field)
+    assert reason in info.value.reason
+
+
+def test_a_power_law_that_overflows_is_an_error_naming_the_energy(tmp_path: Path) -> None:
+    path = tmp_path / "scale.json"
+    path.write_text(json.dumps({"rf_energy": {"by": "RF_SIZE", "ref": 1, "exponent": 1e6}}))
+    with pytest.raises(InputError) as info:
+        arch_points(load_arch("dmazerunner"), [parse_sweep("RF_SIZE=512")], load_scaling(str(path)))
+    assert info.value.field == "--scale rf_energy" and "RF_SIZE=512" in info.value.reason

@@ -68,7 +68,7 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
     _refuse_whole_results(top, nest)
     top.reject_unknown({"loops", "tiling", "order", "array"})
     loops = top.obj.get("loops", list(nest.loops))
-    if list(loops) != list(nest.loops):
+    if loops != list(nest.loops):
         raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {loops}")
     tiling = top.child("tiling")
     tiling.reject_unknown(set(LEVELS))
