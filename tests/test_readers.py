@@ -306,6 +306,7 @@ def test_mapping_reads_factors_and_orders(gemm) -> None:
     [
         ({"colour": 1}, "colour", "unknown field"),
         ({"loops": ["K", "X", "Y"]}, "loops", "expected"),
+        ({"loops": 0.5}, "loops", "expected ['X', 'Y', 'K']"),  # raised TypeError
         ({"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1]}}, "tiling.SPATIAL", "missing field"),
         (
             {"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 1, 1]}},
