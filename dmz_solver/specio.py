@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+
+MAX_INTEGER = 2**31 - 1
+"""Largest integer a spec field takes: sizes, counts and capacities beyond it are mistakes, and would not fit
+the kernels' and CP-SAT's 64-bit arithmetic once multiplied together."""
 
 
 def read_json(path: str | Path) -> Any:
@@ -57,15 +63,23 @@ class Fields:
     def error(self, key: str, reason: str) -> InputError:
         return InputError(reason, source=self.source, field=self.field(key))
 
-    def reject_unknown(self, known: set[str]) -> None:
+    def reject_unknown(self, known: set[str], hints: dict[str, str] | None = None) -> None:
+        """Refuse keys outside `known` (keys starting with `_` are comments), suggesting the closest spelling;
+        `hints` gives the reason for keys that users write by habit (e.g. `padding` where there is none)."""
         for key in self.obj:
             if key not in known and not key.startswith("_"):
-                raise self.error(key, f"unknown field (expected one of {', '.join(sorted(known))})")
+                hint = (hints or {}).get(key) or did_you_mean(key, known)
+                raise self.error(key, f"unknown field{hint} (expected one of {', '.join(sorted(known))})")
 
-    def number(self, key: str, default: float | None = None, *, positive: bool = True) -> float:
+    def number(self, key: str, default: float | None = None, *, positive: bool = True, signed: bool = False) -> float:
+        """A finite number: > 0 when `positive`, else >= 0, or of either sign when `signed`."""
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"expected a number, got {_kind(value)}")
+        if not math.isfinite(value):
+            raise self.error(key, f"must be finite, got {value}")
+        if signed:
+            return value
         if positive and not value > 0:
             raise self.error(key, f"must be positive, got {value}")
         if not positive and value < 0:
@@ -80,6 +94,8 @@ class Fields:
             raise self.error(key, f"expected an integer, got {_kind(value)}")
         if value < minimum:
             raise self.error(key, f"must be at least {minimum}, got {value}")
+        if value > MAX_INTEGER:
+            raise self.error(key, f"must be at most {MAX_INTEGER}, got {value}")
         return value
 
     def boolean(self, key: str, default: bool | None = None) -> bool:
@@ -102,6 +118,8 @@ class Fields:
             raise self.error(key, f"expected {length} integers, got {len(value)}")
         if any(v < 1 for v in value):
             raise self.error(key, f"sizes must be positive, got {value}")
+        if any(v > MAX_INTEGER for v in value):
+            raise self.error(key, f"sizes must be at most {MAX_INTEGER}, got {value}")
         return value
 
     def child(self, key: str, default: dict | None = None) -> Fields:
@@ -113,6 +131,13 @@ class Fields:
         if default is None:
             raise self.error(key, "missing field")
         return default
+
+
+def did_you_mean(key: str, known: set[str] | tuple[str, ...] | list[str]) -> str:
+    """`; did you mean 'x'?` for the known name closest to a misspelled `key` (case aside), else empty."""
+    by_folded = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(key.lower(), list(by_folded), n=1, cutoff=0.6)
+    return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
 
 
 def _kind(value: Any) -> str:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import onnx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from onnx import TensorProto, helper, numpy_helper
 from onnx_models import GraphBuilder, build_resnet18_onnx, generate
 
 from dmz_solver.errors import InputError
@@ -16,6 +21,7 @@ from dmz_solver.loopnest import LoopNest
 from dmz_solver.workload.canonical import canonical_nest
 from dmz_solver.workload.export import export_spec
 from dmz_solver.workload.loader import load_model
+from dmz_solver.workload.onnx_fold import fold_shapes
 from dmz_solver.workload.onnx_tvm import load_onnx
 from dmz_solver.workload.spec_json import layers_from_json, load_spec
 from dmz_solver.workload.templates import conv_nest, gemm_nest, group_conv_nest
@@ -124,6 +130,9 @@ def test_dilated_conv_keeps_the_dilation_in_the_input_index(tmp_path: Path) -> N
         "dil", n=1, m=4, c=3, in_rows=20, in_cols=17, f_rows=3, f_cols=2, stride=(1, 1), dilation=(2, 3)
     )
     assert nest == expected
+    entry = json.loads(json.dumps(export_spec([nest])))["CONV"][0]
+    assert entry["dilations"] == [2, 3]
+    assert layers_from_json({"CONV": [entry]}, source="exported") == [expected]  # the dilation survives export
 
 
 def test_repeated_identical_layers_merge_and_count_instances(tmp_path: Path) -> None:
@@ -214,7 +223,7 @@ def test_resnet18_has_twenty_convolutions_in_eleven_shapes_and_one_fc(resnet18) 
 
 
 def test_exported_spec_reads_back_as_the_same_nests(resnet18, small_layers: dict[str, LoopNest]) -> None:
-    layers = resnet18[0] + [n for n in small_layers.values()]
+    layers = resnet18[0] + [replace(n, name=f"small.{n.name}") for n in small_layers.values()]  # names unique
     spec = json.loads(json.dumps(export_spec(layers)))
     assert spec["CONV"][0] == {
         "name": "conv1",
@@ -296,7 +305,7 @@ def test_shape_computed_at_run_time_is_refused_naming_the_matmul(tmp_path: Path)
     g = GraphBuilder("nonzero")
     rows = g.node("Transpose", [g.node("Cast", [g.node("NonZero", [g.input("x", [4, 4])], "nz")], "cast", to=1)], "t")
     y = g.node("MatMul", [rows, g.weight("w", [2, 3])], "mm_dyn")
-    with pytest.raises(InputError, match=r"node 'mm_dyn' \(op MatMul\): .*dynamic size"):
+    with pytest.raises(InputError, match=r"node 'mm_dyn' \(op MatMul\): .*dynamic size.*node 'nz' \(op NonZero\)"):
         load_onnx(g.save(y, tmp_path / "nonzero.onnx"))
 
 
@@ -332,3 +341,145 @@ def test_matmul_of_a_tensor_with_itself_is_a_gemm_but_a_sum_of_squares_is_not(tm
     layers, ignored = load_onnx(g.save(g.node("ReduceSumSquare", [square], "rss", keepdims=0), tmp_path / "sq.onnx"))
     assert [(n.name, _dims(n)) for n in layers] == [("square", {"X": 6, "Y": 6, "K": 6})]
     assert any("sum reduction" in entry for entry in ignored)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Shape arithmetic on static shapes (the TorchScript exporter's chunk/split)
+
+
+def _chunk_model(opset: int, constants_as_nodes: bool) -> onnx.ModelProto:
+    """torch.chunk(x, 2, dim=1) as the TorchScript exporter wrote it: the split size is computed from Shape(x),
+    (C + 1) / 2 through a 1-D Gather, and feeds Slice's bounds; each half goes to a convolution."""
+    nodes: list[onnx.NodeProto] = []
+    inits = [
+        numpy_helper.from_array(np.zeros(s, np.float32), n) for n, s in (("w1", [3, 4, 3, 3]), ("w2", [5, 4, 1, 1]))
+    ]
+
+    def const(name: str, value: object) -> str:
+        tensor = numpy_helper.from_array(np.array(value, np.int64), name)
+        if constants_as_nodes:
+            nodes.append(helper.make_node("Constant", [], [name], name=name, value=tensor))
+        else:
+            inits.append(tensor)
+        return name
+
+    def node(op: str, inputs: list[str], name: str, **attrs: object) -> str:
+        nodes.append(helper.make_node(op, inputs, [name], name=name, **attrs))
+        return name
+
+    shape = node("Shape", ["x"], "Shape_0")
+    channels = node("Gather", [shape, const("index", [1])], "Gather_1", axis=0)
+    split = node("Div", [node("Add", [channels, const("one", 1)], "Add_2"), const("two", 2)], "Div_3")
+    axes = const("axes", [1])
+    first = node("Slice", ["x", const("zero", [0]), split, axes], "Slice_4")
+    second = node("Slice", ["x", split, node("Mul", [split, const("two_b", 2)], "Mul_5"), axes], "Slice_6")
+    y1 = node("Conv", [first, "w1"], "Conv_7", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    y2 = node("Conv", [second, "w2"], "Conv_8", kernel_shape=[1, 1])
+    node("Concat", [y1, y2], "y", axis=1)
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 6, 6])]
+    output = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 6, 6])
+    graph = helper.make_graph(nodes, "chunk", inputs, [output], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+@pytest.mark.parametrize(("opset", "constants_as_nodes"), [(11, True), (13, False), (17, False)])
+def test_chunk_exported_as_shape_arithmetic_is_read_as_static(tmp_path: Path, opset: int, constants_as_nodes: bool):
+    """Shape -> Gather -> Add -> Div -> Slice left TVM a symbolic slice size: `node 'Conv_7': dynamic size s`."""
+    path = tmp_path / "chunk.onnx"
+    onnx.save(_chunk_model(opset, constants_as_nodes), str(path))
+    layers, _ = load_onnx(path)
+    conv3 = dict(size_tensor_A=[1, 4, 8, 8], size_tensor_B=[3, 4, 3, 3], strides=[1, 1])  # padded by 1
+    conv1 = dict(size_tensor_A=[1, 4, 6, 6], size_tensor_B=[5, 4, 1, 1], strides=[1, 1])
+    assert [n.name for n in layers] == ["Conv_7", "Conv_8"]
+    assert _same_nest(layers[0], _from_json("CONV", **conv3))
+    assert _same_nest(layers[1], _from_json("CONV", **conv1))
+
+
+def test_folding_replaces_the_shape_chain_by_its_values() -> None:
+    folded = fold_shapes(_chunk_model(17, False))
+    assert [n.op_type for n in folded.graph.node] == ["Slice", "Slice", "Conv", "Conv", "Concat"]
+    values = {t.name: numpy_helper.to_array(t).tolist() for t in folded.graph.initializer}
+    assert (values["Div_3"], values["Mul_5"]) == ([4], [8])  # (8 + 1) // 2 channels, then twice that
+
+
+def test_a_size_known_only_at_run_time_names_the_node_that_introduced_it(tmp_path: Path) -> None:
+    """The message used to name only the Conv; the Slice whose bound is a graph input is where the size is lost."""
+    g = GraphBuilder("runtime_slice")
+    x, n = g.input("x", [1, 8, 6, 6]), g.input("n", [1])
+    g.inputs[-1].type.tensor_type.elem_type = TensorProto.INT64
+    first = g.node("Slice", [x, g.const("start", [0]), n, g.const("axes", [1])], "take_n")
+    y = g.conv(g.relu(first, "relu"), "conv_after", 4, 3, 3, bias=False)
+    with pytest.raises(InputError) as info:
+        load_onnx(g.save(y, tmp_path / "runtime.onnx"))
+    message = info.value.message
+    assert message.startswith(f"{tmp_path / 'runtime.onnx'}: node 'conv_after' (op Conv): ")
+    assert message.endswith("(the size is first unknown at the output of node 'take_n' (op Slice))")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Conv attributes and TVM's own messages
+
+
+@pytest.mark.parametrize(
+    ("attrs", "reason"),
+    [
+        ({"strides": [0, 1]}, "attribute strides must be positive, got [0, 1]"),  # TVM: "Divide by zero"
+        ({"dilations": [0, 1]}, "attribute dilations must be positive, got [0, 1]"),  # TVM: "a 1-D convolution"
+        ({"pads": [-1, 0, 0, 0]}, "attribute pads must be non-negative, got [-1, 0, 0, 0]"),
+        ({"pads": [1, 1]}, "attribute pads has 2 values; a 2-D convolution takes 4"),
+        ({"group": 0}, "attribute group must be at least 1, got 0"),
+        ({"group": 4}, "4 groups do not divide the weight's 6 output channels"),
+        ({"group": 2}, "the input has 4 channels, the weight 4 per group x 2 group(s)"),
+        ({"kernel_shape": [5, 5]}, "attribute kernel_shape [5, 5] disagrees with the weight's [3, 3]"),  # was ignored
+        ({"auto_pad": "SAME"}, "attribute auto_pad is 'SAME', expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"),
+    ],
+)
+def test_wrong_conv_attributes_are_refused_naming_the_node_and_attribute(tmp_path: Path, attrs: dict, reason: str):
+    g = GraphBuilder("attrs")
+    x = g.input("x", [1, 4, 7, 7])
+    g.nodes.append(helper.make_node("Conv", [x, g.weight("w", [6, 4, 3, 3])], ["y"], name="bad_conv", **attrs))
+    path = tmp_path / "attrs.onnx"
+    graph = helper.make_graph(g.nodes, "attrs", g.inputs, [helper.make_empty_tensor_value_info("y")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    with pytest.raises(InputError) as info:
+        load_onnx(path)
+    assert info.value.message == f"{path}: node 'bad_conv' (op Conv): {reason}"
+
+
+def test_a_model_tvm_cannot_convert_gives_one_line_without_tvms_native_warnings(tmp_path: Path) -> None:
+    """TVM's C++ log printed `Warning: BlockBuilder destroyed with remaining blocks!` after the error line."""
+    g = GraphBuilder("mismatch")
+    y = g.node("MatMul", [g.input("x", [3, 4]), g.weight("w", [5, 6])], "mm")
+    graph = helper.make_graph(
+        g.nodes, "mismatch", g.inputs, [helper.make_tensor_value_info(y, TensorProto.FLOAT, [3, 6])]
+    )
+    path = tmp_path / "mismatch.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "cli.py", "layers", "--model", str(path)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr.startswith(f"error: {path}: TVM cannot convert node 'mm' (op MatMul): ")
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("dims", "reason"),
+    [
+        ([1, 0, 6, 6], "dimension 1 is 0; sizes must be positive"),  # said "dynamic (of unknown size)"
+        ([1, 2, 2**31, 6], "dimension 2 is 2147483648; sizes are at most 2147483647"),  # JSON specs refuse it too
+    ],
+)
+def test_input_dimensions_out_of_range_are_refused_saying_so(tmp_path: Path, dims: list[int], reason: str) -> None:
+    g = GraphBuilder("dims")
+    y = g.conv(g.input("x", dims), "c", 2, 2, 3)
+    with pytest.raises(InputError) as info:
+        load_onnx(g.save(y, tmp_path / "dims.onnx"))
+    assert info.value.reason == f"input 'x' (input of node 'c' (op Conv)): {reason}"

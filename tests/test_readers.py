@@ -125,6 +125,8 @@ def test_batch_gemm_batches_must_agree() -> None:
         ({"CONV": [{**CONV, "name": ""}]}, "CONV[0].name", "expected a non-empty string"),
         ({"GEMM": [GEMM, {**GEMM, "size_tensor_B": [6, 6]}]}, "GEMM[1].size_tensor_B", "does not match"),
         ({"CONV": ["c"]}, "CONV[0]", "expected an object"),
+        ({"CONV": [{**CONV, "instances": 1e308}]}, "CONV[0].instances", "must be at most 2147483647"),
+        ({"CONV": [{**CONV, "size_tensor_A": [1, 8, 2**40, 6]}]}, "CONV[0].size_tensor_A", "at most 2147483647"),
     ],
 )
 def test_model_spec_errors_name_the_field(spec: dict, field: str, reason: str) -> None:
@@ -133,6 +135,67 @@ def test_model_spec_errors_name_the_field(spec: dict, field: str, reason: str) -
     assert err.field == field
     assert reason in err.reason
     assert err.message.startswith(f"model.json: {field}: ")
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "reason"),
+    [
+        ({**CONV, "instance": 4}, "CONV[0].instance", "did you mean 'instances'?"),
+        ({**CONV, "stride": [2, 2]}, "CONV[0].stride", "did you mean 'strides'?"),
+        ({**CONV, "nmae": "x"}, "CONV[0].nmae", "did you mean 'name'?"),
+        ({**CONV, "Strides": [2, 2]}, "CONV[0].Strides", "did you mean 'strides'?"),
+        ({**CONV, "padding": [1, 1]}, "CONV[0].padding", "give size_tensor_A already padded"),
+        ({**CONV, "groups": 2}, "CONV[0].groups", "only GROUP_CONV layers have groups"),
+        ({**CONV, "dilation": [2, 2]}, "CONV[0].dilation", "did you mean 'dilations'?"),
+    ],
+)
+def test_misspelled_layer_fields_are_refused_with_the_close_spelling(entry: dict, field: str, reason: str) -> None:
+    """A typo inside a layer used to be ignored: 1 instance, stride 1, a made-up name, and exit 0."""
+    err = _error(layers_from_json, {"CONV": [entry]}, source="model.json")
+    assert (err.source, err.field) == ("model.json", field)
+    assert reason in err.reason
+
+
+def test_gemm_layer_refuses_convolution_fields_but_takes_the_seeds_strides() -> None:
+    err = _error(layers_from_json, {"GEMM": [{**GEMM, "dilations": [1, 1]}]}, source="m.json")
+    assert (err.field, "unknown field" in err.reason) == ("GEMM[0].dilations", True)
+    (nest,) = layers_from_json({"GEMM": [{**GEMM, "strides": [1, 1]}]}, source="m.json")
+    assert _dims(nest) == {"X": 4, "Y": 6, "K": 5}
+
+
+def test_the_seeds_free_text_layer_fields_and_underscore_comments_are_accepted() -> None:
+    """The seed's own model files carry `comment` and `names_repeated_layers` (models/transformer.json)."""
+    entry = {**GEMM, "comment": "24 samples", "names_repeated_layers": ["g.1"], "_note": "mine", "instances": 2}
+    (nest,) = layers_from_json({"GEMM": [entry]}, source="m.json")
+    assert (nest.name, nest.instances, _dims(nest)) == ("g", 2, {"X": 4, "Y": 6, "K": 5})
+
+
+def test_duplicate_layer_names_are_refused_naming_both_places() -> None:
+    """--layer used to take the first of two layers with one name, quietly."""
+    spec = {"CONV": [CONV], "GEMM": [{**GEMM, "name": CONV["name"]}]}
+    err = _error(layers_from_json, spec, source="m.json")
+    assert (err.field, err.reason) == ("GEMM[0].name", "duplicate layer name 'c' (also CONV[0])")
+    default_clash = {
+        "CONV": [{k: v for k, v in CONV.items() if k != "name"}, {**CONV, "name": "CONV_0", "strides": [2, 2]}]
+    }
+    assert _error(layers_from_json, default_clash, source="m.json").field == "CONV[1].name"
+
+
+def test_group_conv_without_groups_says_groups_is_missing() -> None:
+    spec = {"GROUP_CONV": [{"name": "gc", "size_tensor_A": [1, 8, 6, 6], "size_tensor_B": [8, 2, 3, 3]}]}
+    err = _error(layers_from_json, spec, source="m.json")
+    assert err.field == "GROUP_CONV[0].groups" and err.reason.startswith("missing field")
+
+
+def test_dilations_widen_the_filter_window() -> None:
+    """Ox = floor((ix - d (fx - 1) - 1) / s) + 1; a dilated filter that spans more than the input is refused."""
+    (nest,) = layers_from_json({"CONV": [{**CONV, "size_tensor_A": [1, 8, 9, 7], "dilations": [2, 1]}]}, source="m")
+    assert _dims(nest) == {"N": 1, "M": 4, "C": 8, "Ox": 5, "Oy": 5, "Fx": 3, "Fy": 3, "stride": 1}
+    err = _error(layers_from_json, {"CONV": [{**CONV, "dilations": [3, 1]}]}, source="m.json")
+    assert (err.field, err.reason) == (
+        "CONV[0].size_tensor_B",
+        "filter 3x3 (dilated to 7x3) does not fit the 6x6 input",
+    )
 
 
 def test_model_without_layers_is_refused() -> None:
@@ -192,6 +255,11 @@ def test_arch_spec_fields_map_to_the_arch() -> None:
         ({"arch_details": {"dma_frequency": 0}}, "arch_details.dma_frequency", "must be positive"),
         ({"arch_details": {"pe_pipelined": False}}, "arch_details.pe_pipelined", "pipelined"),
         ({"arch_details": []}, "arch_details", "expected an object"),
+        ({"arch_details": {"rf_energy": float("nan")}}, "arch_details.rf_energy", "must be finite, got nan"),
+        ({"arch_details": {"dma_frequency": float("inf")}}, "arch_details.dma_frequency", "must be finite"),
+        ({"arch_basic": {"RF_SIZE": 1e30}}, "arch_basic.RF_SIZE", "must be at most 2147483647"),
+        ({"arch_basic": {"CGRA_SIZE": 100000}}, "arch_basic.CGRA_SIZE", "at most 4096 are supported"),
+        ({"arch_basic": {"CGRA_SZE": 64}}, "arch_basic.CGRA_SZE", "did you mean 'CGRA_SIZE'?"),
     ],
 )
 def test_arch_spec_errors_name_the_field(spec: dict, field: str, reason: str) -> None:
@@ -238,6 +306,7 @@ def test_mapping_reads_factors_and_orders(gemm) -> None:
     [
         ({"colour": 1}, "colour", "unknown field"),
         ({"loops": ["K", "X", "Y"]}, "loops", "expected"),
+        ({"loops": 0.5}, "loops", "expected ['X', 'Y', 'K']"),  # raised TypeError
         ({"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1]}}, "tiling.SPATIAL", "missing field"),
         (
             {"tiling": {"DRAM": [1, 1, 5], "SPM": [1, 2, 1], "RF": [4, 1, 1], "SPATIAL": [1, 1, 1]}},

@@ -70,16 +70,24 @@ def add_knobs(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--opt-no-spatial-reduction", action="store_true", help="no spatial unrolling of reductions")
     group.add_argument(
         "--opt-min-exec-methods",
-        type=int,
+        type=integer,
         default=1,
         metavar="N",
         help="a layer with fewer valid tilings is reported as not optimisable",
     )
 
 
+def _parse(text: str, kind: type[int] | type[float], what: str) -> int | float:
+    """`text` as a number of `kind`; anything else is a usage error saying what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
 def positive_float(text: str) -> float:
     """An argument type: a finite number > 0."""
-    value = float(text)
+    value = _parse(text, float, "a positive number")
     if not value > 0 or math.isinf(value):
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
@@ -87,15 +95,20 @@ def positive_float(text: str) -> float:
 
 def positive_int(text: str) -> int:
     """An argument type: an integer >= 1."""
-    value = int(text)
+    value = _parse(text, int, "a positive integer")
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
+def integer(text: str) -> int:
+    """An argument type: an integer."""
+    return int(_parse(text, int, "an integer"))
+
+
 def fraction(text: str) -> float:
     """An argument type: a number in [0, 1]."""
-    value = float(text)
+    value = _parse(text, float, "a number between 0 and 1")
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value

@@ -71,7 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layer", metavar="NAME", help="solve only this layer")
     methods = "; ".join(f"{name}: {method.summary}" for name, method in SEARCH_METHODS.items())
     parser.add_argument("--search", choices=SEARCHES, help=f"search method (default: {SEARCHES[0]}) - {methods}")
-    parser.add_argument("--auto-optimize", action="store_true", help="the seed's heuristic; same as --search auto")
+    parser.add_argument(
+        "--auto-optimize",
+        action="store_true",
+        help="the seed's heuristic: the same as --search auto",
+    )
     parser.add_argument("--time-limit", type=positive_float, metavar="S", help="seconds per layer for the search")
     parser.add_argument(
         "--workers",
@@ -130,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_path(args.json, "--json")
     check_output_dir(args.report, "--report")
-    plan = _plan_from_result(args) if args.rerun else _plan_from_options(_with_defaults(args))
+    plan = _plan_from_result(args) if args.rerun else _plan_from_options(args)
     if args.workers:
         _set_threads(args.workers)
     out = text_stream(args.json)
@@ -154,15 +158,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def search_of(args: argparse.Namespace) -> str:
+    """The search --search and --auto-optimize ask for; the two naming different searches is an error."""
+    if args.auto_optimize and args.search not in (None, "auto"):
+        raise InputError(
+            f"is the seed's heuristic, --search auto, and conflicts with --search {args.search}; give one of the two",
+            field="--auto-optimize",
+        )
+    return "auto" if args.auto_optimize else args.search or SEARCHES[0]
+
+
 def _plan_from_options(args: argparse.Namespace) -> SolvePlan:
     """The plan the options give; inputs are read and checked before anything is printed."""
+    search = search_of(args)
+    args = _with_defaults(args)
     if not args.model:
         raise InputError("required: a model (--model M), or a result file to run again (--rerun RESULT.json)")
     model = load_model(args.model)
     arch = load_arch(args.arch)
     if args.layer:
         find_layer(model, args.layer, field="--layer")
-    search = "auto" if args.auto_optimize else args.search
     constraints = load_constraint_set(arch, args)
     return SolvePlan(
         model, args.layer, arch, args.objective, search, knobs_from_args(args), constraints, args.time_limit

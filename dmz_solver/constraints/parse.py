@@ -19,7 +19,7 @@ from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ..errors import InputError
 from ..loopnest import OP_CLASSES
-from ..specio import resolve_named_file
+from ..specio import did_you_mean, resolve_named_file
 from ..vocabulary import LEVELS, ORDER_LEVELS
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
@@ -124,7 +124,10 @@ def load_constraint_file(path: Path) -> ConstraintFile:
     allowed = {"name", "description", "constraints", "applies_to"}
     for key, (_, knode) in top.items():
         if key not in allowed:
-            raise InputError(f"unknown key {key!r} (expected: {', '.join(sorted(allowed))})", source=_at(path, knode))
+            hint = did_you_mean(key, allowed)
+            raise InputError(
+                f"unknown key {key!r}{hint} (expected: {', '.join(sorted(allowed))})", source=_at(path, knode)
+            )
     name = _scalar(top, "name", path, default=path.stem)
     description = _scalar(top, "description", path, default="")
     applies_to = _name_list(top["applies_to"][1], path, "applies_to") if "applies_to" in top else ()
@@ -190,9 +193,10 @@ def _constraint(node: yaml.Node, path: Path, file_name: str, applies_to: tuple[s
     short = _scalar(fields, "name", path, "")
     name = f"{file_name}.{short}"
     source = _at(path, node)
-    extra = set(fields) - {"name", "expr", "spatial_loops", "description", "applies_to"}
+    keys = {"name", "expr", "spatial_loops", "description", "applies_to"}
+    extra = sorted(set(fields) - keys)
     if extra:
-        raise InputError(f"constraint {name!r}: unknown key {sorted(extra)[0]!r}", source=source)
+        raise InputError(f"constraint {name!r}: unknown key {extra[0]!r}{did_you_mean(extra[0], keys)}", source=source)
     local = _name_list(fields["applies_to"][1], path, "applies_to") if "applies_to" in fields else applies_to
     if ("expr" in fields) == ("spatial_loops" in fields):
         raise InputError(f"constraint {name!r}: give exactly one of 'expr' and 'spatial_loops'", source=source)
@@ -205,6 +209,8 @@ def _constraint(node: yaml.Node, path: Path, file_name: str, applies_to: tuple[s
             _check_loop(constraint, loop)
         return constraint
     text = _scalar(fields, "expr", path, "")
+    if not text.strip():
+        raise InputError(f"constraint {name!r}: 'expr' is empty", source=source)
     return parse_constraint(name, source, text, local)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from ..arch import Arch, arch_from_json
 from ..errors import InputError
 from ..noc.spec import REDUCTION, ROLES
-from ..specio import read_json
+from ..specio import Fields, did_you_mean, read_json
 
 SEED_NAMES = {
     "CGRA_SIZE": "pe_count",
@@ -55,8 +55,9 @@ def arch_field(key: str) -> str:
         return SEED_NAMES[key]
     if key in ARCH_FIELDS:
         return key
-    known = ", ".join(dict.fromkeys([*SEED_NAMES, *ARCH_FIELDS]))
-    raise InputError(f"unknown arch parameter {key!r} (known: {known})", field=f"--sweep {key}")
+    names = list(dict.fromkeys([*SEED_NAMES, *ARCH_FIELDS]))
+    hint = did_you_mean(key, names)
+    raise InputError(f"unknown arch parameter {key!r}{hint} (known: {', '.join(names)})", field=f"--sweep {key}")
 
 
 def spec_path(key: str) -> tuple[str, type]:
@@ -71,10 +72,12 @@ def spec_path(key: str) -> tuple[str, type]:
         raise InputError("expected pe_array.rows|cols, pe_groups.rows|cols or networks.ROLE.FIELD", field=where)
     role, name = parts[1], parts[2]
     if role not in NETWORK_ROLES:
-        raise InputError(f"unknown network role {role!r} (known: {', '.join(NETWORK_ROLES)})", field=where)
+        hint = did_you_mean(role, NETWORK_ROLES)
+        raise InputError(f"unknown network role {role!r}{hint} (known: {', '.join(NETWORK_ROLES)})", field=where)
     if name not in NETWORK_FIELDS:
         known = ", ".join(NETWORK_FIELDS)
-        raise InputError(f"unknown or non-numeric network field {name!r} (sweepable: {known})", field=where)
+        hint = did_you_mean(name, list(NETWORK_FIELDS))
+        raise InputError(f"unknown or non-numeric network field {name!r}{hint} (sweepable: {known})", field=where)
     return key, NETWORK_FIELDS[name]
 
 
@@ -134,59 +137,91 @@ def check_sweeps(sweeps: list[Sweep]) -> None:
 
 
 @dataclass(frozen=True)
+class ScalingRule:
+    """One energy that follows a parameter: by a table of values, or by (value / ref) ** exponent."""
+
+    key: str  # the energy as the file names it (`rf_energy`)
+    energy: str  # its Arch field (`rf_energy_pj`)
+    by: str  # the driving parameter as the file names it (`RF_SIZE`)
+    driver: str  # its Arch field (`rf_bytes`)
+    table: dict[float, float] | None = None
+    ref: float = 1.0
+    exponent: float = 0.0
+
+    def value(self, arch: Arch, base: Arch) -> float:
+        """The energy at this arch point; InputError if the table has no entry or the power law overflows."""
+        at = float(getattr(arch, self.driver))
+        if self.table is not None:
+            if at not in self.table:
+                raise InputError(f"no {self.key} entry for {self.by}={at:g}", field=f"--scale {self.key}")
+            return self.table[at]
+        try:
+            energy = getattr(base, self.energy) * (at / self.ref) ** self.exponent
+        except OverflowError:
+            energy = math.inf
+        if not math.isfinite(energy):
+            reason = f"the power law gives an energy beyond any number at {self.by}={at:g}"
+            raise InputError(reason, field=f"--scale {self.key}")
+        return energy
+
+
+@dataclass(frozen=True)
 class EnergyScaling:
-    """Per-access energies that follow another parameter (cost-model energies scale with memory size).
+    """Per-access energies that follow another parameter (cost-model energies scale with memory size)."""
 
-    `rules` maps an energy field to (driving field, driving key, table or None, reference, exponent).
-    """
-
-    rules: tuple[tuple[str, str, str, dict[float, float] | None, float, float], ...] = ()
+    rules: tuple[ScalingRule, ...] = ()
 
     def apply(self, arch: Arch, base: Arch) -> Arch:
         """The arch with each scaled energy set from its driving parameter's value at this point."""
-        changes: dict[str, float] = {}
-        for energy, driver, key, table, ref, exponent in self.rules:
-            value = float(getattr(arch, driver))
-            if table is not None:
-                if value not in table:
-                    raise InputError(f"no {energy} entry for {key}={value:g}", field=f"--scale {energy}")
-                changes[energy] = table[value]
-            else:
-                changes[energy] = getattr(base, energy) * (value / ref) ** exponent
-        return replace(arch, **changes)
+        return replace(arch, **{rule.energy: rule.value(arch, base) for rule in self.rules})
+
+
+SCALED_ENERGIES = {key: name for key, name in SEED_NAMES.items() if name.endswith("_energy_pj")}
+"""The energies a scaling file may set, by seed name (`rf_energy`) -> Arch field."""
 
 
 def load_scaling(path: str) -> EnergyScaling:
     """Read the scaling JSON (docs/reports-and-dse.md): per energy key, `by` plus `table` or `ref`+`exponent`."""
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise InputError("expected an object of energy keys", source=path)
+    top = Fields(read_json(path), path, "")
+    top.reject_unknown(set(SCALED_ENERGIES) | set(SCALED_ENERGIES.values()))
     rules = []
-    for key, rule in data.items():
-        energy = _scaling_field(key, path)
-        if not isinstance(rule, dict) or "by" not in rule:
-            raise InputError("expected an object with 'by' and 'table' or 'ref'+'exponent'", source=path, field=key)
-        driver = _scaling_field(str(rule["by"]), path, f"{key}.by")
-        table = None
-        ref, exponent = 1.0, 0.0
-        try:
-            if "table" in rule:
-                table = {float(k): float(v) for k, v in rule["table"].items()}
-            else:
-                ref, exponent = float(rule["ref"]), float(rule["exponent"])
-                if ref <= 0:
-                    raise ValueError
-        except (KeyError, ValueError, TypeError, AttributeError):
-            raise InputError("needs 'table' {value: pJ} or 'ref' > 0 and 'exponent'", source=path, field=key) from None
-        rules.append((energy, driver, str(rule["by"]), table, ref, exponent))
+    for key in top.obj:
+        if key.startswith("_"):
+            continue
+        rule = top.child(key)
+        rule.reject_unknown({"by", "table", "ref", "exponent", "comment"})
+        by = rule.string("by")
+        named = {"key": key, "energy": SCALED_ENERGIES.get(key, key), "by": by, "driver": _scaling_driver(by, rule)}
+        if ("table" in rule.obj) == ("ref" in rule.obj or "exponent" in rule.obj):
+            raise rule.error("table", "give either 'table' {value: pJ} or 'ref' and 'exponent'")
+        if "table" in rule.obj:
+            rules.append(ScalingRule(**named, table=_scaling_table(rule.child("table"))))
+        else:
+            ref, exponent = float(rule.number("ref")), float(rule.number("exponent", signed=True))
+            rules.append(ScalingRule(**named, ref=ref, exponent=exponent))
     return EnergyScaling(tuple(rules))
 
 
-def _scaling_field(key: str, path: str, where: str | None = None) -> str:
+def _scaling_driver(by: str, rule: Fields) -> str:
     try:
-        return arch_field(key)
+        return arch_field(by)
     except InputError:
-        raise InputError(f"unknown arch parameter {key!r}", source=path, field=where or key) from None
+        known = [*SEED_NAMES, *ARCH_FIELDS]
+        raise rule.error("by", f"unknown arch parameter {by!r}{did_you_mean(by, known)}") from None
+
+
+def _scaling_table(table: Fields) -> dict[float, float]:
+    """{parameter value: energy in pJ}: keys are finite numbers, energies finite and not negative."""
+    out = {}
+    for text in table.obj:
+        try:
+            value = float(text)
+        except ValueError:
+            raise table.error(text, "expected a number as the parameter value") from None
+        if not math.isfinite(value):
+            raise table.error(text, "expected a finite parameter value")
+        out[value] = float(table.number(text, positive=False))
+    return out
 
 
 def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None = None) -> list[tuple[dict, Arch]]:

@@ -8,7 +8,6 @@ describes the fields.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from ..specio import Fields
@@ -155,9 +154,6 @@ def network_from_json(fields: Fields) -> Network:
         key: float(fields.number(key, default, positive=key.endswith("bandwidth")))
         for key, default in (("bandwidth", 1.0), ("segment_bandwidth", 1.0), ("energy", 0.0), ("segment_energy", 0.0))
     }
-    for key, value in numbers.items():
-        if not math.isfinite(value):
-            raise fields.error(key, "must be finite")
     return Network(
         kind=kind,
         bandwidth=numbers["bandwidth"],
@@ -188,6 +184,8 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         if has_cgra and cgra != rows * cols:
             raise basic.error("CGRA_SIZE", f"is {cgra} but pe_array is {rows} x {cols} = {rows * cols} PEs")
     else:
+        if cgra > MAX_PES:
+            raise basic.error("CGRA_SIZE", f"{cgra} PEs: at most {MAX_PES} are supported (as for pe_array)")
         rows, cols = 1, cgra
     group_rows, group_cols = rows, cols
     if "pe_groups" in top.obj:

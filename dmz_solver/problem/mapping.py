@@ -65,9 +65,10 @@ class Mapping:
 def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
     """Read and check a mapping JSON object for a given layer."""
     top = Fields(obj, source, "")
+    _refuse_whole_results(top, nest)
     top.reject_unknown({"loops", "tiling", "order", "array"})
     loops = top.obj.get("loops", list(nest.loops))
-    if list(loops) != list(nest.loops):
+    if loops != list(nest.loops):
         raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {loops}")
     tiling = top.child("tiling")
     tiling.reject_unknown(set(LEVELS))
@@ -96,3 +97,21 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
                 wrong = "cols" if "cols" in array.obj and f % r == 0 else "rows"
                 raise array.error(wrong, f"loop {loop}: {r} rows x {c} columns is not its spatial factor {f}")
     return Mapping(tuple(nest.loops), factors, orders[0], orders[1], rows)
+
+
+def _refuse_whole_results(top: Fields, nest: LoopNest) -> None:
+    """A result JSON (`solve --json`) or an evaluation JSON given where one mapping is expected: say where it is."""
+    if "tiling" in top.obj:
+        return
+    if isinstance(top.obj.get("layers"), list):
+        names = [layer.get("name") if isinstance(layer, dict) else None for layer in top.obj["layers"]]
+        where = f"layers[{names.index(nest.name)}].mapping" if nest.name in names else "layers[i].mapping"
+        raise top.error(
+            "layers",
+            f"this is a result JSON, not a mapping: --mapping takes one layer's mapping object; save {where} "
+            f"(layer {nest.name}) as a file of its own",
+        )
+    if isinstance(top.obj.get("mapping"), dict):
+        raise top.error(
+            "mapping", "this is an evaluation JSON, not a mapping: --mapping takes its 'mapping' object, saved alone"
+        )

@@ -35,9 +35,9 @@ def layer_entry(nest: LoopNest) -> dict[str, object]:
         "strides": list(nest.stride),
         "instances": nest.instances,
     }
-    if groups > 1:
+    if nest.op == "GROUP_CONV":
         entry["groups"] = groups
-    if (dil_x, dil_y) != (1, 1):  # not in the seed's layout; spec_json ignores it
+    if (dil_x, dil_y) != (1, 1):  # not in the seed's layout; dmz-solver's reader takes it
         entry["dilations"] = [dil_x, dil_y]
     return entry
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
+import os
 import re
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -17,22 +21,12 @@ from tvm.relax.frontend.onnx import from_onnx
 
 from ..errors import InputError
 from ..loopnest import LoopNest
+from ..specio import MAX_INTEGER
 from .canonical import canonical_nest
+from .onnx_checks import check_nodes, describe
+from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
 from .onnx_nodes import Signature, pair_nodes, signature
 from .tir_blocks import FuncBlocks, read_primfunc
-
-UNSUPPORTED_OPS = {
-    "ConvTranspose": "transposed convolutions are not supported",
-    "ConvInteger": "quantised convolutions are not supported",
-    "QLinearConv": "quantised convolutions are not supported",
-    "MatMulInteger": "quantised matrix products are not supported",
-    "QLinearMatMul": "quantised matrix products are not supported",
-    "DeformConv": "deformable convolutions are not supported",
-    "Einsum": "Einsum is not supported; write it as MatMul",
-    "LSTM": "recurrent layers are not supported",
-    "GRU": "recurrent layers are not supported",
-    "RNN": "recurrent layers are not supported",
-}
 
 
 @dataclass(frozen=True)
@@ -49,8 +43,10 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     """The layers of an ONNX model (identical ones merged) and descriptions of the operators it ignored."""
     source = str(path)
     model = _read(path)
-    _check_nodes(model, source)
-    mod = _lower(model, _input_shapes(model, source), source)
+    inputs = _input_shapes(model, source)
+    check_nodes(model, static_shapes(model), source)
+    model = fold_shapes(model)  # sizes computed from static shapes become constants TVM can see
+    mod = _lower(model, inputs, source)
     calls = _calls(mod, source)
     funcs = {name: read_primfunc(name, mod[name]) for name in dict.fromkeys(c.func for c in calls)}
     mac_calls = [i for i, c in enumerate(calls) if funcs[c.func].has_mac]
@@ -60,13 +56,16 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     layers: dict[LoopNest, LoopNest] = {}
     for call in calls:
         if funcs[call.func].error:
-            raise InputError(f"{_where(call)}: {funcs[call.func].error}", source=source)
+            raise InputError(f"{_where(call)}: {funcs[call.func].error}{_origin(model, call)}", source=source)
         for i, block in enumerate(funcs[call.func].macs):
             name = _layer_name(call) + (f"_{i}" if len(funcs[call.func].macs) > 1 else "")
             try:
                 nest = canonical_nest(block, name)
             except InputError as exc:
                 raise InputError(f"{_where(call)}: {exc.message}", source=source) from None
+            too_big = [size for op in nest.operands for size in op.shape if size > MAX_INTEGER]
+            if too_big:
+                raise InputError(f"{_where(call)}: size {too_big[0]}; sizes are at most {MAX_INTEGER}", source=source)
             key = replace(nest, name="", instances=1)
             first = layers.get(key)
             layers[key] = replace(first, instances=first.instances + 1) if first else nest
@@ -87,32 +86,6 @@ def _read(path: str | Path) -> onnx.ModelProto:
     return model
 
 
-def _check_nodes(model: onnx.ModelProto, source: str) -> None:
-    """Refuse, naming the node, what the front-end cannot turn into loop nests."""
-    supported = _tvm_ops()
-    for node in model.graph.node:
-        where = _describe(node)
-        if node.op_type in UNSUPPORTED_OPS:
-            raise InputError(f"{where}: {UNSUPPORTED_OPS[node.op_type]}", source=source)
-        if node.domain not in ("", "ai.onnx"):
-            raise InputError(f"{where}: operators of domain '{node.domain}' are not supported", source=source)
-        if supported is not None and node.op_type not in supported | {"Constant", "If"}:
-            raise InputError(f"{where}: operator not supported by TVM's ONNX front-end", source=source)
-        kernel = next((a for a in node.attribute if a.name == "kernel_shape"), None)
-        if node.op_type == "Conv" and kernel is not None and len(kernel.ints) != 2:
-            raise InputError(
-                f"{where}: a {len(kernel.ints)}-D convolution; only 2-D convolutions are supported", source=source
-            )
-
-
-def _tvm_ops() -> set[str] | None:
-    try:
-        from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map  # private: may be missing
-    except ImportError:  # a private helper: without it TVM's own error names the operator
-        return None
-    return set(_get_convert_map())
-
-
 def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
     """The graph inputs' shapes; every dimension must be a known positive number."""
     initializers = {t.name for t in model.graph.initializer}
@@ -122,35 +95,75 @@ def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
             continue
         dims = value.type.tensor_type.shape.dim
         for axis, dim in enumerate(dims):
-            if dim.dim_value <= 0:
-                label = f"'{dim.dim_param}'" if dim.dim_param else "of unknown size"
-                users = [_describe(n) for n in model.graph.node if value.name in n.input]
+            problem = _dimension_problem(dim)
+            if problem:
+                users = [describe(n) for n in model.graph.node if value.name in n.input]
                 used = f" (input of {', '.join(users)})" if users else ""
-                raise InputError(
-                    f"input '{value.name}'{used}: dimension {axis} is dynamic ({label}); only static shapes work",
-                    source=source,
-                )
+                raise InputError(f"input '{value.name}'{used}: dimension {axis} {problem}", source=source)
         shapes[value.name] = [dim.dim_value for dim in dims]
     return shapes
+
+
+def _dimension_problem(dim: onnx.TensorShapeProto.Dimension) -> str | None:
+    if dim.HasField("dim_value") and dim.dim_value > MAX_INTEGER:
+        return f"is {dim.dim_value}; sizes are at most {MAX_INTEGER}"
+    if dim.HasField("dim_value") and dim.dim_value <= 0:
+        return f"is {dim.dim_value}; sizes must be positive"
+    if dim.dim_value <= 0:
+        label = f"'{dim.dim_param}'" if dim.dim_param else "of unknown size"
+        return f"is dynamic ({label}); only static shapes work"
+    return None
 
 
 def _lower(model: onnx.ModelProto, shapes: dict[str, list[int]], source: str) -> IRModule:
     """ONNX -> Relax with static shapes -> every operator legalised into a TIR PrimFunc."""
     printed = io.StringIO()
+    error = None
+    with _native_stderr_silenced():
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
+                warnings.simplefilter("ignore")  # the checker's complaints are reported by _read
+                mod = from_onnx(model, shape_dict=shapes)
+                return relax.transform.LegalizeOps()(mod)
+        except Exception as exc:  # noqa: BLE001 -- TVM raises many types; the user needs the operator and the reason
+            error = _conversion_error(exc, printed.getvalue(), model, source)
+    raise error  # outside the handler: TVM's exception, and the objects it holds, are gone by now
+
+
+def _conversion_error(exc: Exception, printed: str, model: onnx.ModelProto, source: str) -> InputError:
+    """TVM's failure as one line naming the operator when TVM's log names it."""
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+    failed = re.search(r"Error converting operator (\w+)", printed)
+    if failed:
+        nodes = [describe(n) for n in model.graph.node if n.op_type == failed.group(1)]
+        return InputError(f"TVM cannot convert {', '.join(nodes[:3]) or failed.group(1)}: {reason}", source=source)
+    return InputError(f"TVM cannot convert the model: {reason}", source=source)
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Discard what TVM's C++ code writes to file descriptor 2 while the model is lowered.
+
+    TVM logs warnings there (`BlockBuilder destroyed with remaining blocks!` when a conversion fails, some
+    when it succeeds), which would follow the one-line error of the command line. Objects that log when
+    destroyed are collected before the descriptor is given back.
+    """
+    sys.stderr.flush()
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(printed):
-            warnings.simplefilter("ignore")  # the checker's complaints are reported by _read
-            mod = from_onnx(model, shape_dict=shapes)
-            return relax.transform.LegalizeOps()(mod)
-    except Exception as exc:  # noqa: BLE001 -- TVM raises many types; the user needs the operator and the reason
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-        failed = re.search(r"Error converting operator (\w+)", printed.getvalue())
-        if failed:
-            nodes = [_describe(n) for n in model.graph.node if n.op_type == failed.group(1)]
-            raise InputError(
-                f"TVM cannot convert {', '.join(nodes[:3]) or failed.group(1)}: {reason}", source=source
-            ) from None
-        raise InputError(f"TVM cannot convert the model: {reason}", source=source) from None
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 to protect
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                gc.collect()
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
 
 
 def _calls(mod: IRModule, source: str) -> list[_Call]:
@@ -182,6 +195,12 @@ def _shape(expr: object) -> tuple[int, ...] | None:
     return tuple(int(v.value) for v in values)
 
 
+def _origin(model: onnx.ModelProto, call: _Call) -> str:
+    """Where a size the call's node reads stops being static, as a clause of the error message."""
+    origin = dynamic_origin(model, call.node) if call.node is not None else None
+    return f" (the size is first unknown at the output of {describe(origin)})" if origin is not None else ""
+
+
 def _layer_name(call: _Call) -> str:
     """The ONNX node's name (or op type and position), else the PrimFunc's."""
     if call.node is None:
@@ -190,11 +209,7 @@ def _layer_name(call: _Call) -> str:
 
 
 def _where(call: _Call) -> str:
-    return _describe(call.node) if call.node is not None else f"PrimFunc {call.func}"
-
-
-def _describe(node: onnx.NodeProto) -> str:
-    return f"node '{node.name or node.output[0]}' (op {node.op_type})"
+    return describe(call.node) if call.node is not None else f"PrimFunc {call.func}"
 
 
 def _unique_names(layers: list[LoopNest]) -> list[LoopNest]:
