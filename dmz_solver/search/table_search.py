@@ -60,7 +60,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
     state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
-    dma_min, below = tables.tiles.dma_min, tables.tiles.below
+    dma_min, dma_cycles, below = tables.tiles.dma_min, tables.tiles.dma_cycles, tables.tiles.below
     ltd_n, ltd_c = tables.dram_count, tables.dram_cands
     pi, pf, rowf = prof.pi, prof.pf, prof.rowf
     objective, cutoff = prune.objective, prune.cutoff
@@ -75,6 +75,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
         macs *= ext[loop]
     e_base = base_energy(macs, fp)
     dram_floor = prune.e_floor - e_base  # the energy floor's DRAM part (§1)
+    energy_bounds = objective == 0 or objective == 2  # the SPM-tile bounds bound energy only
     width = lt_r.shape[1]
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
@@ -134,13 +135,18 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             pass_energies(e_red, fop)
             if objective >= 0:
                 e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
-                pair_tiles(ext, isidx, tiles, pairs)
-                for op in range(nops):
-                    visits[op] = pe_tiles(ext, isidx, tiles, op)
-                    refetch[0, op] = 1.0
-                    fixed[0, op] = False
-                e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0])
-                if bound_value(objective, max(e_lb, e_sub), c_lb) > min(best[s, objective], cutoff):
+                c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
+                if energy_bounds:
+                    pair_tiles(ext, isidx, tiles, pairs)
+                    for op in range(nops):
+                        visits[op] = pe_tiles(ext, isidx, tiles, op)
+                        refetch[0, op] = 1.0
+                        fixed[0, op] = False
+                    e_sub = subtree_energy_bound(
+                        e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0]
+                    )
+                    e_lb = max(e_lb, e_sub)
+                if bound_value(objective, e_lb, c_lb) > min(best[s, objective], cutoff):
                     pruned[s] += 1  # §2, §2b: the block bound
                     continue
         # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
@@ -168,7 +174,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             qe[ls] = q
             spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
             if ls < n_loops - 1:
-                if objective >= 0:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
+                if energy_bounds:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
                     dram_factor = ext[ls] // divs[ls, q]  # and whether an SPM loop indexes an operand
                     for op in range(nops):
                         above_r = refetch[ls - 1, op] if ls > 0 else 1.0
@@ -179,13 +185,16 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                         else:
                             refetch[ls, op] = above_r * dram_factor
                             fixed[ls, op] = above_f
-                if objective >= 0 and bound_value(
-                    objective,
-                    subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]),
-                    c_lb,
-                ) > min(best[s, objective], cutoff):
-                    pruned[s] += 1  # §2b: no SPM tile under this node can win
-                    continue
+                if objective >= 0:
+                    e_node = 0.0
+                    if energy_bounds:
+                        e_node = subtree_energy_bound(
+                            e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]
+                        )
+                    c_node = max(c_lb, below[0, nops + 1, index])
+                    if bound_value(objective, e_node, c_node) > min(best[s, objective], cutoff):
+                        pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
+                        continue
                 ebase[ls + 1] = index
                 sbase[ls + 1] = spm_index
                 ls += 1
@@ -202,15 +211,14 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                     continue
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
-            if objective >= 0 and bound_value(
-                objective,
-                e_base
-                + max(dram_floor, dma_min[index])
-                + fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits),
-                c_lb,
-            ) > min(best[s, objective], cutoff):
-                pruned[s] += 1  # §2a, the leaf bound
-                continue
+            if objective >= 0:
+                e_leaf = 0.0
+                if energy_bounds:
+                    fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
+                    e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
+                if bound_value(objective, e_leaf, max(c_lb, dma_cycles[index])) > min(best[s, objective], cutoff):
+                    pruned[s] += 1  # §2a, §2c: the leaf bound
+                    continue
             count += 1
             if objective == COUNT_ONLY:
                 continue
