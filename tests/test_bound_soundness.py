@@ -1,9 +1,10 @@
 """The lower bounds the proof rests on never exceed an exact value (docs/lower-bounds.md), checked tiling by
 tiling: 10,000 valid tilings per shipped arch and per random network configuration, every objective.
 
-For each tiling, the leaf bound of its SPM tile, the bound of its (spatial, RF) block, the bound of its
-spatial tuple and the bound over the whole space must each be at most the tiling's exact minimum over its
-ordering pairs.
+For each tiling, the leaf bound of its SPM tile, the subtree bound of a node holding that tile alone, the
+bound of its (spatial, RF) block, the bound of its spatial tuple and the bound over the whole space must each
+be at most the tiling's exact minimum over its ordering pairs. The tabulated minima the subtree bound reads
+are checked against a brute force.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dmz_solver.search.bounds import (
     leaf_bounds_of,
     spatial_bounds,
 )
+from dmz_solver.search.exhaustive import TaskSearch
 from dmz_solver.search.table_search import Pruning
 from dmz_solver.vocabulary import Objective
 from dmz_solver.workload.templates import conv_nest, gemm_nest
@@ -106,3 +108,38 @@ def test_bounds_hold_on_random_tilings_of_every_shipped_arch(arch: str) -> None:
 def test_bounds_hold_on_random_networks(arch: Arch) -> None:
     checked = sum(checked_tilings(nest, arch, PER_ARCH // len(LAYERS), i) for i, nest in enumerate(LAYERS))
     assert checked >= 0.5 * PER_ARCH
+
+
+@pytest.mark.parametrize("nest", LAYERS[:2] + LAYERS[3:], ids=lambda n: n.name)
+def test_tabulated_subtree_minima_equal_a_brute_force_over_the_multiples(nest: LoopNest) -> None:
+    """spm_tile_minima (docs/lower-bounds.md §2b): for every tuple E and every set σ of possible skip operands,
+    the smallest DMA energy and refetch product over the valid tiles that are multiples of E and equal to it on
+    the loops indexing σ."""
+    search = TaskSearch(Problem(nest, load_arch("dmazerunner")))
+    tiles, space, isidx = search.tables.tiles, search.space, search.problem.arrays.isidx
+    radix = search.tables.div.radix
+    nops, n_loops = isidx.shape
+    positions = np.array([(np.arange(len(tiles.state)) // radix[lp]) % space.ndivs[lp] for lp in range(n_loops)]).T
+    factors = np.take_along_axis(space.divs, positions.T, axis=1).T  # factors[E, loop]
+    refetch = np.ones((nops, len(tiles.state)))
+    for op in range(nops):
+        for loop in range(n_loops):
+            if not isidx[op, loop]:
+                refetch[op] *= space.ext[loop] // factors[:, loop]
+    valid = tiles.state == 2
+    assert valid.any()
+    for skippable in range(1 << nops):
+        frozen = np.zeros(n_loops, bool)
+        for op in range(nops):
+            if (skippable >> op) & 1:
+                frozen |= isidx[op]
+        for e in range(len(tiles.state)):
+            under = (
+                valid
+                & np.all(factors % factors[e] == 0, axis=1)
+                & np.all(factors[:, frozen] == factors[e, frozen], axis=1)
+            )
+            expected = [refetch[op][under].min() if under.any() else np.inf for op in range(nops)]
+            expected.append(tiles.dma_min[under].min() if under.any() else np.inf)
+            expected.append(tiles.dma_cycles[under].min() if under.any() else np.inf)
+            assert list(tiles.below[skippable, :, e]) == expected, (skippable, e)

@@ -106,6 +106,16 @@ def dma_energy_min(nd, df, slot):
 
 
 @njit(cache=True, inline="always")
+def dma_cycles_min(nd, di, slot):
+    """The smallest Cum[1] (§5.8: the DMA cycles per SPM pass of the operands with the smallest DRAM reuse) over
+    the nd DRAM representatives whose entries dram_entry wrote to di[slot]; spm1 is at least this."""
+    smallest = np.iinfo(np.int64).max
+    for j in range(nd):
+        smallest = min(smallest, di[slot, j, DI_CUM1])
+    return smallest
+
+
+@njit(cache=True, inline="always")
 def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):  # noqa: C901, PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """Cycles T of one SPM pass and comm[1] (§5.4, §5.5) for SPM vector reps[rslot, i].
 

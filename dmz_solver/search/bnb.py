@@ -7,6 +7,8 @@ every spatial tuple whose bound is at most G is searched by the exhaustive enume
 (spatial, RF) block whose certified bound (search/bounds.py) exceeds min(G, the tuple's best). If the
 best value found is at most G, it is optimal, and it is the exhaustive search's first minimum because
 pruning is strict; otherwise no mapping is worth G or less, G becomes a proven bound, and G rises.
+Each search of a task raises that task's bound to the smaller of its best and the smallest bound it
+pruned (docs/lower-bounds.md §5).
 Under a time limit the result is FEASIBLE, with the proven bound as its lower bound.
 """
 
@@ -88,7 +90,7 @@ def branch_and_bound(
             return finish(Status.OPTIMAL, best, best.value)
         if best.value == math.inf and skipped == 0 and len(todo) == len(proof.search.sps):
             return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
-        lower = max(lower, cutoff)
+        lower = max(lower, cutoff, float(proof.bounds.min()))
 
 
 class _Proof:
@@ -115,9 +117,11 @@ class _Proof:
         their bounds skipped."""
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
-        counts, best, best_t, best_pair, pruned = self.search.run(task_ids, pruning)
+        counts, best, best_t, best_pair, pruned, floor = self.search.run(task_ids, pruning)
         self.evaluated += int(counts.sum())
         self.pruned += int(pruned.sum())
+        # what the search learnt: nothing in a task is below its best or its smallest pruned bound
+        self.bounds[task_ids] = np.maximum(self.bounds[task_ids], np.minimum(best[:, column], floor))
         first = int(np.argmin(best[:, column]))
         found = Incumbent()
         if np.isfinite(best[first, column]):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_Q, DI_KEYS, dma_energy_min, dram_entry, pass_energies
+from ..cost.pairs import DF_Q, DI_KEYS, dma_cycles_min, dma_energy_min, dram_entry, pass_energies
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
@@ -272,10 +272,13 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
 
 @njit(cache=True)
 def leaf_bounds_of(tilings, arrays, prof, prune, out):
-    """out[b] = the leaf bound (energy, cycles) of tilings[b] as the table search applies it (docs/lower-bounds.md
-    §2a: the smallest DMA energy over its DRAM representatives plus fetch_energy_bound over its SPM ones, and
-    the block's cycle bound), and in out[b, 2] the energy bound of a subtree holding its SPM tile alone (§2b);
-    for checking the bounds tiling by tiling."""
+    """out[b] = the leaf bound (energy, cycles) of tilings[b] as the table search applies it, and in out[b, 2]
+    the energy bound of a subtree holding its SPM tile alone; for checking the bounds tiling by tiling.
+
+    docs/lower-bounds.md §2a: the smallest DMA energy over its DRAM representatives plus fetch_energy_bound over
+    its SPM ones; §2c: the larger of the block's cycle bound and TC_DRAM times the smallest Cum[1]; §2b: the
+    subtree bound.
+    """
     block_bounds_of(tilings, arrays, prof, prune, out)
     nops, n_loops = arrays.isidx.shape
     ncand = arrays.cands.shape[0]
@@ -329,4 +332,5 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         ns = level_reuse(t[SPM], arrays.cands, arrays.isidx, reps[0], rep_cand)
         fetch = fetch_energy_bound(ns, reps, 0, tt.ti[T_TC_SPM], tt.ti[T_TC_DRAM], fop, visits)
         out[b, 0] = tt.e_base + dram_energy + fetch
+        out[b, 1] = max(out[b, 1], tt.ti[T_TC_DRAM] * dma_cycles_min(nd, di, 0))
         out[b, 2] = refetch_bound

@@ -25,7 +25,7 @@ from ..result import LayerResult
 from ..vocabulary import OBJECTIVES, Objective, Status
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
-from .table_search import COUNT_ONLY, Pruning, search_all_tables
+from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables
 from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
 
 
@@ -108,13 +108,11 @@ class TaskSearch:
         first = np.sort(np.unique(self.sps, axis=0, return_index=True)[1])
         if self.tables is None:  # layers too large for the tables: the per-tiling enumerator
             return sum(int(count_under(sp, self.space, self.problem.arrays)) for sp in self.sps[first])
-        counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0, False))[0]
+        counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0, False)).counts
         return int(counts.sum())
 
-    def run(
-        self, task_ids: np.ndarray, prune: Pruning | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(counts, best, best_t, best_pair, pruned) of the given tasks.
+    def run(self, task_ids: np.ndarray, prune: Pruning | None = None) -> TaskResults:
+        """The TaskResults of the given tasks.
 
         Without tables (very large layers) every tiling is evaluated: pruning is an optimisation only.
         """
@@ -125,7 +123,7 @@ class TaskSearch:
             return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune)
         profs = Profile(tasks.pi, tasks.pf, tasks.rowf)
         counts, best, best_t, best_pair = search_all(tasks.sps, self.space, arrays, profs)
-        return counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64)
+        return TaskResults(counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64), np.full(len(tasks), np.inf))
 
 
 def count_tilings(problem: Problem) -> int:
@@ -142,7 +140,7 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
     search = TaskSearch(problem)
     if len(search.sps) == 0:
         return ExhaustiveResult({}, 0, time.perf_counter() - start)
-    counts, best, best_t, best_pair, _ = search.run(np.arange(len(search.sps)))
+    counts, best, best_t, best_pair, _, _ = search.run(np.arange(len(search.sps)))
     total = int(counts.sum())
     found: dict[str, Best] = {}
     if total:

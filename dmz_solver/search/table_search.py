@@ -42,25 +42,45 @@ class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
         return super().__new__(cls, int(objective), float(cutoff), float(e_floor), bool(two_indexed))
 
 
+class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned floor")):
+    """What a search of tasks finds, one row per task: valid tilings counted, the first minimum of each objective
+    (value, tiling, ordering pair), the blocks, nodes and SPM tiles pruned, and the smallest bound among them
+    (inf if none), so that min(best, floor) bounds everything the task holds."""
+
+    __slots__ = ()
+
+    @classmethod
+    def empty(cls, n: int, n_loops: int) -> TaskResults:
+        return cls(
+            np.zeros(n, np.int64),
+            np.full((n, 3), np.inf),
+            np.ones((n, 3, 4, n_loops), np.int64),
+            np.zeros((n, 3, 4), np.int64),
+            np.zeros(n, np.int64),
+            np.full(n, np.inf),
+        )
+
+
 @njit(cache=True, nogil=True)
-def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s):  # noqa: C901, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
+def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa: C901, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective.
 
     The same tilings in the same order and the same minima as fallback.search_under. cons: the
-    ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to
-    best[s], best_t[s], best_pair[s]. With prune.objective = 0, 1 or 2, a (spatial, RF) block is
+    ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to row s of
+    out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial, RF) block is
     skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and best[s, objective],
     and so is a valid leaf (SPM tile) whose leaf bound does; pruned[s] counts both, so that a task with
     nothing pruned is known to be searched in full. With COUNT_ONLY the valid tilings are counted and none is
     evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
     """
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
+    best, best_t, best_pair, pruned, floor = out.best, out.best_t, out.best_pair, out.pruned, out.floor
     dcoef, ndims, isidx, fp, ip = arrays.dcoef, arrays.ndims, arrays.isidx, arrays.fp, arrays.ip
     radix, mult, nmult, qpos = tables.div.radix, tables.div.mult, tables.div.nmult, tables.div.qpos
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
     state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
-    dma_min, below = tables.tiles.dma_min, tables.tiles.below
+    dma_min, dma_cycles, below = tables.tiles.dma_min, tables.tiles.dma_cycles, tables.tiles.below
     ltd_n, ltd_c = tables.dram_count, tables.dram_cands
     pi, pf, rowf = prof.pi, prof.pf, prof.rowf
     objective, cutoff = prune.objective, prune.cutoff
@@ -75,6 +95,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
         macs *= ext[loop]
     e_base = base_energy(macs, fp)
     dram_floor = prune.e_floor - e_base  # the energy floor's DRAM part (§1)
+    energy_bounds = objective == 0 or objective == 2  # the SPM-tile bounds bound energy only
     width = lt_r.shape[1]
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
@@ -134,14 +155,21 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             pass_energies(e_red, fop)
             if objective >= 0:
                 e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
-                pair_tiles(ext, isidx, tiles, pairs)
-                for op in range(nops):
-                    visits[op] = pe_tiles(ext, isidx, tiles, op)
-                    refetch[0, op] = 1.0
-                    fixed[0, op] = False
-                e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0])
-                if bound_value(objective, max(e_lb, e_sub), c_lb) > min(best[s, objective], cutoff):
+                c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
+                if energy_bounds:
+                    pair_tiles(ext, isidx, tiles, pairs)
+                    for op in range(nops):
+                        visits[op] = pe_tiles(ext, isidx, tiles, op)
+                        refetch[0, op] = 1.0
+                        fixed[0, op] = False
+                    e_sub = subtree_energy_bound(
+                        e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0]
+                    )
+                    e_lb = max(e_lb, e_sub)
+                value = bound_value(objective, e_lb, c_lb)
+                if value > min(best[s, objective], cutoff):
                     pruned[s] += 1  # §2, §2b: the block bound
+                    floor[s] = min(floor[s], value)
                     continue
         # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
         ebase[0] = base
@@ -168,7 +196,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
             qe[ls] = q
             spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
             if ls < n_loops - 1:
-                if objective >= 0:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
+                if energy_bounds:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
                     dram_factor = ext[ls] // divs[ls, q]  # and whether an SPM loop indexes an operand
                     for op in range(nops):
                         above_r = refetch[ls - 1, op] if ls > 0 else 1.0
@@ -179,13 +207,18 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                         else:
                             refetch[ls, op] = above_r * dram_factor
                             fixed[ls, op] = above_f
-                if objective >= 0 and bound_value(
-                    objective,
-                    subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]),
-                    c_lb,
-                ) > min(best[s, objective], cutoff):
-                    pruned[s] += 1  # §2b: no SPM tile under this node can win
-                    continue
+                if objective >= 0:
+                    e_node = 0.0
+                    if energy_bounds:
+                        e_node = subtree_energy_bound(
+                            e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]
+                        )
+                    c_node = max(c_lb, below[0, nops + 1, index])
+                    value = bound_value(objective, e_node, c_node)
+                    if value > min(best[s, objective], cutoff):
+                        pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
+                        floor[s] = min(floor[s], value)
+                        continue
                 ebase[ls + 1] = index
                 sbase[ls + 1] = spm_index
                 ls += 1
@@ -202,15 +235,16 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                     continue
             spm_passes = lt_tc[spm_index]
             ns = lt_n[spm_index]
-            if objective >= 0 and bound_value(
-                objective,
-                e_base
-                + max(dram_floor, dma_min[index])
-                + fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits),
-                c_lb,
-            ) > min(best[s, objective], cutoff):
-                pruned[s] += 1  # §2a, the leaf bound
-                continue
+            if objective >= 0:
+                e_leaf = 0.0
+                if energy_bounds:
+                    fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
+                    e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
+                value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
+                if value > min(best[s, objective], cutoff):
+                    pruned[s] += 1  # §2a, §2c: the leaf bound
+                    floor[s] = min(floor[s], value)
+                    continue
             count += 1
             if objective == COUNT_ONLY:
                 continue
@@ -229,39 +263,32 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, best, best_t, be
                 for obj in range(3):
                     if (improved >> obj) & 1:
                         best_t[s, obj] = t
+    out.counts[s] = count
     return count
 
 
 def search_all_tables(
     tasks: Tasks, space: LoopSpace, arrays: NestArrays, tables: LayerTables, cons: ConstraintArrays, prune: Pruning
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> TaskResults:
     """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state.
 
     Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
     done with one (search_tables releases the GIL). Python threads rather than prange: the
     results are the same and a parallel numba wrapper would add ~20 s of compilation.
-    Returns (counts, best, best_t, best_pair, pruned), one row per task.
     """
     sps, pis, pfs, rowfs = tasks.sps, tasks.pi, tasks.pf, tasks.rowf
     n = sps.shape[0]
-    counts = np.zeros(n, np.int64)
-    pruned = np.zeros(n, np.int64)
-    best = np.full((n, 3), np.inf)
-    best_t = np.ones((n, 3, 4, space.ext.shape[0]), np.int64)
-    best_pair = np.zeros((n, 3, 4), np.int64)
+    out = TaskResults.empty(n, space.ext.shape[0])
     ids = itertools.count()  # next() is atomic under the GIL
 
     def work() -> None:
         for s in iter(lambda: next(ids), None):
             if s >= n:
                 return
-            prof = Profile(pis[s], pfs[s], rowfs[s])
-            counts[s] = search_tables(
-                sps[s], space, arrays, tables, cons, prune, prof, best, best_t, best_pair, pruned, s
-            )
+            search_tables(sps[s], space, arrays, tables, cons, prune, Profile(pis[s], pfs[s], rowfs[s]), out, s)
 
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(work) for _ in range(workers)]:
             future.result()
-    return counts, best, best_t, best_pair, pruned
+    return out

@@ -13,7 +13,7 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, spm_groups
+from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_cycles_min, dma_energy_min, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
 from ..layout import NestArrays
@@ -28,10 +28,10 @@ DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos")
 LevelTable = namedtuple("LevelTable", "count cands reps quot tc groups")
 """Per factor tuple: how many reuse representatives, their first candidates, their vectors, TC / r as
 doubles, the trip count TC and the SPM groupings (see level_table)."""
-TileTable = namedtuple("TileTable", "state de_i de_f dma_min below")
-"""Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, the smallest DMA energy over those
-entries (see tile_table), and the minima over the valid tiles it divides that the subtree bound reads
-(see spm_tile_minima)."""
+TileTable = namedtuple("TileTable", "state de_i de_f dma_min dma_cycles below")
+"""Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, the smallest DMA energy and the smallest
+TC_DRAM * Cum[1] over those entries (see tile_table), and the minima over the valid tiles it divides that
+the subtree bounds read (see spm_tile_minima)."""
 LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles")
 """All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
 own unless loop-order constraints differ by level) and the tile table."""
@@ -112,44 +112,60 @@ def level_table(space, radix, arrays, allowed_inner):
 
 @njit(cache=True)
 def closure_min(values, state, ndivs, radix, divisors, frozen):
-    """below[E] = the smallest of values over the valid tiles (state 2) that are multiples of E in the loops not
-    frozen and equal to E in the frozen ones.
+    """below[k, E] = the smallest values[k] over the valid tiles (state 2) that are multiples of E in the loops
+    not frozen and equal to E in the frozen ones.
 
     One pass per loop, each taking the minimum over all multiples of that loop's factor; the passes compose
     to the product order.
     """
-    below = np.where(state == 2, values, np.inf)
+    below = np.full(values.shape, np.inf)
+    for index in range(values.shape[1]):
+        if state[index] == 2:
+            below[:, index] = values[:, index]
     mult, nmult = divisors.mult, divisors.nmult
     for loop in range(ndivs.shape[0]):
         if frozen[loop]:
             continue
-        for index in range(below.shape[0]):
+        for index in range(below.shape[1]):
             p = (index // radix[loop]) % ndivs[loop]
             for k in range(1, nmult[loop, p]):  # mult[loop, p, 0] is p itself
-                q = mult[loop, p, k]
-                below[index] = min(below[index], below[index + (q - p) * radix[loop]])
+                other = index + (mult[loop, p, k] - p) * radix[loop]
+                for row in range(below.shape[0]):
+                    below[row, index] = min(below[row, index], below[row, other])
     return below
 
 
 @njit(cache=True)
-def spm_tile_minima(dma_min, state, refetch, space, isidx, divisors):  # noqa: PLR0917 - numba kernel
-    """below[σ, op, E] (and below[σ, nops, E] for DMA): the minima the subtree bound needs (docs/lower-bounds.md §2b).
+def spm_tile_minima(dma_min, dma_cycles, state, refetch, space, isidx, divisors):  # noqa: PLR0917 - numba kernel
+    """below[σ, :, E]: the minima the subtree bounds need (docs/lower-bounds.md §2b, §2c).
 
     For each set σ of operands (a bit mask) that may be skip operands, over the valid tiles that are multiples
     of E and equal to it in every loop indexing an operand of σ: the smallest refetch product of each operand
-    (refetch_products) and the smallest DMA energy (dma_min).
+    (refetch_products, rows 0..nops-1), the smallest DMA energy (dma_min, row nops) and the smallest DMA
+    cycles (dma_cycles, row nops + 1). Sets that freeze the same loops share one pass.
     """
     nops, n_loops = isidx.shape
-    below = np.empty((1 << nops, nops + 1, dma_min.shape[0]))
+    size = dma_min.shape[0]
+    values = np.empty((nops + 2, size))
+    values[:nops] = refetch
+    values[nops] = dma_min
+    values[nops + 1] = dma_cycles
+    below = np.empty((1 << nops, nops + 2, size))
+    masks = np.zeros(1 << nops, np.int64)
     frozen = np.empty(n_loops, np.bool_)
     for skippable in range(1 << nops):
         frozen[:] = False
         for op in range(nops):
             if (skippable >> op) & 1:
                 frozen |= isidx[op]
-        for op in range(nops):
-            below[skippable, op] = closure_min(refetch[op], state, space.ndivs, divisors.radix, divisors, frozen)
-        below[skippable, nops] = closure_min(dma_min, state, space.ndivs, divisors.radix, divisors, frozen)
+        for loop in range(n_loops):
+            masks[skippable] |= np.int64(frozen[loop]) << loop
+        for earlier in range(skippable):
+            if masks[earlier] == masks[skippable]:
+                below[skippable] = below[earlier]
+                break
+        else:
+            below[skippable] = closure_min(values, state, space.ndivs, divisors.radix, divisors, frozen)
     return below
 
 
@@ -189,6 +205,7 @@ def tile_table(space, radix, arrays, dram_levels, divisors):
     de_i = np.zeros((size, width, DI_KEYS + 4 * nops), np.int64)
     de_f = np.zeros((size, width, DF_Q + 2 * nops))
     dma_min = np.full(size, np.inf)
+    dma_cycles = np.full(size, np.inf)
     e = np.ones((1, n_loops), np.int64)
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
@@ -205,16 +222,18 @@ def tile_table(space, radix, arrays, dram_levels, divisors):
                 p_out *= ext[loop] // e[0, loop]
         dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
         dma_min[index] = dma_energy_min(lt_n[dram], de_f, index)
-    below = spm_tile_minima(dma_min, state, refetch_products(space, radix, isidx), space, isidx, divisors)
-    return TileTable(state, de_i, de_f, dma_min, below)
+        dma_cycles[index] = lt_tc[dram] * dma_cycles_min(lt_n[dram], de_i, index)
+    refetch = refetch_products(space, radix, isidx)
+    below = spm_tile_minima(dma_min, dma_cycles, state, refetch, space, isidx, divisors)
+    return TileTable(state, de_i, de_f, dma_min, dma_cycles, below)
 
 
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
     """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
     size = int(np.prod(ndivs))
     per_candidate = 2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops
-    minima = nops + (nops + 1) << nops  # refetch_products and spm_tile_minima
-    return size * 8 * (cands.shape[0] * per_candidate + 1 + minima)
+    minima = nops + ((nops + 2) << nops)  # refetch_products and spm_tile_minima
+    return size * 8 * (cands.shape[0] * per_candidate + 2 + minima)
 
 
 def build_tables(
