@@ -31,7 +31,8 @@ def _load_generate():
     return sys.modules[name]
 
 
-GraphBuilder = _load_generate().GraphBuilder
+_generate = _load_generate()
+GraphBuilder = _generate.GraphBuilder
 
 IMAGE = [1, 3, 224, 224]
 
@@ -237,7 +238,7 @@ def build_vit_b16(path: str | Path, *, depth: int = 12, hidden: int = 768, heads
     x = g.node("Add", [x, g.weight("pos_embedding", [1, seq, hidden])], "embedded")
     for layer in range(depth):
         x = _encoder_layer(g, x, f"encoder.layers.{layer}", seq=seq, hidden=hidden, heads=heads, mlp=mlp)
-    x = _layer_norm(g, x, "encoder.ln", hidden)
+    x = _generate.layer_norm(g, x, "encoder.ln", hidden)
     starts, ends, axes = g.const("class_start", [0]), g.const("class_end", [1]), g.const("class_axis", [1])
     cls = g.node("Slice", [x, starts, ends, axes], "class_token_slice")  # x[:, 0:1]
     cls = g.node("Reshape", [cls, g.const("class_shape", [1, hidden])], "class_token_out")  # [1, 768]
@@ -246,7 +247,7 @@ def build_vit_b16(path: str | Path, *, depth: int = 12, hidden: int = 768, heads
 
 def _encoder_layer(g: GraphBuilder, x: str, name: str, *, seq: int, hidden: int, heads: int, mlp: int) -> str:
     head_dim = hidden // heads
-    y = _layer_norm(g, x, f"{name}.ln_1", hidden)
+    y = _generate.layer_norm(g, x, f"{name}.ln_1", hidden)
     qkv = g.linear(y, f"{name}.qkv", hidden, 3 * hidden)  # [1, 197, 2304]
     qkv = g.node("Reshape", [qkv, g.const(f"{name}.qkv_shape", [1, seq, 3, heads, head_dim])], f"{name}.qkv_split")
     qkv = g.node("Transpose", [qkv], f"{name}.qkv_heads", perm=[2, 0, 3, 1, 4])  # [3, 1, 12, 197, 64]
@@ -259,8 +260,8 @@ def _encoder_layer(g: GraphBuilder, x: str, name: str, *, seq: int, hidden: int,
     context = g.node("Transpose", [context], f"{name}.context_seq", perm=[0, 2, 1, 3])
     context = g.node("Reshape", [context, g.const(f"{name}.merge_heads", [1, seq, hidden])], f"{name}.context")
     x = g.node("Add", [x, g.linear(context, f"{name}.out_proj", hidden, hidden)], f"{name}.attn_residual")
-    y = _layer_norm(g, x, f"{name}.ln_2", hidden)
-    y = _gelu(g, g.linear(y, f"{name}.mlp.0", hidden, mlp), f"{name}.mlp.gelu")
+    y = _generate.layer_norm(g, x, f"{name}.ln_2", hidden)
+    y = _generate.gelu(g, g.linear(y, f"{name}.mlp.0", hidden, mlp), f"{name}.mlp.gelu")
     return g.node("Add", [x, g.linear(y, f"{name}.mlp.3", mlp, hidden)], f"{name}.mlp_residual")
 
 
@@ -271,20 +272,6 @@ def _unbind(g: GraphBuilder, qkv: str, name: str, shape: list[int]) -> tuple[str
     target = g.const(f"{name}.head_shape", shape)
     q, k, v = (g.node("Reshape", [part, target], f"{name}.{p}") for part, p in zip(parts, "qkv", strict=True))
     return q, k, v
-
-
-def _layer_norm(g: GraphBuilder, x: str, name: str, width: int) -> str:
-    weights = [g.weight(f"{name}.weight", [width]), g.weight(f"{name}.bias", [width])]
-    return g.node("LayerNormalization", [x, *weights], name, axis=-1)
-
-
-def _gelu(g: GraphBuilder, x: str, name: str) -> str:
-    """GELU written with Erf, as opset-17 exports do: x * 0.5 * (1 + erf(x / sqrt 2))."""
-    sqrt2 = g.const(f"{name}_sqrt2_value", [2.0**0.5], TensorProto.FLOAT)
-    half = g.const(f"{name}_half_value", [0.5], TensorProto.FLOAT)
-    one = g.const(f"{name}_one_value", [1.0], TensorProto.FLOAT)
-    erf = g.node("Erf", [g.node("Div", [x, sqrt2], f"{name}_div")], f"{name}_erf")
-    return g.node("Mul", [g.node("Mul", [x, half], f"{name}_half"), g.node("Add", [erf, one], f"{name}_add")], name)
 
 
 NETWORKS: dict[str, Callable[[str | Path], Path]] = {
