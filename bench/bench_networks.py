@@ -25,6 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from networks import NETWORKS, write_networks  # noqa: E402
 
 from dmz_solver import solve  # noqa: E402
+from dmz_solver.arch import load_arch  # noqa: E402
+from dmz_solver.errors import InputError  # noqa: E402
 from dmz_solver.result import LayerResult, ModelResult  # noqa: E402
 from dmz_solver.vocabulary import OBJECTIVES, Status  # noqa: E402
 from dmz_solver.workload.loader import Model, load_model  # noqa: E402
@@ -73,9 +75,10 @@ def phases(result: LayerResult) -> str:
     """Where a proven layer's seconds went (phases of 0.01 s or more) and the CP-SAT root bound's gap."""
     if result.proof is None:
         return ""
-    spent = ", ".join(f"{phase} {s:.2f}" for phase, s in result.proof.seconds.items() if s >= 0.01)
+    spent = [f"{phase} {s:.2f}" for phase, s in result.proof.seconds.items() if s >= 0.01]
     gap = result.proof.root_gap(result.value)
-    return f"  [{spent}; root gap {'-' if gap is None else f'{gap:.1%}'}]"
+    spent.append("root gap -" if gap is None else f"root gap {gap:.1%}")
+    return f"  [{', '.join(spent)}]"
 
 
 def progress_printer(enabled: bool):
@@ -102,17 +105,18 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        directory = args.onnx_dir or Path(tmp)
-        directory.mkdir(parents=True, exist_ok=True)
-        paths = write_networks(args.networks, directory)
-        models = {name: load(name, path, args.layers) for name, path in paths.items()}
-    for arch in args.archs:
+    try:
+        archs = [load_arch(name) for name in args.archs]  # a wrong name fails before the networks are built
+        models = build_and_load(args.networks, args.onnx_dir, args.layers)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for arch in archs:
         for objective in args.objectives:
             solve("tiny", arch, objective, cache_dir=None)  # warm-up: numba's compile or cache load
     print(f"\n{'network':<18} {'arch':<12} {'obj':<7} {'wall s':>8} {'all optimal':>12} {'tilings':>14}  slowest")
     totals: dict[tuple[str, str], float] = {}
-    for arch in args.archs:
+    for arch in archs:
         for objective in args.objectives:
             for name, model in models.items():
                 start = time.perf_counter()
@@ -125,11 +129,24 @@ def main() -> int:
                     progress=progress_printer(args.progress),
                 )
                 seconds = time.perf_counter() - start
-                totals[(arch, objective)] = totals.get((arch, objective), 0.0) + seconds
+                totals[(arch.name, objective)] = totals.get((arch.name, objective), 0.0) + seconds
                 report(name, result, seconds, args.top)
-    for (arch, objective), seconds in totals.items():
-        print(f"total {arch} {objective}: {seconds:.2f} s")
+    for (arch_name, objective), seconds in totals.items():
+        print(f"total {arch_name} {objective}: {seconds:.2f} s")
     return 0
+
+
+def build_and_load(names: list[str], onnx_dir: Path | None, layers: list[str] | None) -> dict[str, Model]:
+    """Write the networks' ONNX files (into `onnx_dir`, else a temporary directory) and read them back."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = onnx_dir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        models = {name: load(name, path, layers) for name, path in write_networks(names, directory).items()}
+    found = {nest.name for model in models.values() for nest in model.layers}
+    missing = sorted(set(layers or ()) - found)
+    if missing:
+        raise InputError(f"no layer named {', '.join(missing)} in {', '.join(names)}", field="--layers")
+    return models
 
 
 if __name__ == "__main__":
