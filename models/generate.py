@@ -196,24 +196,24 @@ def build_bert_base_encoder(
     )
     context = g.node("Reshape", [context, merge], "context")
     attn = g.node("Add", [g.linear(context, "attention_output", hidden, hidden), x], "attention_residual")
-    attn = _layer_norm(g, attn, "attention_norm", hidden)
+    attn = layer_norm(g, attn, "attention_norm", hidden)
     inter = g.linear(attn, "intermediate", hidden, ffn)
-    inter = _gelu(g, inter, "intermediate_gelu")
+    inter = gelu(g, inter, "intermediate_gelu")
     out = g.node("Add", [g.linear(inter, "output", ffn, hidden), attn], "output_residual")
-    return g.save(_layer_norm(g, out, "output_norm", hidden), path)
+    return g.save(layer_norm(g, out, "output_norm", hidden), path)
 
 
-def _layer_norm(g: GraphBuilder, x: str, name: str, width: int) -> str:
+def layer_norm(g: GraphBuilder, x: str, name: str, width: int) -> str:
     return g.node(
         "LayerNormalization", [x, g.weight(f"{name}.weight", [width]), g.weight(f"{name}.bias", [width])], name, axis=-1
     )
 
 
-def _gelu(g: GraphBuilder, x: str, name: str) -> str:
+def gelu(g: GraphBuilder, x: str, name: str) -> str:
     """GELU written with Erf, as opset-17 exports do: x * 0.5 * (1 + erf(x / sqrt 2))."""
-    sqrt2 = g.const(f"{name}_sqrt2", [2.0**0.5], TensorProto.FLOAT)
-    half = g.const(f"{name}_half", [0.5], TensorProto.FLOAT)
-    one = g.const(f"{name}_one", [1.0], TensorProto.FLOAT)
+    sqrt2 = g.const(f"{name}_sqrt2_value", [2.0**0.5], TensorProto.FLOAT)  # `{name}_half` is a node's output
+    half = g.const(f"{name}_half_value", [0.5], TensorProto.FLOAT)
+    one = g.const(f"{name}_one_value", [1.0], TensorProto.FLOAT)
     erf = g.node("Erf", [g.node("Div", [x, sqrt2], f"{name}_div")], f"{name}_erf")
     return g.node("Mul", [g.node("Mul", [x, half], f"{name}_half"), g.node("Add", [erf, one], f"{name}_add")], name)
 

@@ -245,6 +245,13 @@ def test_generated_spec_of_alexnet_matches_its_onnx(tmp_path: Path) -> None:
     assert _dims(layers[-1]) == {"X": 1, "Y": 1000, "K": 4096}
 
 
+@pytest.mark.parametrize("name", list(generate.MODELS))
+def test_generated_graphs_pass_the_onnx_checker(name: str, tmp_path: Path) -> None:
+    """Every value has one producer (SSA): a constant and a node output never share a name."""
+    model = onnx.load(generate.MODELS[name](tmp_path / f"{name}.onnx"))
+    onnx.checker.check_model(model, full_check=True)
+
+
 def test_dense_with_transposed_weights_keeps_the_buffer_layout() -> None:
     from tvm import te
 
