@@ -34,7 +34,9 @@ from .supply import Candidate, Supplier
 SEED_TASKS = 8
 """Spatial tuples solved outright, best bound first, to seed the incumbent."""
 CHUNK = 256
-"""Spatial tuples per call of the enumerator; the time limit is checked between calls."""
+"""Most tasks per call of the enumerator; the time limit is checked between calls."""
+FIRST_CHUNK = 16
+"""Tasks in a round's first call: the most promising ones, whose best value prunes the calls after."""
 CUTOFF_GROWTH = 1.5
 """Each proof round raises the cutoff to this multiple of the proven lower bound."""
 
@@ -112,9 +114,9 @@ class _Proof:
         self.incumbent = Incumbent()
         self.evaluated = 0
 
-    def run(self, task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int]:
-        """Search tasks under a cutoff: their first minimum in enumeration order, and the blocks and SPM tiles
-        their bounds skipped."""
+    def run(self, task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
+        """Search tasks under a cutoff: their first minimum in enumeration order, how many blocks, nodes and SPM
+        tiles their bounds skipped, and the minimum's task (-1 if none)."""
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
         counts, best, best_t, best_pair, pruned, floor = self.search.run(task_ids, pruning)
@@ -122,14 +124,17 @@ class _Proof:
         self.pruned += int(pruned.sum())
         # what the search learnt: nothing in a task is below its best or its smallest pruned bound
         self.bounds[task_ids] = np.maximum(self.bounds[task_ids], np.minimum(best[:, column], floor))
-        first = int(np.argmin(best[:, column]))
+        values = best[:, column]
         found = Incumbent()
-        if np.isfinite(best[first, column]):
-            rows = tuple(int(r) for r in self.search.tasks.rowf[task_ids[first]])
-            orders = (int(best_pair[first, column, 2]), int(best_pair[first, column, 3]))
-            found.offer(float(best[first, column]), best_t[first, column], orders, rows)
-            self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
-        return found, int(pruned.sum())
+        if len(values) == 0 or not np.isfinite(values.min()):
+            return found, int(pruned.sum()), -1
+        ties = np.flatnonzero(values == values.min())
+        first = int(ties[np.argmin(task_ids[ties])])  # the first minimum in enumeration order
+        rows = tuple(int(r) for r in self.search.tasks.rowf[task_ids[first]])
+        orders = (int(best_pair[first, column, 2]), int(best_pair[first, column, 3]))
+        found.offer(float(values[first]), best_t[first, column], orders, rows)
+        self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
+        return found, int(pruned.sum()), int(task_ids[first])
 
     def lap(self, phase: str) -> None:
         """Book the seconds since the last lap to `phase`."""
@@ -142,17 +147,25 @@ class _Proof:
         return Proof(self.root_bound, self.rescored, self.evaluated, self.pruned, self.rounds, seconds)
 
     def round(self, todo: np.ndarray, cutoff: float, deadline: float) -> tuple[Incumbent | None, int]:
-        """One proof round over `todo` in chunks: its first minimum and how many blocks and SPM tiles its bounds
-        skipped (None: out of time)."""
-        best = Incumbent()
+        """One proof round over `todo` in chunks: its first minimum and how many blocks, nodes and SPM tiles its
+        bounds skipped (None: out of time).
+
+        Chunks run smallest task bound first, each under the best value of the chunks before it, so a good
+        value found early prunes the rest; the result is still the first minimum in enumeration order,
+        because pruning is strict. Chunks grow from FIRST_CHUNK to CHUNK tasks.
+        """
+        order = todo[np.argsort(self.bounds[todo], kind="stable")]
+        best, best_task = Incumbent(), -1
         skipped = 0
-        for chunk_start in range(0, len(todo), CHUNK):
+        start, size = 0, FIRST_CHUNK
+        while start < len(order):
             if time.perf_counter() > deadline:
                 return None, skipped
-            found, pruned = self.run(todo[chunk_start : chunk_start + CHUNK], cutoff)
+            found, pruned, task = self.run(order[start : start + size], min(cutoff, best.value))
             skipped += pruned
-            if found.value < best.value:  # chunks go in enumeration order: keep the first minimum
-                best = found
+            if found.value < best.value or (found.value == best.value and task < best_task):
+                best, best_task = found, task
+            start, size = start + size, min(2 * size, CHUNK)
         return best, skipped
 
 

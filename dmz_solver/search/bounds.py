@@ -332,5 +332,5 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         ns = level_reuse(t[SPM], arrays.cands, arrays.isidx, reps[0], rep_cand)
         fetch = fetch_energy_bound(ns, reps, 0, tt.ti[T_TC_SPM], tt.ti[T_TC_DRAM], fop, visits)
         out[b, 0] = tt.e_base + dram_energy + fetch
-        out[b, 1] = max(out[b, 1], tt.ti[T_TC_DRAM] * dma_cycles_min(nd, di, 0))
+        out[b, 1] = max(out[b, 1], dma_cycles_min(nd, di, 0, tt.ti[T_TC_DRAM]))
         out[b, 2] = refetch_bound

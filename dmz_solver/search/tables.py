@@ -222,7 +222,7 @@ def tile_table(space, radix, arrays, dram_levels, divisors):
                 p_out *= ext[loop] // e[0, loop]
         dram_entry(lt_tc[dram], p_out, iop, fop, lt_n[dram], lt_r, dram, de_i, de_f, index)
         dma_min[index] = dma_energy_min(lt_n[dram], de_f, index)
-        dma_cycles[index] = lt_tc[dram] * dma_cycles_min(lt_n[dram], de_i, index)
+        dma_cycles[index] = dma_cycles_min(lt_n[dram], de_i, index, lt_tc[dram])
     refetch = refetch_products(space, radix, isidx)
     below = spm_tile_minima(dma_min, dma_cycles, state, refetch, space, isidx, divisors)
     return TileTable(state, de_i, de_f, dma_min, dma_cycles, below)
