@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .arch import Arch
 from .constraints import ConstraintSet
@@ -16,6 +18,19 @@ from .problem import Knobs
 from .problem.mapping import Mapping
 from .version import __version__
 from .vocabulary import Objective, Status
+
+
+class ProofProgress(NamedTuple):
+    """Where a running proof stands: seconds since it started, the best value found (inf before any) and the
+    proven lower bound."""
+
+    seconds: float
+    incumbent: float
+    bound: float
+
+
+Monitor = Callable[[ProofProgress], None]
+"""Called by a search as its proof advances, in the solving process (searches without a proof never call it)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ The stages of a whole-model solve (`solve_model`):
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -30,7 +31,7 @@ from .problem import Knobs, Problem
 from .problem.mapping import Mapping
 from .problem.ordering import order_names
 from .problem.space import tiling_violations
-from .result import LayerResult, ModelResult, RunRecord, Unrestricted
+from .result import LayerResult, ModelResult, Monitor, ProofProgress, RunRecord, Unrestricted
 from .search.exhaustive import count_tilings
 from .search.explain import explain_infeasible
 from .search.registry import SEARCHES as REGISTRY
@@ -58,8 +59,9 @@ def solve_layer(
     knobs: Knobs | None = None,
     time_limit: float | None = None,
     constraints: ConstraintSet | None = None,
+    monitor: Monitor | None = None,
 ) -> LayerResult:
-    """Find the best mapping of one layer for one objective with the named search.
+    """Find the best mapping of one layer for one objective with the named search (its proof reports to `monitor`).
 
     The knobs and the constraint files define the space: the search and its proof cover only the mappings they
     allow, so a result proven optimal there is OPTIMAL, with that space's bound. A layer with no mapping comes
@@ -68,7 +70,7 @@ def solve_layer(
     check_search(search)
     method = REGISTRY[search]
     problem = Problem(nest, arch, knobs or Knobs(), constraints or None)
-    result = method.run(problem, Objective(objective), time_limit=time_limit)
+    result = method.run(problem, Objective(objective), time_limit=time_limit, monitor=monitor)
     result = _apply_min_exec(result, problem, method)
     if result.status == Status.INFEASIBLE and result.reason is None:
         result = replace(result, reason=_why_infeasible(problem, search))
@@ -125,6 +127,7 @@ def solve_model(
     cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
     constraints: ConstraintSet | None = None,
     unrestricted: bool = False,
+    monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
 ) -> ModelResult:
     """Solve every distinct layer (identical layers are already merged, with `instances`).
 
@@ -135,7 +138,8 @@ def solve_model(
     each layer as it finishes (cached layers first); the returned layers keep the input order.
     With `unrestricted` and knobs or constraint files in force, every layer is first solved over
     the whole space as well (the default search, no knobs, no constraint files), and each result
-    carries that optimum and bound as `unrestricted`.
+    carries that optimum and bound as `unrestricted`. `monitor(nest, progress)` follows each proof as it runs,
+    when the layers are solved in this process (one worker).
     """
     check_search(search)
     start = time.perf_counter()
@@ -157,7 +161,7 @@ def solve_model(
         if progress:
             progress(result)
 
-    for i, result in _solve_cached(layers, arch, objective, options, cache_dir, workers):
+    for i, result in _solve_cached(layers, arch, objective, options, cache_dir, workers, monitor=monitor):
         finish(i, result)
     done = tuple(r for r in results if r is not None)
     return ModelResult(model, arch.name, objective, done, time.perf_counter() - start, record)
@@ -170,6 +174,8 @@ def _solve_cached(
     options: dict[str, Any],
     cache_dir: str | os.PathLike[str] | None,
     workers: int | None,
+    *,
+    monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
 ) -> Iterator[tuple[int, LayerResult]]:
     """(index, result) of each layer: the cached ones first, then the others as they are solved.
 
@@ -190,7 +196,7 @@ def _solve_cached(
             todo.append(i)
         else:
             yield i, hit
-    for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo):
+    for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo, monitor=monitor):
         result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
         if cache and result.reason is None:
             cache.put(keys[i], result)
@@ -204,12 +210,15 @@ def _solve_all(
     options: dict[str, Any],
     workers: int | None,
     ids: Sequence[int],
+    *,
+    monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
 ) -> Iterator[tuple[int, LayerResult]]:
-    """(id, result) for each nest, serially in this process or in a pool of processes as they finish."""
+    """(id, result) for each nest, serially in this process (monitored) or in a pool of processes as they finish."""
     workers = min(workers or DEFAULT_WORKERS, len(nests))
     if workers <= 1:
         for i, nest in zip(ids, nests, strict=True):
-            yield i, solve_layer(nest, arch, objective, **options)
+            follow = functools.partial(monitor, nest) if monitor else None
+            yield i, solve_layer(nest, arch, objective, **options, monitor=follow)
         return
     context = multiprocessing.get_context("spawn")  # numba's thread pools are not fork-safe
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:

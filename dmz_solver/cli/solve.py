@@ -14,7 +14,7 @@ from ..api import find_layer, read_rerun, with_model
 from ..arch import load_arch
 from ..errors import InputError
 from ..report.output import write_json
-from ..report.text import format_layer_result, format_summary
+from ..report.text import format_layer_result, format_summary, progress_text
 from ..result import RunRecord
 from ..search.registry import SEARCHES as SEARCH_METHODS
 from ..solving import SEARCHES, solve_model
@@ -41,9 +41,11 @@ if TYPE_CHECKING:
     from ..constraints import ConstraintSet
     from ..loopnest import LoopNest
     from ..problem import Knobs
-    from ..result import LayerResult, ModelResult
+    from ..result import LayerResult, ModelResult, ProofProgress
     from ..workload.loader import Model
 
+PROGRESS_EVERY = 0.25
+"""Seconds between redraws of a running proof's line on a terminal."""
 RERUN_FIXED = {
     "model": "--model",
     "arch": "--arch",
@@ -226,10 +228,17 @@ def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | No
     """Solve the layers through solve_model, printing each layer's block as it finishes."""
 
     layers = plan.layers
-    bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=len(layers) < 2 or not sys.stderr.isatty())
+    bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=not sys.stderr.isatty())
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
+    shown = [0.0]  # when the proof's line was last redrawn
+
+    def monitor(nest: LoopNest, state: ProofProgress) -> None:
+        if state.seconds - shown[0] >= PROGRESS_EVERY:  # a proof reports often; redraw a few times a second
+            shown[0] = state.seconds
+            bar.set_postfix_str(progress_text(nest.name, state))
 
     def progress(result: LayerResult) -> None:
+        shown[0] = 0.0
         finished[id(result.nest)] = result
         if out is not None:
             bar.clear()
@@ -251,6 +260,7 @@ def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | No
             cache_dir=None if args.no_cache else args.cache_dir,
             workers=args.workers,
             unrestricted=args.unrestricted,
+            monitor=None if bar.disable else monitor,
         )
     finally:
         bar.close()

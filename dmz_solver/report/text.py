@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from ..cost.evaluate import Cost
     from ..loopnest import LoopNest
     from ..problem.mapping import Mapping
-    from ..result import LayerResult, ModelResult, Proof
+    from ..result import LayerResult, ModelResult, Proof, ProofProgress
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
@@ -97,7 +97,8 @@ def format_layer_result(result: LayerResult) -> str:
         return f"{layer_head(nest)}\n  status {result.status}: {why}\n"
     block = format_mapping_block(nest, result.mapping, result.cost)
     tail = [
-        f"  status        {result.status} (objective {result.objective}, search {result.search})",
+        f"  status        {result.status} (objective {result.objective}, search {result.search})"
+        + (", from the layer cache" if result.cached else ""),
         f"  lower bound   {sci(result.lower_bound)}  gap {percent(result.gap)}",
         f"  tilings evaluated {result.tilings_evaluated}, {result.seconds:.2f} s",
     ]
@@ -156,6 +157,13 @@ def format_summary(result: ModelResult) -> str:
     unmapped = sum(1 for r in result.layers if r.cost is None)
     title += f"; the {unmapped} layer(s) without a mapping are not in them)" if unmapped else ")"
     return title + "\n" + format_table(header, rows, align="llrlrrrrr")
+
+
+def progress_text(name: str, progress: ProofProgress) -> str:
+    """A running proof in one line, as `solve` shows it on a terminal: elapsed time, best value, bound and gap."""
+    best, bound = progress.incumbent, max(progress.bound, 0.0)
+    gap = max(0.0, (best - bound) / best) if math.isfinite(best) and best > 0 else math.inf
+    return f"{name} {progress.seconds:.1f} s: best {sci(best)}, bound {sci(bound)}, gap {percent(gap)}"
 
 
 def sci(value: float | None) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ..problem import Knobs, Problem
-from ..result import LayerResult
+from ..result import LayerResult, Monitor
 from ..vocabulary import Objective, Status
 from .bounds import global_lower_bound
 from .exhaustive import ExhaustiveResult, exhaustive_search
@@ -58,8 +58,11 @@ def schedule_start(knobs: Knobs) -> Knobs:
     return knobs if given else SEED_START
 
 
-def auto(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
-    """The search plugin: the schedule from problem.knobs (schedule_start); FEASIBLE, with the whole space's bound."""
+def auto(
+    problem: Problem, objective: Objective, *, time_limit: float | None = None, monitor: Monitor | None = None
+) -> LayerResult:
+    """The search plugin: the schedule from problem.knobs (schedule_start); FEASIBLE, with the whole space's bound
+    (no proof to monitor)."""
     start = time.perf_counter()
     found, knobs, evaluated = auto_search(problem, problem.knobs)
     best = found.best.get(Objective(objective))

@@ -23,7 +23,7 @@ import numpy as np
 from ..cost.batch import evaluate_batch
 from ..layout import Profiles
 from ..problem import Problem
-from ..result import LayerResult, Proof
+from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
 from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
 from .cpsat_model import cpsat_supply
@@ -48,12 +48,13 @@ def branch_and_bound(
     time_limit: float | None = None,
     supplier: Supplier = cpsat_supply,
     name: str = "cpsat",
+    monitor: Monitor | None = None,
 ) -> LayerResult:
     """Proven-optimal mapping of one layer for one objective (FEASIBLE if the time limit cuts the proof)."""
     start = time.perf_counter()
     deadline = start + time_limit if time_limit else math.inf
     objective = Objective(objective)
-    proof = _Proof(problem, objective.column, start)
+    proof = _Proof(problem, objective.column, start, monitor)
     proof.lap("tables")
     supply = supplier(problem, objective)
     proof.root_bound = supply.lower_bound
@@ -81,6 +82,8 @@ def branch_and_bound(
     lower = float(proof.bounds.min())
     if supply.lower_bound is not None:
         lower = max(lower, supply.lower_bound)
+    proof.lower = lower
+    proof.tell()
     while True:
         cutoff = min(proof.incumbent.value, lower * CUTOFF_GROWTH)
         todo = np.flatnonzero(proof.bounds <= cutoff)
@@ -93,13 +96,19 @@ def branch_and_bound(
         if best.value == math.inf and skipped == 0 and len(todo) == len(proof.search.sps):
             return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
         lower = max(lower, cutoff, float(proof.bounds.min()))
+        proof.lower = lower
+        proof.tell()
 
 
 class _Proof:
     """The enumeration of one problem under rising cutoffs: the incumbent and the tilings evaluated so far."""
 
-    def __init__(self, problem: Problem, column: int, started: float) -> None:
+    def __init__(self, problem: Problem, column: int, started: float, monitor: Monitor | None = None) -> None:
         self.column = column
+        self.started = started
+        self.monitor = monitor
+        self.lower = 0.0
+        """The proven lower bound so far (the caller raises it)."""
         self._clock = started
         self.root_bound: float | None = None
         self.rescored = 0
@@ -136,6 +145,11 @@ class _Proof:
         self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
         return found, int(pruned.sum()), int(task_ids[first])
 
+    def tell(self) -> None:
+        """Report the incumbent and the bound to the monitor, if any."""
+        if self.monitor is not None:
+            self.monitor(ProofProgress(time.perf_counter() - self.started, self.incumbent.value, self.lower))
+
     def lap(self, phase: str) -> None:
         """Book the seconds since the last lap to `phase`."""
         now = time.perf_counter()
@@ -166,6 +180,7 @@ class _Proof:
             if found.value < best.value or (found.value == best.value and task < best_task):
                 best, best_task = found, task
             start, size = start + size, min(2 * size, CHUNK)
+            self.tell()
         return best, skipped
 
 

@@ -21,7 +21,7 @@ from ..layout import DRAM, Profile
 from ..noc.tasks import make_tasks
 from ..problem import Problem
 from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
-from ..result import LayerResult
+from ..result import LayerResult, Monitor
 from ..vocabulary import OBJECTIVES, Objective, Status
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
@@ -152,8 +152,11 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
     return ExhaustiveResult(found, total, time.perf_counter() - start)
 
 
-def exhaustive(problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
-    """The search plugin: every valid tiling and ordering pair evaluated, so OPTIMAL over the space searched."""
+def exhaustive(
+    problem: Problem, objective: Objective, *, time_limit: float | None = None, monitor: Monitor | None = None
+) -> LayerResult:
+    """The search plugin: every valid tiling and ordering pair evaluated, so OPTIMAL over the space searched (no
+    proof to monitor)."""
     start = time.perf_counter()
     found = exhaustive_search(problem)
     best = found.best.get(Objective(objective))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..problem import Problem
-from ..result import LayerResult
+from ..result import LayerResult, Monitor
 from ..vocabulary import Objective
 from .auto import auto
 from .bnb import branch_and_bound
@@ -19,8 +19,11 @@ from .exhaustive import exhaustive
 
 
 class SearchFunction(Protocol):
-    def __call__(self, problem: Problem, objective: Objective, *, time_limit: float | None = None) -> LayerResult:
-        """The best mapping of `problem` for `objective`, and what is proven about it."""
+    def __call__(
+        self, problem: Problem, objective: Objective, *, time_limit: float | None = None, monitor: Monitor | None = None
+    ) -> LayerResult:
+        """The best mapping of `problem` for `objective`, and what is proven about it; a search with a proof
+        reports its progress to `monitor`."""
         ...
 
 
