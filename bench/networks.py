@@ -9,7 +9,6 @@ Weights are graph inputs: nothing is downloaded and no file is large. Each build
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Callable, Iterable
 from itertools import pairwise
@@ -17,21 +16,9 @@ from pathlib import Path
 
 from onnx import TensorProto, helper
 
-_GENERATE = Path(__file__).resolve().parent.parent / "models" / "generate.py"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+import generate as _generate  # noqa: E402  (models/generate.py: the graph builder the shipped models use)
 
-
-def _load_generate():
-    """models/ is not a package: load generate.py by path, once (under the name tests/onnx_models.py uses)."""
-    name = "dmz_models_generate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _GENERATE)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_generate = _load_generate()
 GraphBuilder = _generate.GraphBuilder
 
 IMAGE = [1, 3, 224, 224]

@@ -14,7 +14,7 @@ from .constraints import ConstraintSet, load_constraint_file, load_constraints
 from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
-from .result import LayerResult, ModelResult, ModelSource, file_sha256
+from .result import LayerResult, ModelResult, ModelSource, RunRecord, file_sha256
 from .solving import check_search, solve_model
 from .specio import Fields, read_json
 from .vocabulary import OBJECTIVES
@@ -150,8 +150,10 @@ def _as_knobs(knobs: Knobs | Mapping[str, float | bool | int] | None) -> Knobs:
 
 
 @dataclass(frozen=True)
-class RerunInputs:
-    """What a result file's `inputs` record, read back and checked against the files it names."""
+class SolvePlan:
+    """What to solve: a model (or one of its layers) on an arch, for an objective, with a search, knobs,
+    constraint files and a time limit; from options, or from a result file's `inputs` (with the version that
+    wrote it)."""
 
     model: Model
     layer: str | None
@@ -161,14 +163,18 @@ class RerunInputs:
     knobs: Knobs
     constraints: ConstraintSet | None
     time_limit: float | None
-    version: str
+    version: str | None = None
 
     @property
     def layers(self) -> tuple[LoopNest, ...]:
         return (find_layer(self.model, self.layer),) if self.layer else self.model.layers
 
+    @property
+    def restrictions(self) -> tuple[str, ...]:
+        return RunRecord(self.arch, self.objective, self.search, None, self.knobs, self.constraints).restrictions()
 
-def read_rerun(path: str | os.PathLike[str]) -> RerunInputs:
+
+def read_rerun(path: str | os.PathLike[str]) -> SolvePlan:
     """The inputs a result JSON records (docs/formats.md, "inputs"): the model file and constraint files must
     still be there with the recorded SHA-256; the arch is read from the record itself."""
     source = os.fspath(path)
@@ -195,7 +201,7 @@ def read_rerun(path: str | os.PathLike[str]) -> RerunInputs:
     time_limit = inputs.obj.get("time_limit")
     if time_limit is not None:
         time_limit = inputs.number("time_limit")
-    return RerunInputs(
+    return SolvePlan(
         model=model,
         layer=layer,
         arch=arch_from_json(inputs.obj.get("arch"), source=f"{source} (inputs.arch)", name="arch"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -13,21 +12,8 @@ import pytest
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.workload.onnx_tvm import load_onnx
 
-_NETWORKS = Path(__file__).resolve().parent.parent / "bench" / "networks.py"
-
-
-def _load_networks():
-    """bench/ is not a package: load networks.py by path, once."""
-    name = "dmz_bench_networks"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, _NETWORKS)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-networks = _load_networks()
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import networks  # noqa: E402  (bench/networks.py: the builders under test)
 
 
 class Graph:

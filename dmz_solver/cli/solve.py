@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
 import numba
 from tqdm import tqdm
 
-from ..api import find_layer, read_rerun, with_model
+from ..api import SolvePlan, find_layer, read_rerun, with_model
 from ..arch import load_arch
 from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary, progress_text
-from ..result import RunRecord
 from ..search.registry import SEARCHES as SEARCH_METHODS
 from ..solving import SEARCHES, solve_model
 from ..version import __version__
@@ -37,12 +36,8 @@ from .common import (
 from .space_options import knobs_from_args, load_constraint_set, restrictions_text
 
 if TYPE_CHECKING:
-    from ..arch import Arch
-    from ..constraints import ConstraintSet
     from ..loopnest import LoopNest
-    from ..problem import Knobs
     from ..result import LayerResult, ModelResult, ProofProgress
-    from ..workload.loader import Model
 
 PROGRESS_EVERY = 0.25
 """Seconds between redraws of a running proof's line on a terminal."""
@@ -103,28 +98,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_json(parser, "write the result JSON to OUT ('-' for standard output)")
     parser.set_defaults(**dict.fromkeys(DEFAULTS))  # applied in run(), after the --rerun check
-
-
-@dataclass(frozen=True)
-class SolvePlan:
-    """What to solve: from the command line, or from a result file (`--rerun`)."""
-
-    model: Model
-    layer: str | None
-    arch: Arch
-    objective: str
-    search: str
-    knobs: Knobs
-    constraints: ConstraintSet | None
-    time_limit: float | None
-
-    @property
-    def layers(self) -> tuple[LoopNest, ...]:
-        return (find_layer(self.model, self.layer),) if self.layer else self.model.layers
-
-    @property
-    def restrictions(self) -> tuple[str, ...]:
-        return RunRecord(self.arch, self.objective, self.search, None, self.knobs, self.constraints).restrictions()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -204,16 +177,7 @@ def _plan_from_result(args: argparse.Namespace) -> SolvePlan:
         print(
             f"note: {args.rerun} was written by dmz-solver {recorded.version}, this is {__version__}", file=sys.stderr
         )
-    return SolvePlan(
-        recorded.model,
-        recorded.layer,
-        recorded.arch,
-        recorded.objective,
-        recorded.search,
-        recorded.knobs,
-        recorded.constraints,
-        recorded.time_limit,
-    )
+    return recorded
 
 
 def _header(plan: SolvePlan) -> str:
