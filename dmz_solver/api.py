@@ -14,7 +14,7 @@ from .constraints import ConstraintSet, load_constraint_file, load_constraints
 from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
-from .result import LayerResult, ModelResult, ModelSource, RunRecord, file_sha256
+from .result import LayerResult, ModelResult, ModelSource, ProofProgress, RunRecord, file_sha256
 from .solving import check_search, solve_model
 from .specio import Fields, read_json
 from .vocabulary import OBJECTIVES
@@ -173,6 +173,32 @@ class SolvePlan:
     def restrictions(self) -> tuple[str, ...]:
         return RunRecord(self.arch, self.objective, self.search, None, self.knobs, self.constraints).restrictions()
 
+    def solve(
+        self,
+        *,
+        progress: Callable[[LayerResult], None] | None = None,
+        workers: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
+        unrestricted: bool = False,
+        monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
+    ) -> ModelResult:
+        """solve_model on this plan's layers, with the options that only say how the solve runs."""
+        return solve_model(
+            self.layers,
+            self.arch,
+            self.objective,
+            model=self.model.name,
+            search=self.search,
+            knobs=self.knobs,
+            time_limit=self.time_limit,
+            constraints=self.constraints,
+            progress=progress,
+            workers=workers,
+            cache_dir=cache_dir,
+            unrestricted=unrestricted,
+            monitor=monitor,
+        )
+
 
 def read_rerun(path: str | os.PathLike[str]) -> SolvePlan:
     """The inputs a result JSON records (docs/formats.md, "inputs"): the model file and constraint files must
@@ -224,19 +250,7 @@ def rerun(
     """Solve again what the result JSON at `path` records (model, layer, arch, objective, search, knobs,
     constraint files, time limit); the files it names must be unchanged."""
     given = read_rerun(path)
-    result = solve_model(
-        given.layers,
-        given.arch,
-        given.objective,
-        model=given.model.name,
-        search=given.search,
-        knobs=given.knobs,
-        time_limit=given.time_limit,
-        progress=progress,
-        workers=workers,
-        cache_dir=cache_dir,
-        constraints=given.constraints,
-    )
+    result = given.solve(progress=progress, workers=workers, cache_dir=cache_dir)
     return with_model(result, given.model, given.layer)
 
 

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary, progress_text
 from ..search.registry import SEARCHES as SEARCH_METHODS
-from ..solving import SEARCHES, solve_model
+from ..solving import SEARCHES
 from ..version import __version__
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
@@ -211,16 +211,8 @@ def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | No
         bar.update(1)
 
     try:
-        result = solve_model(
-            layers,
-            plan.arch,
-            plan.objective,
-            model=plan.model.name,
-            search=plan.search,
-            knobs=plan.knobs,
-            time_limit=plan.time_limit,
+        result = plan.solve(
             progress=progress,
-            constraints=plan.constraints,
             cache_dir=None if args.no_cache else args.cache_dir,
             workers=args.workers,
             unrestricted=args.unrestricted,
