@@ -156,7 +156,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
             if objective >= 0:
                 e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
                 c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
-                if energy_bounds:
+                value = bound_value(objective, e_lb, c_lb)
+                if energy_bounds and value <= min(best[s, objective], cutoff):  # the cheap bound first
                     pair_tiles(ext, isidx, tiles, pairs)
                     for op in range(nops):
                         visits[op] = pe_tiles(ext, isidx, tiles, op)
@@ -165,8 +166,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
                     e_sub = subtree_energy_bound(
                         e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0]
                     )
-                    e_lb = max(e_lb, e_sub)
-                value = bound_value(objective, e_lb, c_lb)
+                    value = bound_value(objective, max(e_lb, e_sub), c_lb)
                 if value > min(best[s, objective], cutoff):
                     pruned[s] += 1  # §2, §2b: the block bound
                     floor[s] = min(floor[s], value)

@@ -1,0 +1,121 @@
+"""Proof times of whole models: every arch and objective, with the root gap, beside an older commit in the same run.
+
+Run by hand from the repository root:
+
+    python bench/bench_proofs.py                                   # ResNet-18, every shipped arch and objective
+    python bench/bench_proofs.py --models mobilenetv2 --archs dmazerunner eyeriss --objectives edp
+    python bench/bench_proofs.py --baseline 4b327cc                # also time commit 4b327cc, same inputs
+
+Each (model, arch, objective) is solved warm (numba compiled by a first tiny solve) with the layer cache off.
+Printed per row: wall seconds, whether every layer is OPTIMAL, the slowest layer, the tilings evaluated, and
+CP-SAT's root gap `(optimum - root bound) / optimum` over the layers (median and worst). With `--baseline`, the
+same solves run with the code of that commit (checked out into a temporary git worktree, in a subprocess),
+and the row gains its seconds and the ratio; the optima must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import dmz_solver  # noqa: E402
+
+TIMED = """
+import json, sys, time
+import dmz_solver
+model, arch, objective = sys.argv[1:4]
+dmz_solver.solve("tiny", arch, objective, cache_dir=None)
+start = time.perf_counter()
+result = dmz_solver.solve(model, arch, objective, cache_dir=None)
+print(json.dumps({"seconds": time.perf_counter() - start, "values": [layer.value for layer in result.layers]}))
+"""
+
+
+def measure(model: str, arch: str, objective: str) -> dict:
+    """Solve once warm with this checkout; the figures of one row."""
+    dmz_solver.solve("tiny", arch, objective, cache_dir=None)
+    start = time.perf_counter()
+    result = dmz_solver.solve(model, arch, objective, cache_dir=None)
+    seconds = time.perf_counter() - start
+    layers = result.layers
+    slowest = max(layers, key=lambda r: r.seconds)
+    gaps = [
+        (r.value - r.proof.root_bound) / r.value
+        for r in layers
+        if r.proof is not None and r.proof.root_bound is not None and r.value > 0
+    ]
+    return {
+        "seconds": seconds,
+        "optimal": all(r.status == "OPTIMAL" for r in layers),
+        "slowest": f"{slowest.nest.name} {slowest.seconds:.2f} s",
+        "evaluated": sum(r.tilings_evaluated for r in layers),
+        "gap_median": statistics.median(gaps) if gaps else float("nan"),
+        "gap_worst": max(gaps) if gaps else float("nan"),
+        "values": [r.value for r in layers],
+    }
+
+
+def measure_at(tree: Path, model: str, arch: str, objective: str) -> dict:
+    """The same solve with the code in `tree` (another checkout), in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", TIMED, model, arch, objective],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=["resnet18"])
+    parser.add_argument("--archs", nargs="+", default=["dmazerunner", "eyeriss", "tpu_like", "edge_8x8"])
+    parser.add_argument("--objectives", nargs="+", default=["edp", "cycles", "energy"])
+    parser.add_argument("--baseline", metavar="REV", help="also time this commit, in a temporary worktree")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        tree = None
+        if args.baseline:
+            tree = Path(scratch) / "baseline"
+            subprocess.run(["git", "worktree", "add", "--detach", str(tree), args.baseline], cwd=ROOT, check=True)
+        try:
+            run_rows(args, tree)
+        finally:
+            if tree is not None:
+                subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
+
+
+def run_rows(args: argparse.Namespace, tree: Path | None) -> None:
+    head = f"{'model':12} {'arch':12} {'objective':9} {'wall s':>7} {'OPTIMAL':>7} {'evaluated':>12} "
+    head += f"{'root gap med':>12} {'worst':>7}  slowest layer"
+    if tree:
+        head += f"  {'baseline s':>10} {'ratio':>6}"
+    print(head)
+    for model in args.models:
+        for arch in args.archs:
+            for objective in args.objectives:
+                row = measure(model, arch, objective)
+                line = (
+                    f"{model:12} {arch:12} {objective:9} {row['seconds']:7.2f} {row['optimal']!s:>7} "
+                    f"{row['evaluated']:12,} {row['gap_median']:12.1%} {row['gap_worst']:7.1%}  {row['slowest']}"
+                )
+                if tree:
+                    base = measure_at(tree, model, arch, objective)
+                    if base["values"] != row["values"]:
+                        raise SystemExit(f"{model} {arch} {objective}: the optima differ from the baseline's")
+                    line += f"  {base['seconds']:10.2f} {base['seconds'] / row['seconds']:6.1f}x"
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
