@@ -85,7 +85,7 @@ def proof_text(proof: Proof, value: float) -> str:
     phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in proof.seconds.items())
     return (
         f"{root}; rescored {proof.candidates_rescored} candidate(s), evaluated {proof.tilings_evaluated:,} tilings, "
-        f"pruned {proof.pruned:,} blocks and SPM tiles in {proof.rounds} round(s); {phases}"
+        f"pruned {proof.pruned:,} blocks, nodes and SPM tiles in {proof.rounds} round(s); {phases}"
     )
 
 
