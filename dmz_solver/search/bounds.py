@@ -276,8 +276,8 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
     the energy bound of a subtree holding its SPM tile alone; for checking the bounds tiling by tiling.
 
     docs/lower-bounds.md §2a: the smallest DMA energy over its DRAM representatives plus fetch_energy_bound over
-    its SPM ones; §2c: the larger of the block's cycle bound and TC_DRAM times the smallest Cum[1]; §2b: the
-    subtree bound.
+    its SPM ones; §2c: the larger of the block's cycle bound and dma_cycles_min over its DRAM representatives;
+    §2b: the subtree bound.
     """
     block_bounds_of(tilings, arrays, prof, prune, out)
     nops, n_loops = arrays.isidx.shape
@@ -318,14 +318,9 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
                     fixed[op] = True
         dram_floor = prune.e_floor - tt.e_base
         dma = dma_energy_min(nd, df, 0)
-        for skippable in range(1 << nops):  # the tile's own minima: it is the only tile under its node
-            allowed = True
-            for op in range(nops):
-                if (skippable >> op) & 1 and fixed[op]:
-                    allowed = False
-            for op in range(nops):
-                below[skippable, op, 0] = refetch[op] if allowed else np.inf
-            below[skippable, nops, 0] = dma if allowed else np.inf
+        for op in range(nops):  # the tile's own minima, for every σ: subtree_energy_bound skips the σ it rules out
+            below[:, op, 0] = refetch[op]
+        below[:, nops, 0] = dma
         pair_tiles(ext, arrays.isidx, tt.tiles, pairs)
         refetch_bound = subtree_energy_bound(tt.e_base, dram_floor, fop, visits, pairs, below, 0, refetch, fixed)
         dram_energy = max(dram_floor, dma)

@@ -67,11 +67,11 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
 
     The same tilings in the same order and the same minima as fallback.search_under. cons: the
     ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to row s of
-    out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial, RF) block is
-    skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and best[s, objective],
-    and so is a valid leaf (SPM tile) whose leaf bound does; pruned[s] counts both, so that a task with
-    nothing pruned is known to be searched in full. With COUNT_ONLY the valid tilings are counted and none is
-    evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
+    out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial, RF) block, a node of the SPM
+    enumeration or a valid leaf (SPM tile) is skipped when its lower bound (search/bounds.py) exceeds both
+    prune.cutoff and best[s, objective]; pruned[s] counts them, so that a task with nothing pruned is known to be
+    searched in full, and floor[s] keeps the smallest of their bounds. With COUNT_ONLY the valid tilings are
+    counted and none is evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
     """
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
     best, best_t, best_pair, pruned, floor = out.best, out.best_t, out.best_pair, out.pruned, out.floor
@@ -121,8 +121,10 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
     c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
     visits = np.empty(nops)
     pairs = np.empty((nops, nops))
-    refetch = np.ones((n_loops, nops))
+    refetch = np.ones((n_loops, nops))  # per depth of the SPM enumeration
     fixed = np.zeros((n_loops, nops), np.bool_)
+    no_refetch = np.ones(nops)  # the block itself: no SPM factor chosen yet
+    unfixed = np.zeros(nops, np.bool_)
     # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
     lr = 0
     while lr >= 0:
@@ -161,10 +163,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
                     pair_tiles(ext, isidx, tiles, pairs)
                     for op in range(nops):
                         visits[op] = pe_tiles(ext, isidx, tiles, op)
-                        refetch[0, op] = 1.0
-                        fixed[0, op] = False
                     e_sub = subtree_energy_bound(
-                        e_base, dram_floor, fop, visits, pairs, below, base, refetch[0], fixed[0]
+                        e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                     )
                     value = bound_value(objective, max(e_lb, e_sub), c_lb)
                 if value > min(best[s, objective], cutoff):
