@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import networkx as nx
 
-from .spec import BUS, REDUCTION, ROLES, Network, NocSpec
+from .spec import BUS, Network, NocSpec
 
 ROOT = "spm"
 
@@ -99,18 +99,3 @@ def _systolic(graph: nx.DiGraph, spec: NocSpec, net: Network, energy: float) -> 
 def transfers_down_ok(graph: nx.DiGraph) -> bool:
     """Whether PE-to-PE transfers may descend the tree (buses: yes; systolic chains: no)."""
     return graph.graph["kind"] == BUS
-
-
-def arch_graph(spec: NocSpec, noc_energy: float) -> nx.MultiDiGraph:
-    """All networks in one graph (for drawing and inspection): the PEs shared, each edge tagged with its role."""
-    merged = nx.MultiDiGraph(rows=spec.rows, cols=spec.cols)
-    for role in (*ROLES, REDUCTION):
-        tree = network_tree(spec, role, noc_energy)
-        for node, data in tree.nodes(data=True):
-            name = node if node == ROOT or data["kind"] == "pe" else (role, node)
-            merged.add_node(name, **data)
-        for u, v, data in tree.edges(data=True):
-            nu = u if u == ROOT or tree.nodes[u]["kind"] == "pe" else (role, u)
-            nv = v if tree.nodes[v]["kind"] == "pe" else (role, v)
-            merged.add_edge(nu, nv, role=role, **data)
-    return merged

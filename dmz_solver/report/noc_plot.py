@@ -196,19 +196,7 @@ def _bus(ax: plt.Axes, grid: Grid, facts: Facts, colour: str, with_spm: bool) ->
     if with_spm:
         _spm_bar(ax, grid, left_side=False)
     if segments == "none":
-        ax.add_patch(
-            FancyBboxPatch(
-                (-0.3, grid.bottom + 0.2),
-                grid.right - 0.2,
-                -grid.bottom + 0.1,
-                boxstyle="round,pad=0.2",
-                fc=colour,
-                ec=colour,
-                alpha=0.18,
-                lw=2,
-                zorder=1,
-            )
-        )
+        _shaded_box(ax, (-0.3, grid.bottom + 0.2), grid.right - 0.2, -grid.bottom + 0.1, colour, pad=0.2, alpha=0.18)
         ax.text(-0.45, 0.55, "bus", color=colour, fontsize=7, ha="left", va="bottom")
         if with_spm:
             _feed(ax, ((grid.right - 0.5) / 2, 0.55), colour, facts.role)
@@ -245,19 +233,18 @@ def _group_buses(ax: plt.Axes, grid: Grid, colour: str, line: dict) -> None:
         ax.plot([x, x], [GLOBAL_Y, lowest], **line)
         for b_left, bottom, right, top in column:
             ax.plot([x, b_left], [(bottom + top) / 2] * 2, **line)
-            ax.add_patch(
-                FancyBboxPatch(
-                    (b_left, bottom),
-                    right - b_left,
-                    top - bottom,
-                    boxstyle="round,pad=0.05",
-                    fc=colour,
-                    ec=colour,
-                    alpha=0.2,
-                    lw=2,
-                    zorder=1,
-                )
-            )
+            _shaded_box(ax, (b_left, bottom), right - b_left, top - bottom, colour, pad=0.05, alpha=0.2)
+
+
+def _shaded_box(
+    ax: plt.Axes, corner: tuple[float, float], width: float, height: float, colour: str, *, pad: float, alpha: float
+) -> None:
+    """A rounded, shaded box behind the PEs a bus reaches."""
+    ax.add_patch(
+        FancyBboxPatch(
+            corner, width, height, boxstyle=f"round,pad={pad}", fc=colour, ec=colour, alpha=alpha, lw=2, zorder=1
+        )
+    )
 
 
 def _repeats(ax: plt.Axes, text: str, at: Point, colour: str) -> None:
