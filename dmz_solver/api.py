@@ -54,22 +54,13 @@ def solve(
     if time_limit is not None and not time_limit > 0:
         raise InputError(f"must be a positive number of seconds, got {time_limit!r}", field="time_limit")
     loaded = _as_model(model)
-    layers = (find_layer(loaded, layer),) if layer else loaded.layers
+    if layer:
+        find_layer(loaded, layer)  # before the arch is read, as the command line checks it
     the_arch = _as_arch(arch)
-    result = solve_model(
-        layers,
-        the_arch,
-        objective,
-        model=loaded.name,
-        search=search,
-        knobs=_as_knobs(knobs),
-        time_limit=time_limit,
-        progress=progress,
-        workers=workers,
-        cache_dir=cache_dir,
-        constraints=constraint_set(the_arch, constraints),
-        unrestricted=unrestricted,
+    plan = SolvePlan(
+        loaded, layer, the_arch, objective, search, _as_knobs(knobs), constraint_set(the_arch, constraints), time_limit
     )
+    result = plan.solve(progress=progress, workers=workers, cache_dir=cache_dir, unrestricted=unrestricted)
     return with_model(result, loaded, layer)
 
 

@@ -17,7 +17,7 @@ from .loopnest import LoopNest
 from .problem import Knobs
 from .problem.mapping import Mapping
 from .version import __version__
-from .vocabulary import Objective, Status
+from .vocabulary import Objective, Status, relative_gap
 
 
 class ProofProgress(NamedTuple):
@@ -92,7 +92,7 @@ class Unrestricted:
 
     def to_json(self, value: float) -> dict:
         """With `gap`: how far the restricted `value` lies above the whole space's bound, as a fraction of it."""
-        gap = max(0.0, (value - self.lower_bound) / value) if math.isfinite(value) and value > 0 else math.inf
+        gap = relative_gap(value, self.lower_bound)
         return {"status": self.status, "value": self.value, "lower_bound": self.lower_bound, "gap": gap}
 
 

@@ -7,6 +7,7 @@ t[level, loop], outermost first. `Status` says what is proven about a result.
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum, StrEnum
 
 
@@ -63,3 +64,9 @@ class Status(StrEnum):
     """A valid mapping, with a proven lower bound and the gap to it."""
     INFEASIBLE = "INFEASIBLE"
     """No mapping of the searched space is valid."""
+
+
+def relative_gap(value: float, bound: float) -> float:
+    """The gap the reports print: how far `value` lies above `bound`, as a fraction of `value` (inf without a
+    finite positive value)."""
+    return max(0.0, (value - bound) / value) if math.isfinite(value) and value > 0 else math.inf

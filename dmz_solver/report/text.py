@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..vocabulary import BREAKDOWN, LEVELS, Status
+from ..vocabulary import BREAKDOWN, LEVELS, Status, relative_gap
 
 if TYPE_CHECKING:
     from ..cost.evaluate import Cost
@@ -113,7 +113,7 @@ def unrestricted_text(result: LayerResult) -> str:
     """The whole space's optimum beside a restricted result, and how far above its bound the result lies."""
     free = result.unrestricted
     assert free is not None
-    gap = free.to_json(result.value)["gap"]
+    gap = relative_gap(result.value, free.lower_bound)
     return (
         f"{sci(free.value)} ({free.status} without knobs or constraint files), bound {sci(free.lower_bound)}, "
         f"gap of this result to that bound {percent(gap)}"
@@ -162,8 +162,8 @@ def format_summary(result: ModelResult) -> str:
 def progress_text(name: str, progress: ProofProgress) -> str:
     """A running proof in one line, as `solve` shows it on a terminal: elapsed time, best value, bound and gap."""
     best, bound = progress.incumbent, max(progress.bound, 0.0)
-    gap = max(0.0, (best - bound) / best) if math.isfinite(best) and best > 0 else math.inf
-    return f"{name} {progress.seconds:.1f} s: best {sci(best)}, bound {sci(bound)}, gap {percent(gap)}"
+    gap = percent(relative_gap(best, bound))
+    return f"{name} {progress.seconds:.1f} s: best {sci(best)}, bound {sci(bound)}, gap {gap}"
 
 
 def sci(value: float | None) -> str:
