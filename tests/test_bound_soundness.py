@@ -23,6 +23,7 @@ from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tupl
 from dmz_solver.search.bounds import (
     block_bounds_of,
     bound_value,
+    dma_cycles_floor,
     energy_floor,
     every_loop_indexes_two,
     global_lower_bound,
@@ -88,7 +89,7 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
         for energy in (0, 2):
             leaf = np.array([bound_value(column, row[energy], row[1]) for row in leaves])
             assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
-        tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, column)
+        tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, dma_cycles_floor(problem), column)
         worst = exact[:, column]
         assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))
         assert np.all(tuple_bound <= worst), (nest.name, objective)

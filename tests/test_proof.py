@@ -13,6 +13,7 @@ from dmz_solver.cache import LayerCache, SolveKey
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import tiling_violations
 from dmz_solver.search.bnb import branch_and_bound
+from dmz_solver.search.bounds import dma_cycles_floor
 from dmz_solver.search.cpsat_model import TOP_K, cpsat_supply
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.search.supply import no_supply
@@ -103,3 +104,18 @@ def test_a_proof_that_skips_only_leaves_is_not_a_proof_of_infeasibility(arch_nam
         for objective in Objective:
             result = solve_layer(nest, arch, objective)
             assert result.status == Status.OPTIMAL and result.value == found.best[objective].value, objective
+
+
+def test_dma_floor_is_every_element_moved_once_plus_one_invocation_per_operand() -> None:
+    problem = Problem(GEMM, load_arch("dmazerunner"))  # 500 MHz array, 3200 MHz DMA, 0.24 cycles/byte, 2 B, 291
+    elements = 16 * 8 + 8 * 12 + 16 * 12
+    assert dma_cycles_floor(problem) == pytest.approx(500 / 3200 * (0.24 * 2 * elements + 291 * 3))
+
+
+def test_cpsat_bound_holds_the_dma_floor_on_a_memory_bound_layer() -> None:
+    fc = gemm_nest("fc", x=1, y=1000, k=512)  # one MAC per weight: DMA time decides
+    problem = Problem(fc, load_arch("eyeriss"))
+    supply = cpsat_supply(problem, Objective.CYCLES)
+    optimum = exhaustive_search(problem).best[Objective.CYCLES].value
+    assert dma_cycles_floor(problem) > fc.macs / problem.arch.pe_count
+    assert dma_cycles_floor(problem) * 0.999 <= supply.lower_bound <= optimum

@@ -25,7 +25,7 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
+from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
 from .outcome import Incumbent, layer_result
@@ -121,7 +121,9 @@ class _Proof:
         self.search = TaskSearch(problem)
         self.e_floor = energy_floor(problem)
         self.two_indexed = every_loop_indexes_two(problem)
-        self.bounds = spatial_bounds(self.search.sps, problem.nest.macs, self.e_floor, column)
+        self.bounds = spatial_bounds(
+            self.search.sps, problem.nest.macs, self.e_floor, dma_cycles_floor(problem), column
+        )
         """A certified bound of each task (spatial tuple and split)."""
         self.incumbent = Incumbent()
         self.evaluated = 0

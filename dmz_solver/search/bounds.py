@@ -62,12 +62,26 @@ def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
     return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)
 
 
+def touched_total(problem: Problem) -> int:
+    """Distinct elements of all operands together: each crosses DRAM at least once."""
+    return sum(touched_elements(op, problem.nest.extents) for op in problem.nest.operands)
+
+
 def energy_floor(problem: Problem) -> float:
     """Energy every mapping pays: all MACs and RF accesses, and each touched element once from DRAM."""
     nest, arch = problem.nest, problem.arch
     macs = nest.macs
     e_fixed = macs * arch.mac_energy_pj + 4 * macs * arch.rf_energy_pj
-    return e_fixed + arch.dram_energy_pj * sum(touched_elements(op, nest.extents) for op in nest.operands)
+    return e_fixed + arch.dram_energy_pj * touched_total(problem)
+
+
+def dma_cycles_floor(problem: Problem) -> float:
+    """Cycles every mapping spends on DMA (docs/lower-bounds.md §1a): the layer takes at least the DMA time of all
+    its transfers, each touched element is moved once, and each operand needs one DMA invocation."""
+    arch = problem.arch
+    ratio = arch.accel_mhz / arch.dma_mhz
+    per_byte = arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched_total(problem)
+    return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * len(problem.nest.operands))
 
 
 def every_loop_indexes_two(problem: Problem) -> bool:
@@ -82,8 +96,8 @@ def every_loop_indexes_two(problem: Problem) -> bool:
 
 def global_lower_bound(problem: Problem, objective: Objective) -> float:
     """A bound valid over the whole space: every MAC and RF access is paid, every element
-    of every operand crosses DRAM once, and at most all PEs compute in parallel."""
-    cycles = math.ceil(problem.nest.macs / problem.arch.pe_count)
+    of every operand crosses DRAM once (in energy and in DMA time), and at most all PEs compute in parallel."""
+    cycles = max(math.ceil(problem.nest.macs / problem.arch.pe_count), dma_cycles_floor(problem))
     return float(bound_value(Objective(objective).column, energy_floor(problem), float(cycles)))
 
 
@@ -224,14 +238,15 @@ def fetch_energy_bound(n, reps, rslot, spm_passes, dram_passes, fop, visits):  #
 
 
 @njit(cache=True)
-def spatial_bounds(sps, macs, e_floor, objective):
-    """Bound of each spatial tuple: the energy floor, and every MAC spread over its PEs."""
+def spatial_bounds(sps, macs, e_floor, c_floor, objective):
+    """Bound of each spatial tuple: the energy floor, and the longer of every MAC spread over its PEs and the
+    DMA floor c_floor."""
     out = np.empty(sps.shape[0])
     for s in range(sps.shape[0]):
         pes = 1
         for loop in range(sps.shape[1]):
             pes *= sps[s, loop]
-        out[s] = bound_value(objective, e_floor, macs / pes)
+        out[s] = bound_value(objective, e_floor, max(macs / pes, c_floor))
     return out
 
 

@@ -24,11 +24,13 @@ from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
-from .bounds import certified, energy_floor
+from .bounds import certified, dma_cycles_floor, energy_floor
 from .supply import Candidate, Supply
 
 LOG_SCALE = 1000
 """CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
+CYCLES_LOG_CAP = 100 * LOG_SCALE
+"""Upper end of the scaled log of cycles: e^100, far above any cycle count the model can hold."""
 TOP_K = 8
 """Distinct CP-SAT solutions handed to the proof for exact rescoring."""
 
@@ -40,6 +42,8 @@ class MappingModel:
     model: cp_model.CpModel
     factor: dict[tuple[str, str], cp_model.IntVar]
     log_bound_offset: float
+    bound_weight: int = 1
+    """Objective units per LOG_SCALE unit of the bound (the objective breaks ties between equal bounds)."""
     enforce: dict[str, cp_model.IntVar] = field(default_factory=dict)
     """Per named custom constraint, its enforcement literal (only with `assumptions=True`)."""
 
@@ -70,8 +74,8 @@ def build_model(
     space.state_tiles()
     usage = space.state_capacities()
     enforce = _add_custom(space.model, problem, space.atoms(usage), assumptions, skip)
-    offset = space.state_objective(Objective(objective))
-    return MappingModel(space.model, space.factor, offset, enforce)
+    offset, weight = space.state_objective(Objective(objective))
+    return MappingModel(space.model, space.factor, offset, weight, enforce)
 
 
 class _SpaceModel:
@@ -186,26 +190,37 @@ class _SpaceModel:
             atoms += [factor.get((loop, part), 1 if part == "ROWS" else factor[loop, "SPATIAL"]) for loop in nest.loops]
         return atoms
 
-    def state_objective(self, objective: Objective) -> float:
-        """Minimise the log of the spatial bound (docs/lower-bounds.md §3, §4); returns the constant log offset.
+    def state_objective(self, objective: Objective) -> tuple[float, int]:
+        """Minimise the log of the spatial bound (docs/lower-bounds.md §3, §4); returns the constant log offset and
+        the objective's weight per unit of the bound's log.
 
-        The bound is the energy floor (energy, EDP) times MACs / PEs used (cycles, EDP). log(PEs used)
-        is the sum over the primes of each spatial factor, each prime's log rounded up, so the
-        objective never exceeds the log of the bound.
+        The bound is the energy floor (energy, EDP) times the cycle floor (cycles, EDP): the larger of MACs / PEs
+        used and the DMA floor. log(PEs used) is the sum over the primes of each spatial factor, each prime's log
+        rounded up, and the other logs are rounded down, so the objective never exceeds the log of the bound.
+        Among equal bounds (the DMA floor decides), the objective prefers more PEs: it is the bound's log times
+        a weight larger than the log of PEs used, minus that log.
         """
         nest, model = self.nest, self.model
         offset = math.log(energy_floor(self.problem)) if objective != Objective.CYCLES else 0.0
         if objective == Objective.ENERGY:
-            return offset
-        log_pes = 0
+            return offset, 1
+        log_pes, most = 0, 0
         for loop, extent in zip(nest.loops, nest.extents, strict=True):
             for p, e in sympy.factorint(extent).items():
                 a = model.new_int_var(0, e, f"a[{loop},{p},SPATIAL]")
                 pairs = [(v, sympy.multiplicity(p, v)) for v in divisors(extent)]
                 model.add_allowed_assignments([self.factor[loop, "SPATIAL"], a], pairs)  # a = multiplicity of p
                 log_pes += a * math.ceil(LOG_SCALE * math.log(p))
-        model.minimize(-log_pes)
-        return offset + math.log(nest.macs)
+                most += e * math.ceil(LOG_SCALE * math.log(p))
+        log_macs = math.floor(LOG_SCALE * math.log(nest.macs))
+        dma = dma_cycles_floor(self.problem)
+        log_dma = math.floor(LOG_SCALE * math.log(dma)) if dma > 1 else 0
+        log_cycles = model.new_int_var(0, CYCLES_LOG_CAP, "log_cycles")
+        model.add(log_cycles >= log_macs - log_pes)
+        model.add(log_cycles >= log_dma)
+        weight = most + 1
+        model.minimize(weight * log_cycles - log_pes)
+        return offset, weight
 
 
 def _add_custom(
@@ -277,7 +292,7 @@ def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) ->
         return Supply([], None)
     log_bound = built.log_bound_offset
     if objective != Objective.ENERGY:  # the energy floor is a constant: no objective to bound
-        log_bound += solver.best_objective_bound / LOG_SCALE
+        log_bound += solver.best_objective_bound / built.bound_weight / LOG_SCALE
     return Supply(collect.best_first(), certified(math.exp(log_bound)))
 
 
