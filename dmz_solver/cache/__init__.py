@@ -19,17 +19,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .arch import Arch
-from .cost.evaluate import Cost
-from .loopnest import LoopNest
-from .problem import Knobs
-from .problem.mapping import Mapping
-from .result import LayerResult, Proof
-from .version import __version__
-from .vocabulary import Objective, Status
+from ..arch import Arch
+from ..cost.evaluate import Cost
+from ..loopnest import LoopNest
+from ..problem import Knobs
+from ..problem.mapping import Mapping
+from ..result import LayerResult, Proof
+from ..version import __version__
+from ..vocabulary import Objective, Status
 
 DEFAULT_CACHE_DIR = ".dmz-cache"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 NOT_SOLVER = ("cli", "api.py", "report", "dse")
 """Package parts that only present results: editing them does not invalidate cached solves."""
 
