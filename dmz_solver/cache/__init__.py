@@ -1,77 +1,35 @@
 """On-disk cache of solved layers: one JSON file per (loop nest, arch, objective, search, options, code) key.
 
-A layer's result depends only on the shape of its loop nest, the architecture's numbers, the
-objective, the search, its knobs, the constraints and the time limit, and on the solver's own
-code. The key hashes all of these (not the layer or arch *names*, so identical layers of
-different models and identical arch points of a DSE share entries); the code enters as the
-package version plus a hash of the package's source files, so an edited solver never reads
-results of an older one. Floats are stored by `repr`, so a cached result round-trips exactly.
+- `key`: what an entry answers (`SolveKey`), hashed into its file name;
+- `entry`: the entry's exact JSON, sealed with a checksum of its content and its key, read strictly;
+- `check`: on every hit the stored mapping is re-evaluated with the exact cost model and must give the stored
+  figures.
+
+An entry that fails any of these is not used: one warning line on standard error names the file and the
+reason, and the layer is solved again (its new result replaces the entry). Entries are written atomically
+with the mode of any other output file, so parallel writers never clash and a crash leaves no partial or
+temporary file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import os
+import stat
+import sys
 import tempfile
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-from ..arch import Arch
-from ..cost.evaluate import Cost
-from ..loopnest import LoopNest
-from ..problem import Knobs
-from ..problem.mapping import Mapping
-from ..result import LayerResult, Proof
-from ..version import __version__
-from ..vocabulary import Objective, Status
+from ..constraints.parse import ConstraintSet
+from ..result import LayerResult
+from .check import check_result
+from .entry import MAX_ENTRY_BYTES, BadEntry, result_from_json, seal, unseal
+from .key import SolveKey, code_fingerprint
+
+__all__ = ["DEFAULT_CACHE_DIR", "BadEntry", "LayerCache", "SolveKey", "code_fingerprint"]
 
 DEFAULT_CACHE_DIR = ".dmz-cache"
-PACKAGE_DIR = Path(__file__).resolve().parent.parent
-NOT_SOLVER = ("cli", "api.py", "report", "dse")
-"""Package parts that only present results: editing them does not invalidate cached solves."""
-
-
-@lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    """Package version plus a hash of the source files of the solver (all but NOT_SOLVER)."""
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        if path.relative_to(PACKAGE_DIR).parts[0] in NOT_SOLVER:
-            continue
-        digest.update(str(path.relative_to(PACKAGE_DIR)).encode())
-        digest.update(path.read_bytes())
-    return f"{__version__}+{digest.hexdigest()[:16]}"
-
-
-@dataclass(frozen=True)
-class SolveKey:
-    """Everything a layer's solve depends on; `digest` names its cache file."""
-
-    nest: LoopNest
-    arch: Arch
-    objective: str
-    search: str
-    knobs: Knobs | None
-    constraints_fingerprint: str
-    time_limit: float | None
-
-    @property
-    def digest(self) -> str:
-        shape = replace(self.nest, name="", instances=1)  # names and instance counts do not change a solve
-        parts = [
-            repr(shape),
-            repr(replace(self.arch, name="")),
-            self.objective,
-            self.search,
-            repr(self.knobs),
-            self.constraints_fingerprint,
-            repr(self.time_limit),
-            code_fingerprint(),
-        ]
-        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 class LayerCache:
@@ -80,81 +38,73 @@ class LayerCache:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
 
-    def _path(self, key: SolveKey) -> Path:
-        digest = key.digest
+    def path(self, key: SolveKey) -> Path:
+        """The file that holds the entry for `key`."""
+        return self._path(key.digest)
+
+    def _path(self, digest: str) -> Path:
         return self.directory / digest[:2] / f"{digest}.json"
 
-    def get(self, key: SolveKey) -> LayerResult | None:
-        """The cached result for `key` (attached to the key's nest), or None on a miss or an unreadable entry."""
+    def get(self, key: SolveKey, constraints: ConstraintSet | None = None) -> LayerResult | None:
+        """The cached result for `key` (attached to the key's nest), or None on a miss.
+
+        `constraints` are the files whose fingerprint the key holds: the stored mapping must obey them. An entry
+        that cannot be believed is a miss, with a warning on standard error.
+        """
+        assert (constraints.fingerprint if constraints else "") == key.constraints_fingerprint
+        digest = key.digest
+        path = self._path(digest)
         try:
-            data = json.loads(self._path(key).read_text())
-            return replace(result_from_json(data, key.nest), cached=True)
-        except (OSError, ValueError, KeyError, TypeError):
+            result = result_from_json(unseal(_entry_bytes(path), digest), key.nest)
+            check_result(result, key, constraints)
+        except FileNotFoundError:
             return None
+        except BadEntry as why:
+            print(f"warning: layer cache entry {path} not used: {why}; solving the layer again", file=sys.stderr)
+            return None
+        return replace(result, cached=True)
 
     def put(self, key: SolveKey, result: LayerResult) -> None:
-        """Store a result atomically (write a temporary file, then rename), so parallel writers never clash."""
-        path = self._path(key)
+        """Store a result atomically (a temporary file renamed over the entry); a cache that cannot be written
+        only costs time, so failures are ignored."""
+        digest = key.digest
+        try:
+            text = seal(digest, result)
+        except ValueError:  # a figure that is not finite is never stored
+            return
+        path = self._path(digest)
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(fd, "w") as handle:
-                json.dump(result_to_json(result), handle)
+                os.fchmod(handle.fileno(), _file_mode())  # mkstemp makes 0600 files
+                handle.write(text)
             os.replace(tmp, path)
+            tmp = None
         except OSError:
-            pass  # a cache that cannot be written only costs time
+            pass
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
 
 
-def result_to_json(result: LayerResult) -> dict[str, Any]:
-    """The exact content of a layer result, without its nest (the key holds the nest)."""
-    mapping = result.mapping
-    cost = result.cost
-    return {
-        "objective": result.objective,
-        "status": result.status,
-        "mapping": None
-        if mapping is None
-        else {
-            "loops": list(mapping.loops),
-            "factors": [list(row) for row in mapping.factors],
-            "dram_order": None if mapping.dram_order is None else list(mapping.dram_order),
-            "spm_order": None if mapping.spm_order is None else list(mapping.spm_order),
-            "spatial_rows": None if mapping.spatial_rows is None else list(mapping.spatial_rows),
-        },
-        "cost": None
-        if cost is None
-        else {"energy_pj": cost.energy_pj, "cycles": cost.cycles, "breakdown_pj": list(cost.breakdown_pj)},
-        "lower_bound": result.lower_bound,
-        "seconds": result.seconds,
-        "search": result.search,
-        "tilings_evaluated": result.tilings_evaluated,
-        "proof": None if result.proof is None else result.proof.to_json(result.value),
-    }
+def _entry_bytes(path: Path) -> bytes:
+    """The bytes of an entry file (FileNotFoundError on a miss); a BadEntry if it is not a readable file."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise BadEntry("it is not a regular file")
+        with path.open("rb") as handle:
+            return handle.read(MAX_ENTRY_BYTES + 1)  # more than any entry: unseal says so
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise BadEntry(f"it cannot be read ({exc.strerror or exc})") from None
 
 
-def result_from_json(data: dict[str, Any], nest: LoopNest) -> LayerResult:
-    """Inverse of result_to_json for the given nest."""
-    m = data["mapping"]
-    mapping = None
-    if m is not None:
-        mapping = Mapping(
-            tuple(m["loops"]),
-            tuple(tuple(int(f) for f in row) for row in m["factors"]),
-            None if m["dram_order"] is None else tuple(m["dram_order"]),
-            None if m["spm_order"] is None else tuple(m["spm_order"]),
-            None if m.get("spatial_rows") is None else tuple(m["spatial_rows"]),
-        )
-    c = data["cost"]
-    cost = None if c is None else Cost(float(c["energy_pj"]), float(c["cycles"]), tuple(map(float, c["breakdown_pj"])))
-    return LayerResult(
-        nest,
-        Objective(data["objective"]),
-        Status(data["status"]),
-        mapping,
-        cost,
-        float(data["lower_bound"]),
-        float(data["seconds"]),
-        data["search"],
-        int(data["tilings_evaluated"]),
-        proof=Proof.from_json(data.get("proof")),
-    )
+def _file_mode() -> int:
+    """The mode `open` gives a new file: 0666 less the umask (as report/output.py, which this layer cannot import)."""
+    mask = os.umask(0o022)  # the umask can only be read by setting it: set it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
