@@ -17,6 +17,7 @@ import dmz_solver.solving as solve_module
 from dmz_solver.arch import load_arch
 from dmz_solver.cache import LayerCache, SolveKey
 from dmz_solver.cache.entry import checksum
+from dmz_solver.cli import main
 from dmz_solver.constraints.parse import load_constraints
 from dmz_solver.problem import Knobs
 from dmz_solver.solving import solve_layer, solve_model
@@ -238,3 +239,20 @@ def test_a_write_cut_short_leaves_no_entry_and_no_temporary_file(
     with pytest.raises(_Crash):
         LayerCache(tmp_path).put(key_of(GEMM), result)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_the_command_line_prints_the_model_s_figures_and_one_warning(tmp_path: Path, capsys) -> None:
+    """The issue's case end to end: an edited entry is neither printed nor marked cached."""
+    argv = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--cache-dir", str(tmp_path), "--json", "-"]
+    assert main(argv) == 0
+    (first,) = json.loads(capsys.readouterr().out)["layers"]
+    (path,) = tmp_path.rglob("*.json")
+    entry = json.loads(path.read_text())
+    entry["result"]["cost"]["energy_pj"] = 1.0
+    entry["checksum"] = checksum(entry["key"], entry["result"])
+    path.write_text(json.dumps(entry))
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    (again,) = json.loads(out)["layers"]
+    assert again["energy_pj"] == first["energy_pj"] != 1 and again["cached"] is False
+    assert err.startswith(f"warning: layer cache entry {path} not used: ") and err.count("\n") == 1
