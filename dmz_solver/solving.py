@@ -180,7 +180,7 @@ def _solve_cached(
     """(index, result) of each layer: the cached ones first, then the others as they are solved.
 
     A layer without a mapping is not cached: its reason names the layer and the constraint files, which the
-    cache key leaves out.
+    cache key leaves out. A cached result is used only if the cost model gives its mapping the stored figures.
     """
     cache = LayerCache(cache_dir) if cache_dir is not None else None
     constraints = options["constraints"]
@@ -191,7 +191,7 @@ def _solve_cached(
     ]
     todo = []
     for i, key in enumerate(keys):
-        hit = cache.get(key) if cache else None
+        hit = cache.get(key, constraints) if cache else None  # re-evaluated, discarded with a warning if wrong
         if hit is None:
             todo.append(i)
         else:

@@ -35,7 +35,7 @@ def add_model_arch(parser: argparse.ArgumentParser, *, model_required: bool = Tr
 
 
 def add_cache(parser: argparse.ArgumentParser) -> None:
-    """The on-disk cache of solved layers (dmz_solver/cache.py)."""
+    """The on-disk cache of solved layers (dmz_solver/cache/)."""
     parser.add_argument("--cache-dir", default=".dmz-cache", metavar="DIR", help="layer cache (default: .dmz-cache)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the layer cache")
 
