@@ -19,7 +19,7 @@ from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ..errors import InputError
 from ..loopnest import OP_CLASSES
-from ..specio import did_you_mean, resolve_named_file
+from ..specio import MAX_NESTING, decode_text, did_you_mean, read_bytes, resolve_named_file
 from ..vocabulary import LEVELS, ORDER_LEVELS
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
@@ -107,12 +107,10 @@ def load_constraints(specs: list[str] | tuple[str, ...]) -> ConstraintSet:
 
 def load_constraint_file(path: Path) -> ConstraintFile:
     """Parse one file; every error names the file and line."""
+    raw = read_bytes(path)  # a regular file of at most MAX_SPEC_BYTES
+    text = decode_text(raw, _display(path))
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
-    text = raw.decode("utf-8", errors="replace")
-    try:
+        _check_nesting(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)  # JSON is YAML too
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -150,7 +148,7 @@ def load_constraint_file(path: Path) -> ConstraintFile:
     return ConstraintFile(str(path), name, description, tuple(items), hashlib.sha256(raw).hexdigest())
 
 
-def _at(path: Path, node: yaml.Node) -> str:
+def _at(path: Path, node: yaml.Node | yaml.Event) -> str:
     return f"{_display(path)}:{node.start_mark.line + 1}"
 
 
@@ -162,10 +160,27 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _check_nesting(text: str, path: Path) -> None:
+    """Refuse nesting deeper than MAX_NESTING from the parser's event stream, before the (recursive) composer."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(f"nested more than {MAX_NESTING} levels deep", source=_at(path, event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _mapping(node: yaml.MappingNode, path: Path) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    out = {}
+    """The keys of a mapping node; a key given twice is refused, naming both lines."""
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for knode, vnode in node.value:
-        out[str(knode.value)] = (knode, vnode)
+        key = str(knode.value)
+        if key in out:
+            first = out[key][0].start_mark.line + 1
+            raise InputError(f"key {key!r} given twice (also on line {first})", source=_at(path, knode))
+        out[key] = (knode, vnode)
     return out
 
 

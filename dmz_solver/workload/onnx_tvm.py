@@ -21,7 +21,7 @@ from tvm.relax.frontend.onnx import from_onnx
 
 from ..errors import InputError
 from ..loopnest import LoopNest
-from ..specio import MAX_INTEGER
+from ..specio import MAX_INTEGER, MAX_ONNX_BYTES, check_file
 from .canonical import canonical_nest
 from .onnx_checks import check_nodes, describe
 from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
@@ -75,6 +75,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
 
 
 def _read(path: str | Path) -> onnx.ModelProto:
+    check_file(path, MAX_ONNX_BYTES)  # a regular file within protobuf's limit: no FIFO, device or directory
     try:
         model = onnx.load(str(path))
     except OSError as exc:
