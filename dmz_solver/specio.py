@@ -121,12 +121,20 @@ def _constant(name: str) -> _Refused:
 
 def _float(text: str) -> float | _Refused:
     value = float(text)
-    return value if math.isfinite(value) else _Refused(f"must be finite, got {text} (beyond the range of a number)", what=text)
+    return (
+        value
+        if math.isfinite(value)
+        else _Refused(f"must be finite, got {text} (beyond the range of a number)", what=text)
+    )
 
 
 def _int(text: str) -> int | _Refused:
     digits = len(text.lstrip("-"))
-    return int(text) if digits <= _MAX_DIGITS else _Refused(f"an integer of {digits} digits is far too large", what=f"a {digits}-digit integer")
+    return (
+        int(text)
+        if digits <= _MAX_DIGITS
+        else _Refused(f"an integer of {digits} digits is far too large", what=f"a {digits}-digit integer")
+    )
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict | _Refused:

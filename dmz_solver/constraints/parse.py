@@ -21,6 +21,7 @@ from ..errors import InputError
 from ..loopnest import OP_CLASSES
 from ..specio import MAX_NESTING, decode_text, did_you_mean, read_bytes, resolve_named_file
 from ..vocabulary import LEVELS, ORDER_LEVELS
+from .size import TooLarge, relation_size
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
 FOOTPRINT_LEVELS = ("RF", "PE", "SPM")
@@ -252,6 +253,11 @@ def parse_constraint(name: str, source: str, text: str, applies_to: tuple[str, .
     if len(parts) != 3:
         raise base.error("expected exactly one comparison (<=, <, >=, >, ==, !=)")
     lhs, op, rhs = parts
+    sides = [_parse_side(base, side, evaluate=False) for side in (lhs, rhs)]
+    try:
+        relation_size(*sides)  # before sympy evaluates powers or anything is multiplied out
+    except TooLarge as exc:
+        raise base.error(f"too large: the expression {exc}") from None
     return Constraint(
         name, source, "relation", text, _parse_side(base, lhs), op, _parse_side(base, rhs), applies_to=applies_to
     )
@@ -268,7 +274,10 @@ def _check_tokens(constraint: Constraint, text: str) -> None:
         pos = match.end()
 
 
-def _parse_side(constraint: Constraint, text: str) -> sympy.Expr:
+def _parse_side(constraint: Constraint, text: str, *, evaluate: bool = True) -> sympy.Expr:
+    """One side of a relation as a checked sympy expression; unevaluated for the size estimate (nothing is
+    computed), evaluated once the estimate has passed."""
+
     def factor(match: re.Match) -> str:
         level, loop = match.group(1), match.group(2)
         if level not in FACTOR_LEVELS:
@@ -285,14 +294,19 @@ def _parse_side(constraint: Constraint, text: str) -> sympy.Expr:
     local = {n: sympy.Function(n) if n in called else sympy.Symbol(n) for n in names if n not in funcs}
     local.update({n: f for n, f in funcs.items() if n in names})
     glob = {"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "__builtins__": {}}
+    glob.update(Add=sympy.Add, Mul=sympy.Mul, Pow=sympy.Pow)  # the calls parse_expr writes for evaluate=False
     try:
-        expr = parse_expr(code, local_dict=local, global_dict=glob, transformations=standard_transformations)
+        expr = parse_expr(
+            code, local_dict=local, global_dict=glob, transformations=standard_transformations, evaluate=evaluate
+        )
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's syntax
         raise constraint.error(f"cannot parse {text.strip()!r} ({type(exc).__name__})") from None
     if not isinstance(expr, sympy.Expr):
         raise constraint.error(f"{text.strip()!r} is not an arithmetic expression")
+    if expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise constraint.error(f"{text.strip()!r} divides by zero")
     _check_tree(constraint, expr)
-    return sympy.nsimplify(expr, rational=True)
+    return sympy.nsimplify(expr, rational=True) if evaluate else expr
 
 
 def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
@@ -305,7 +319,7 @@ def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
         return
     if isinstance(expr, sympy.Pow):
         if not (isinstance(expr.exp, sympy.Integer)):
-            raise constraint.error("only integer powers are allowed")
+            raise constraint.error("a power's exponent must be an integer number, as in x**2 (not x**y or x**2**3)")
         _check_tree(constraint, expr.base)
         return
     if isinstance(expr, (sympy.Add, sympy.Mul)):
