@@ -16,7 +16,7 @@ from .loopnest import LoopNest
 from .problem import Knobs
 from .result import LayerResult, ModelResult, ModelSource, ProofProgress, RunRecord, file_sha256
 from .solving import check_search, solve_model
-from .specio import Fields, read_json
+from .specio import MAX_RESULT_BYTES, Fields, read_json
 from .vocabulary import OBJECTIVES
 from .workload.loader import Model, load_model
 
@@ -195,7 +195,7 @@ def read_rerun(path: str | os.PathLike[str]) -> SolvePlan:
     """The inputs a result JSON records (docs/formats.md, "inputs"): the model file and constraint files must
     still be there with the recorded SHA-256; the arch is read from the record itself."""
     source = os.fspath(path)
-    top = Fields(read_json(source), source, "")
+    top = Fields(read_json(source, MAX_RESULT_BYTES), source, "")
     if "inputs" not in top.obj:
         raise top.error("inputs", "missing: not a result JSON of `solve --json`, or written by a version without it")
     inputs = top.child("inputs")

@@ -135,6 +135,7 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
     here = Path(source).parent  # file paths in the spec are relative to it; bare names are presets
     constraints = [c if Path(c).suffix not in (".yaml", ".yml", ".json") else str(here / c) for c in constraints]
     noc = noc_from_json(top, basic)
+    _check_energy_floor(details)
     return Arch(
         noc_spec=noc if noc.explicit else None,
         constraints=tuple(constraints),
@@ -155,6 +156,20 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
         dram_energy_pj=details.number("dram_energy", 200, positive=False),
         mac_energy_pj=details.number("mac_energy", 0.075, positive=False),
     )
+
+
+FLOOR_ENERGIES = ("mac_energy", "rf_energy", "dram_energy")
+"""The energies every mapping pays in proportion to the layer (docs/cost-model.md §6): at least one must be
+positive, so that every mapping's energy is positive and the solver's bounds and gaps, which work on its
+logarithm and divide by it, are defined."""
+
+
+def _check_energy_floor(details: Fields) -> None:
+    defaults = {"mac_energy": 0.075, "rf_energy": 0.96, "dram_energy": 200}
+    if all(details.number(key, defaults[key], positive=False) == 0 for key in FLOOR_ENERGIES):
+        raise details.error(
+            "mac_energy", "mac_energy, rf_energy and dram_energy are all 0: at least one must be positive"
+        )
 
 
 def describe_arch(arch: Arch) -> str:

@@ -519,7 +519,7 @@ def _cli_case(case: str, tmp: Path) -> tuple[list[str], str]:
         path = tmp / "mapping.json"
         path.write_text(json.dumps(GEMM_MAPPING).replace("16]", "Infinity]", 1))
         args = ["evaluate", "--model", str(REPO / "models" / "tiny.json"), "--layer", "tiny_gemm", "--mapping"]
-        return [*args, str(path)], f"{path}: tiling.RF: expected a list of integers"
+        return [*args, str(path)], f"{path}: tiling.RF[2]: must be finite"
     if case == "constraints-cut":
         path = tmp / "cut.yaml"
         path.write_text(CONSTRAINTS["rs.yaml"][:60])

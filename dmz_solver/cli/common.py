@@ -34,6 +34,35 @@ def add_model_arch(parser: argparse.ArgumentParser, *, model_required: bool = Tr
     )
 
 
+class OnlyOnce(argparse.Action):
+    """Store an option's value; giving the option again is refused by `run_command` (one line, exit 2) rather
+    than keeping the last value silently (`--layer X --layer Y` would otherwise solve only Y)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        given: dict[str, list] = namespace.__dict__.setdefault("given_values", {})
+        given.setdefault(option_string or self.dest, []).append(values)
+        setattr(namespace, self.dest, values)
+
+
+def check_given_once(args: argparse.Namespace) -> None:
+    """An option of `OnlyOnce` given more than once is an InputError naming it and its values."""
+    for option, values in getattr(args, "given_values", {}).items():
+        if len(values) > 1:
+            listed = ", ".join(map(str, values))
+            raise InputError(f"given {len(values)} times ({listed}); give it once", field=option)
+
+
+def add_layer(parser: argparse.ArgumentParser, text: str, *, required: bool = False) -> None:
+    """--layer NAME, which may be given once."""
+    parser.add_argument("--layer", metavar="NAME", required=required, action=OnlyOnce, help=text)
+
+
 def add_cache(parser: argparse.ArgumentParser) -> None:
     """The on-disk cache of solved layers (dmz_solver/cache/)."""
     parser.add_argument("--cache-dir", default=".dmz-cache", metavar="DIR", help="layer cache (default: .dmz-cache)")
@@ -185,6 +214,7 @@ def emit(out: TextIO | None, text: str) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run the parsed command; returns the exit status (0 ok, 1 internal error, 2 bad input, 130 interrupted)."""
     try:
+        check_given_once(args)
         return args.run(args)
     except InputError as exc:
         sys.stdout.flush()

@@ -17,6 +17,7 @@ from .common import (
     add_constraints,
     add_json,
     add_knobs,
+    add_layer,
     add_model_arch,
     check_output_path,
     emit,
@@ -28,7 +29,7 @@ from .space_options import knobs_from_args, load_constraint_set, restrictions_te
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `count`."""
     add_model_arch(parser)
-    parser.add_argument("--layer", metavar="NAME", help="count only this layer")
+    add_layer(parser, "count only this layer")
     add_knobs(parser)
     add_constraints(parser)
     add_json(parser, "write the counts as JSON to OUT ('-' for standard output)")

@@ -16,7 +16,7 @@ from ..solving import evaluate_layer
 from ..specio import read_json
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
-from .common import add_constraints, add_json, add_model_arch, check_output_path, emit, text_stream
+from .common import add_constraints, add_json, add_layer, add_model_arch, check_output_path, emit, text_stream
 from .space_options import load_constraint_set, restrictions_text
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `evaluate`."""
     add_model_arch(parser)
-    parser.add_argument("--layer", metavar="NAME", required=True, help="the layer the mapping is for")
+    add_layer(parser, "the layer the mapping is for", required=True)
     parser.add_argument("--mapping", metavar="MAPPING.json", required=True, help="mapping JSON (docs/formats.md)")
     parser.add_argument(
         "--objective",

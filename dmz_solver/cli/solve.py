@@ -25,6 +25,7 @@ from .common import (
     add_constraints,
     add_json,
     add_knobs,
+    add_layer,
     add_model_arch,
     check_output_dir,
     check_output_path,
@@ -65,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_model_arch(parser, model_required=False)
     parser.add_argument("--objective", choices=OBJECTIVES, help="what to minimise (default: edp)")
-    parser.add_argument("--layer", metavar="NAME", help="solve only this layer")
+    add_layer(parser, "solve only this layer (once; without it every layer is solved)")
     methods = "; ".join(f"{name}: {method.summary}" for name, method in SEARCH_METHODS.items())
     parser.add_argument("--search", choices=SEARCHES, help=f"search method (default: {SEARCHES[0]}) - {methods}")
     parser.add_argument(

@@ -19,8 +19,9 @@ from sympy.parsing.sympy_parser import parse_expr, standard_transformations
 
 from ..errors import InputError
 from ..loopnest import OP_CLASSES
-from ..specio import did_you_mean, resolve_named_file
+from ..specio import MAX_NESTING, decode_text, did_you_mean, read_bytes, resolve_named_file
 from ..vocabulary import LEVELS, ORDER_LEVELS
+from .size import TooLarge, relation_size
 
 CONSTRAINT_DIR = Path(__file__).resolve().parent.parent.parent / "constraints"
 FOOTPRINT_LEVELS = ("RF", "PE", "SPM")
@@ -107,12 +108,10 @@ def load_constraints(specs: list[str] | tuple[str, ...]) -> ConstraintSet:
 
 def load_constraint_file(path: Path) -> ConstraintFile:
     """Parse one file; every error names the file and line."""
+    raw = read_bytes(path)  # a regular file of at most MAX_SPEC_BYTES
+    text = decode_text(raw, _display(path))
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", source=str(path)) from None
-    text = raw.decode("utf-8", errors="replace")
-    try:
+        _check_nesting(text, path)
         node = yaml.compose(text, Loader=yaml.SafeLoader)  # JSON is YAML too
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -150,7 +149,7 @@ def load_constraint_file(path: Path) -> ConstraintFile:
     return ConstraintFile(str(path), name, description, tuple(items), hashlib.sha256(raw).hexdigest())
 
 
-def _at(path: Path, node: yaml.Node) -> str:
+def _at(path: Path, node: yaml.Node | yaml.Event) -> str:
     return f"{_display(path)}:{node.start_mark.line + 1}"
 
 
@@ -162,10 +161,27 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _check_nesting(text: str, path: Path) -> None:
+    """Refuse nesting deeper than MAX_NESTING from the parser's event stream, before the (recursive) composer."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise InputError(f"nested more than {MAX_NESTING} levels deep", source=_at(path, event))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _mapping(node: yaml.MappingNode, path: Path) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    out = {}
+    """The keys of a mapping node; a key given twice is refused, naming both lines."""
+    out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
     for knode, vnode in node.value:
-        out[str(knode.value)] = (knode, vnode)
+        key = str(knode.value)
+        if key in out:
+            first = out[key][0].start_mark.line + 1
+            raise InputError(f"key {key!r} given twice (also on line {first})", source=_at(path, knode))
+        out[key] = (knode, vnode)
     return out
 
 
@@ -237,6 +253,11 @@ def parse_constraint(name: str, source: str, text: str, applies_to: tuple[str, .
     if len(parts) != 3:
         raise base.error("expected exactly one comparison (<=, <, >=, >, ==, !=)")
     lhs, op, rhs = parts
+    sides = [_parse_side(base, side, evaluate=False) for side in (lhs, rhs)]
+    try:
+        relation_size(*sides)  # before sympy evaluates powers or anything is multiplied out
+    except TooLarge as exc:
+        raise base.error(f"too large: the expression {exc}") from None
     return Constraint(
         name, source, "relation", text, _parse_side(base, lhs), op, _parse_side(base, rhs), applies_to=applies_to
     )
@@ -253,7 +274,10 @@ def _check_tokens(constraint: Constraint, text: str) -> None:
         pos = match.end()
 
 
-def _parse_side(constraint: Constraint, text: str) -> sympy.Expr:
+def _parse_side(constraint: Constraint, text: str, *, evaluate: bool = True) -> sympy.Expr:
+    """One side of a relation as a checked sympy expression; unevaluated for the size estimate (nothing is
+    computed), evaluated once the estimate has passed."""
+
     def factor(match: re.Match) -> str:
         level, loop = match.group(1), match.group(2)
         if level not in FACTOR_LEVELS:
@@ -270,14 +294,19 @@ def _parse_side(constraint: Constraint, text: str) -> sympy.Expr:
     local = {n: sympy.Function(n) if n in called else sympy.Symbol(n) for n in names if n not in funcs}
     local.update({n: f for n, f in funcs.items() if n in names})
     glob = {"Integer": sympy.Integer, "Float": sympy.Float, "Rational": sympy.Rational, "__builtins__": {}}
+    glob.update(Add=sympy.Add, Mul=sympy.Mul, Pow=sympy.Pow)  # the calls parse_expr writes for evaluate=False
     try:
-        expr = parse_expr(code, local_dict=local, global_dict=glob, transformations=standard_transformations)
+        expr = parse_expr(
+            code, local_dict=local, global_dict=glob, transformations=standard_transformations, evaluate=evaluate
+        )
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's syntax
         raise constraint.error(f"cannot parse {text.strip()!r} ({type(exc).__name__})") from None
     if not isinstance(expr, sympy.Expr):
         raise constraint.error(f"{text.strip()!r} is not an arithmetic expression")
+    if expr.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        raise constraint.error(f"{text.strip()!r} divides by zero")
     _check_tree(constraint, expr)
-    return sympy.nsimplify(expr, rational=True)
+    return sympy.nsimplify(expr, rational=True) if evaluate else expr
 
 
 def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
@@ -290,7 +319,7 @@ def _check_tree(constraint: Constraint, expr: sympy.Basic) -> None:
         return
     if isinstance(expr, sympy.Pow):
         if not (isinstance(expr.exp, sympy.Integer)):
-            raise constraint.error("only integer powers are allowed")
+            raise constraint.error("a power's exponent must be an integer number, as in x**2 (not x**y or x**2**3)")
         _check_tree(constraint, expr.base)
         return
     if isinstance(expr, (sympy.Add, sympy.Mul)):

@@ -29,8 +29,8 @@ class Model:
 
 
 def resolve_model_path(spec: str) -> Path:
-    """A model argument is a .json or .onnx path, or the name of a spec in models/."""
-    return resolve_named_file(spec, MODEL_DIR, "model", (".json",), (".onnx",))
+    """A model argument is a .json or .onnx path, or the bare name of a spec in models/."""
+    return resolve_named_file(spec, MODEL_DIR, "model", (".json",))
 
 
 def load_model(spec: str) -> Model:

@@ -21,8 +21,9 @@ from tvm.relax.frontend.onnx import from_onnx
 
 from ..errors import InputError
 from ..loopnest import LoopNest
-from ..specio import MAX_INTEGER
+from ..specio import MAX_INTEGER, MAX_ONNX_BYTES, check_file
 from .canonical import canonical_nest
+from .limits import size_problem
 from .onnx_checks import check_nodes, describe
 from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
 from .onnx_nodes import Signature, pair_nodes, signature
@@ -66,6 +67,9 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
             too_big = [size for op in nest.operands for size in op.shape if size > MAX_INTEGER]
             if too_big:
                 raise InputError(f"{_where(call)}: size {too_big[0]}; sizes are at most {MAX_INTEGER}", source=source)
+            too_large = size_problem(nest)
+            if too_large:
+                raise InputError(f"{_where(call)}: too large to solve: {too_large}", source=source)
             key = replace(nest, name="", instances=1)
             first = layers.get(key)
             layers[key] = replace(first, instances=first.instances + 1) if first else nest
@@ -75,6 +79,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
 
 
 def _read(path: str | Path) -> onnx.ModelProto:
+    check_file(path, MAX_ONNX_BYTES)  # a regular file within protobuf's limit: no FIFO, device or directory
     try:
         model = onnx.load(str(path))
     except OSError as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..loopnest import LoopNest
 from ..specio import Fields, read_json
+from .limits import MAX_INSTANCES, size_problem
 from .templates import conv_nest, gemm_nest, group_conv_nest
 
 MODEL_DIR = Path(__file__).resolve().parent.parent.parent / "models"
@@ -41,12 +42,17 @@ def layer_from_json(op: str, obj: object, *, source: str, path: str) -> LoopNest
         raise f.error("groups", "only GROUP_CONV layers have groups; move the layer to GROUP_CONV or drop groups")
     f.reject_unknown(layer_fields(op), FIELD_HINTS)
     name = f.string("name", f"{op}_{path.rsplit('[', 1)[-1].rstrip(']')}")
-    instances = f.integer("instances", 1)
+    instances = f.integer("instances", 1, maximum=MAX_INSTANCES)
     if op in ("GEMM", "BATCH_GEMM"):
         if "strides" in f.obj:
             f.int_list("strides", 2)  # not used, but a malformed value is still a mistake
-        return _gemm(f, op, name, instances)
-    return _conv(f, op, name, instances)
+        nest = _gemm(f, op, name, instances)
+    else:
+        nest = _conv(f, op, name, instances)
+    too_large = size_problem(nest)
+    if too_large:
+        raise f.error("size_tensor_A", f"layer {name} is too large to solve: {too_large}")
+    return nest
 
 
 def _gemm(f: Fields, op: str, name: str, instances: int) -> LoopNest:
@@ -116,7 +122,11 @@ def layers_from_json(obj: object, *, source: str) -> list[LoopNest]:
             key = (nest.op, nest.extents, nest.stride, nest.operands)
             if key in merged:
                 first = merged[key]
-                merged[key] = _with_instances(first, first.instances + nest.instances)
+                instances = first.instances + nest.instances
+                if instances > MAX_INSTANCES:
+                    reason = f"merged with {first.name}, the layer occurs {instances} times; at most {MAX_INSTANCES}"
+                    raise InputError(reason, source=source, field=f"{op}[{i}].instances")
+                merged[key] = _with_instances(first, instances)
             else:
                 merged[key] = nest
     if not merged:
