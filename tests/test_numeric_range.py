@@ -96,7 +96,8 @@ def test_the_cycle_bound_holds_for_every_tiling_of_a_small_layer() -> None:
 
 def test_cli_solve_and_evaluate_refuse_a_2_pow_20_gemm_with_one_line(tmp_path: Path, capsys) -> None:
     model = tmp_path / "g20.json"
-    model.write_text(json.dumps({"GEMM": [{"name": "g20", "size_tensor_A": [2**20, 2**20], "size_tensor_B": [2**20, 2**20]}]}))
+    side = [2**20, 2**20]
+    model.write_text(json.dumps({"GEMM": [{"name": "g20", "size_tensor_A": side, "size_tensor_B": side}]}))
     mapping = tmp_path / "m.json"
     tiling = {"DRAM": [1024, 1024, 1024], "SPM": [1, 1024, 1], "RF": [1, 1, 1024], "SPATIAL": [1024, 1, 1]}
     mapping.write_text(json.dumps({"loops": ["X", "Y", "K"], "tiling": tiling}))
@@ -123,7 +124,7 @@ def test_dse_refuses_a_point_out_of_range_before_solving_any(tmp_path: Path, cap
 
 @pytest.mark.parametrize(
     ("energy", "cycles", "part"),
-    [(-1.0, 5.0, 0.0), (math.nan, 5.0, 0.0), (1.0, math.inf, 0.0), (1.0, 5.0, -2.0), (-9223372036854775808.0, 7.0, 1.0)],
+    [(-1.0, 5.0, 0.0), (math.nan, 5.0, 0.0), (1.0, math.inf, 0.0), (1.0, 5.0, -2.0), (-(2.0**63), 7.0, 1.0)],
 )
 def test_a_negative_nan_or_infinite_figure_never_becomes_a_cost(energy: float, cycles: float, part: float) -> None:
     with pytest.raises(FigureOutOfRange):
