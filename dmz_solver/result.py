@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from .arch import Arch
 from .constraints import ConstraintSet
-from .cost.evaluate import Cost
+from .cost.evaluate import Cost, check_figure
 from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
@@ -117,6 +117,9 @@ class LayerResult:
     """Why an INFEASIBLE layer has no mapping (the conflicting constraints, the knobs, the arch)."""
     unrestricted: Unrestricted | None = None
     """The whole space's optimum and bound, when asked for (`solve_model(..., unrestricted=True)`)."""
+
+    def __post_init__(self) -> None:
+        check_figure("lower bound", self.lower_bound, infinite_ok=True)  # the Cost checks its own figures
 
     def __repr__(self) -> str:
         if self.cost is None:

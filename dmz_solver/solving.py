@@ -40,6 +40,8 @@ from .vocabulary import Objective, Status
 
 SEARCHES: tuple[str, ...] = tuple(REGISTRY)
 """Search names, the default first."""
+DEFAULT_TIME_LIMIT = 600.0
+"""Seconds per layer the command line gives a search when --time-limit is left out: no command runs for ever."""
 DEFAULT_WORKERS = 1
 """Distinct layers solved at once by default (see docs/reports-and-dse.md for the measurement)."""
 
@@ -74,6 +76,9 @@ def solve_layer(
     result = _apply_min_exec(result, problem, method)
     if result.status == Status.INFEASIBLE and result.reason is None:
         result = replace(result, reason=_why_infeasible(problem, search))
+    if result.status == Status.UNKNOWN and result.reason is None:
+        limit = f"the time limit of {time_limit:g} s" if time_limit else "the time limit"
+        result = replace(result, reason=f"{limit} ended the search of {nest.name} before it found a valid mapping")
     return result
 
 

@@ -64,6 +64,9 @@ class Status(StrEnum):
     """A valid mapping, with a proven lower bound and the gap to it."""
     INFEASIBLE = "INFEASIBLE"
     """No mapping of the searched space is valid."""
+    UNKNOWN = "UNKNOWN"
+    """The time limit ended the search before it found a valid mapping or proved there is none; the lower bound
+    still holds."""
 
 
 def relative_gap(value: float, bound: float) -> float:

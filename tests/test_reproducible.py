@@ -76,7 +76,7 @@ def test_the_result_json_records_every_input(capsys, tmp_path: Path, inputs: dic
     sha = hashlib.sha256(inputs["model"].read_bytes()).hexdigest()
     assert record["model"] == {"name": "tiny", "path": str(inputs["model"]), "sha256": sha, "layer": "tiny_conv1x1"}
     assert record["arch"] == load_arch(str(inputs["arch"])).to_json() and "pe_array" in record["arch"]
-    assert (record["objective"], record["search"], record["time_limit"]) == ("energy", "cpsat", None)
+    assert (record["objective"], record["search"], record["time_limit"]) == ("energy", "cpsat", 600.0)  # the default
     assert record["knobs"]["no_feature_dram"] is True and record["knobs"]["pe_util"] == 0.0
     files = {c["name"]: c for c in record["constraints"]}
     assert set(files) == {"mine", "ws"}

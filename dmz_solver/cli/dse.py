@@ -13,6 +13,7 @@ from ..dse.run import run_dse, write_csv
 from ..dse.sweep import arch_points, load_scaling, parse_sweep
 from ..report.output import make_directory
 from ..report.text import format_table
+from ..solving import DEFAULT_TIME_LIMIT
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
 from .common import add_cache, add_model_arch, check_output_dir, positive_int
@@ -61,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=lambda p: bar.update(1),
             constraints=constraints,
+            time_limit=DEFAULT_TIME_LIMIT,
         )
     finally:
         bar.close()

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary, progress_text
 from ..search.registry import SEARCHES as SEARCH_METHODS
-from ..solving import SEARCHES
+from ..solving import DEFAULT_TIME_LIMIT, SEARCHES
 from ..version import __version__
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
@@ -58,7 +58,13 @@ RERUN_FIXED = {
 }
 """What `--rerun` takes from the result file: argument name -> option. These options have no default in the
 parser (None: not given), so that one given alongside `--rerun` is caught even when it repeats the default."""
-DEFAULTS = {"arch": "dmazerunner", "objective": "edp", "search": SEARCHES[0], "opt_min_exec_methods": 1}
+DEFAULTS = {
+    "arch": "dmazerunner",
+    "objective": "edp",
+    "search": SEARCHES[0],
+    "opt_min_exec_methods": 1,
+    "time_limit": DEFAULT_TIME_LIMIT,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +80,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the seed's heuristic: the same as --search auto",
     )
-    parser.add_argument("--time-limit", type=positive_float, metavar="S", help="seconds per layer for the search")
+    parser.add_argument(
+        "--time-limit",
+        type=positive_float,
+        metavar="S",
+        help=f"seconds per layer for the search (default: {DEFAULT_TIME_LIMIT:g})",
+    )
     parser.add_argument(
         "--workers",
         type=positive_int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -30,6 +31,17 @@ class Breakdown(NamedTuple):
 assert Breakdown._fields == BREAKDOWN  # one order of the categories, stated in vocabulary.py
 
 
+class FigureOutOfRange(ValueError):
+    """A figure that is negative, NaN or infinite: a bug, since problems whose figures could leave the kernels'
+    range are refused when built (problem/numeric.py). Never shown as a result."""
+
+
+def check_figure(name: str, value: float, *, infinite_ok: bool = False) -> None:
+    """Raise FigureOutOfRange unless `value` is a non-negative number (finite unless `infinite_ok`)."""
+    if not (value >= 0 and (infinite_ok or math.isfinite(value))):  # NaN fails the first test
+        raise FigureOutOfRange(f"internal error: {name} is {value!r}, outside the cost model's range")
+
+
 @dataclass(frozen=True)
 class Cost:
     """Exact figures of one mapping: energy (pJ, rounded as the seed), cycles, EDP and breakdown."""
@@ -42,6 +54,11 @@ class Cost:
     def __post_init__(self) -> None:
         if not isinstance(self.breakdown_pj, Breakdown):
             object.__setattr__(self, "breakdown_pj", Breakdown(*self.breakdown_pj))
+        check_figure("cycles", self.cycles)
+        check_figure("energy", self.energy_pj)
+        check_figure("energy-delay product", self.edp)
+        for category, part in self.breakdown_pj._asdict().items():
+            check_figure(f"{category} energy", part)
 
     @property
     def edp(self) -> float:

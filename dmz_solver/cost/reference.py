@@ -31,8 +31,8 @@ PairReuse = namedtuple("PairReuse", "r_dram r_spm skip psum_reloads")
 partial-sum reloads of the output (§6.3)."""
 
 PairCosts = namedtuple("PairCosts", "energy cycles breakdown cand_ids")
-"""Per ordering pair of a tiling, in pair order: energy (rounded, pJ), cycles, the energy breakdown (N_BD
-categories) and the (SPM, DRAM) candidates of its representatives."""
+"""Per ordering pair of a tiling, in pair order: energy (pJ, rounded to an integral double), cycles, the energy
+breakdown (N_BD categories) and the (SPM, DRAM) candidates of its representatives."""
 
 PairSetup = namedtuple("PairSetup", "terms reps_d cand_d nd reps_s cand_s ns scratch")
 """What `evaluate_pairs` and `fixed_pair` prepare for `pair_cost`: the TilingTerms, the DRAM and SPM reuse
@@ -197,7 +197,8 @@ def pair_cost(r_dram, r_spm, tt, fp, bd, scratch):  # noqa: C901 - numba kernel:
                 resident += e_red
             c += resident * (dram_passes / skip[op])
         e_dram_level += c
-    energy = np.int64(np.rint(((e_base) + e_pass * dram_passes) + e_dram_level))
+    # rounded as the seed's round(): an integral double (exact below 2^53; a larger energy keeps its rounding)
+    energy = np.rint(((e_base) + e_pass * dram_passes) + e_dram_level)
 
     if bd.shape[0] == N_BD:
         _breakdown(PairReuse(r_dram, r_spm, skip, psum_reloads), tt, fp, bd)
@@ -254,7 +255,7 @@ def evaluate_pairs(t, arrays, prof):
     """Every ordering pair of one tiling (Profile prof), in pair order: its PairCosts."""
     setup = _pair_setup(t, arrays, prof, arrays.cands, arrays.cands)
     npairs = setup.ns * setup.nd
-    energy = np.empty(npairs, np.int64)
+    energy = np.empty(npairs)
     cycles = np.empty(npairs)
     bd = np.empty((npairs, N_BD))
     cand_ids = np.empty((npairs, 2), np.int64)

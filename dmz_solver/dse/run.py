@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..arch import Arch
 from ..loopnest import LoopNest
+from ..problem.numeric import check_numeric_range
 from ..report.output import write_text
 from ..result import ModelResult
 from ..solving import solve_model
@@ -39,13 +40,16 @@ class DsePoint:
 
     @property
     def solved(self) -> bool:
-        return self.status != Status.INFEASIBLE
+        return self.status not in (Status.INFEASIBLE, Status.UNKNOWN)
 
 
 def point_from_result(params: dict, arch: Arch, result: ModelResult, seconds: float) -> DsePoint:
-    """Totals of a solved model; INFEASIBLE when some layer has no mapping at this point."""
+    """Totals of a solved model; INFEASIBLE when some layer has no mapping at this point (UNKNOWN when the time
+    limit ended a search before any was found)."""
     if any(r.cost is None for r in result.layers):
-        return DsePoint(params, arch, float("nan"), float("nan"), Status.INFEASIBLE, seconds)
+        unknown = any(r.status == Status.UNKNOWN for r in result.layers)
+        status = Status.UNKNOWN if unknown else Status.INFEASIBLE
+        return DsePoint(params, arch, float("nan"), float("nan"), status, seconds)
     totals = result.totals()
     status = Status.OPTIMAL if totals["all_optimal"] else Status.FEASIBLE
     return DsePoint(params, arch, float(totals["cycles"]), float(totals["energy_pj"]), status, seconds)
@@ -61,16 +65,29 @@ def run_dse(
     workers: int | None = None,
     progress: Callable[[DsePoint], None] | None = None,
     constraints: object | None = None,
+    time_limit: float | None = None,
 ) -> list[DsePoint]:
     """Solve every layer at every point with the default (proven-optimal) search; Pareto flags set.
 
-    `constraints` (a ConstraintSet: the arch spec's files, as `solve` reads them) hold at every point.
+    `constraints` (a ConstraintSet: the arch spec's files, as `solve` reads them) hold at every point; each layer's
+    search gets `time_limit` seconds. Every point is checked against the cost model's numeric range before any
+    is solved.
     """
+    for _, arch in points:
+        for nest in layers:
+            check_numeric_range(nest, arch)
     out = []
     for params, arch in points:
         start = time.perf_counter()
         result = solve_model(
-            layers, arch, objective, model=model, cache_dir=cache_dir, workers=workers, constraints=constraints
+            layers,
+            arch,
+            objective,
+            model=model,
+            cache_dir=cache_dir,
+            workers=workers,
+            constraints=constraints,
+            time_limit=time_limit,
         )
         point = point_from_result(params, arch, result, time.perf_counter() - start)
         out.append(point)

@@ -15,6 +15,7 @@ from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
 from ..noc.tasks import make_tasks, profile_of
 from .knobs import Knobs
+from .numeric import check_numeric_range
 from .ordering import candidate_orders
 
 
@@ -32,6 +33,9 @@ class Problem:
     knobs: Knobs = field(default_factory=Knobs)
     constraints: ConstraintSet | None = None
     """Custom constraint files (dmz_solver/constraints); every search and check obeys them."""
+
+    def __post_init__(self) -> None:
+        check_numeric_range(self.nest, self.arch)  # no kernel may see a value it cannot hold (problem/numeric.py)
 
     @cached_property
     def compiled(self) -> CompiledConstraints:

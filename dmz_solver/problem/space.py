@@ -32,12 +32,13 @@ the loops whose DRAM factor is pinned to 1."""
 
 @njit(cache=True)
 def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
-    """All spatial factor tuples passing the spatial check, in the seed's product order."""
+    """All spatial factor tuples passing the spatial check, in the seed's product order.
+
+    The output grows by doubling: the product of the divisor counts (every tuple, fitting or not) can be far
+    beyond memory (seven loops of extent 360 have 24^7 tuples), while the tuples that fit the PEs are few.
+    """
     n_loops = ext.shape[0]
-    cap = 1
-    for loop in range(n_loops):
-        cap *= ndivs[loop]
-    out = np.empty((cap, n_loops), np.int64)
+    out = np.empty((64, n_loops), np.int64)
     count = 0
     t = np.ones(n_loops, np.int64)
     idx = np.full(n_loops, -1, np.int64)
@@ -62,6 +63,10 @@ def spatial_tuples(ext, divs, ndivs, ip, fp, spatial_one):
             continue
         if loop == n_loops - 1:
             if pes_full_enough(prod, ip, fp):
+                if count == out.shape[0]:
+                    grown = np.empty((2 * count, n_loops), np.int64)
+                    grown[:count] = out
+                    out = grown
                 out[count] = t
                 count += 1
             continue

@@ -9,7 +9,9 @@ best value found is at most G, it is optimal, and it is the exhaustive search's 
 pruning is strict; otherwise no mapping is worth G or less, G becomes a proven bound, and G rises.
 Each search of a task raises that task's bound to the smaller of its best and the smallest bound it
 pruned (docs/lower-bounds.md §5).
-Under a time limit the result is FEASIBLE, with the proven bound as its lower bound.
+Under a time limit the result is FEASIBLE, with the proven bound as its lower bound (UNKNOWN if nothing was found
+yet). The deadline is checked before every round and by the enumeration itself, inside long chunks; every round
+raises the cutoff, so a proof without a time limit ends too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from .supply import Candidate, Supplier
 SEED_TASKS = 8
 """Spatial tuples solved outright, best bound first, to seed the incumbent."""
 CHUNK = 256
-"""Most tasks per call of the enumerator; the time limit is checked between calls."""
+"""Most tasks per call of the enumerator (the enumerator itself stops at the deadline, inside a call)."""
 FIRST_CHUNK = 16
 """Tasks in a round's first call: the most promising ones, whose best value prunes the calls after."""
 CUTOFF_GROWTH = 20.0
@@ -80,15 +82,18 @@ def branch_and_bound(
             _rescore(problem, candidate, objective.column, proof.incumbent)
             proof.rescored += 1
     proof.lap("rescore")
-    proof.run(np.argsort(proof.bounds, kind="stable")[:SEED_TASKS], math.inf)
+    proof.run(np.argsort(proof.bounds, kind="stable")[:SEED_TASKS], math.inf, deadline)
     proof.lap("seed")
     lower = float(proof.bounds.min())
     if supply.lower_bound is not None:
         lower = max(lower, supply.lower_bound)
     proof.lower = lower
     proof.tell()
+    previous = -math.inf
     while True:
         cutoff = min(proof.incumbent.value, lower * CUTOFF_GROWTH)
+        if time.perf_counter() > deadline or not cutoff > previous:  # out of time; or no progress (never with sound
+            return finish(Status.FEASIBLE, proof.incumbent, lower)  # bounds: a round at the incumbent ends the proof)
         todo = np.flatnonzero(proof.bounds <= cutoff)
         best, skipped = proof.round(todo, cutoff, deadline)
         proof.rounds += 1
@@ -98,6 +103,7 @@ def branch_and_bound(
             return finish(Status.OPTIMAL, best, best.value)
         if best.value == math.inf and skipped == 0 and len(todo) == len(proof.search.sps):
             return finish(Status.INFEASIBLE, Incumbent(), math.inf)  # everything searched: no valid mapping
+        previous = cutoff
         lower = max(lower, cutoff, float(proof.bounds.min()))
         proof.lower = lower
         proof.tell()
@@ -128,12 +134,15 @@ class _Proof:
         self.incumbent = Incumbent()
         self.evaluated = 0
 
-    def run(self, task_ids: np.ndarray, cutoff: float) -> tuple[Incumbent, int, int]:
-        """Search tasks under a cutoff: their first minimum in enumeration order, how many blocks, nodes and SPM
-        tiles their bounds skipped, and the minimum's task (-1 if none)."""
+    def run(self, task_ids: np.ndarray, cutoff: float, deadline: float = math.inf) -> tuple[Incumbent, int, int, bool]:
+        """Search tasks under a cutoff until the deadline: their first minimum in enumeration order, how many
+        blocks, nodes and SPM tiles their bounds skipped, the minimum's task (-1 if none) and whether every task
+        was searched in full (False: the deadline cut the search; what it found still joins the incumbent)."""
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
-        counts, best, best_t, best_pair, pruned, floor = self.search.run(task_ids, pruning)
+        results = self.search.run(task_ids, pruning, deadline)
+        counts, best, best_t, best_pair, pruned, floor = results
+        complete = bool(results.complete.all())
         self.evaluated += int(counts.sum())
         self.pruned += int(pruned.sum())
         # what the search learnt: nothing in a task is below its best or its smallest pruned bound
@@ -141,14 +150,14 @@ class _Proof:
         values = best[:, column]
         found = Incumbent()
         if len(values) == 0 or not np.isfinite(values.min()):
-            return found, int(pruned.sum()), -1
+            return found, int(pruned.sum()), -1, complete
         ties = np.flatnonzero(values == values.min())
         first = int(ties[np.argmin(task_ids[ties])])  # the first minimum in enumeration order
         rows = tuple(int(r) for r in self.search.tasks.rowf[task_ids[first]])
         orders = (int(best_pair[first, column, 2]), int(best_pair[first, column, 3]))
         found.offer(float(values[first]), best_t[first, column], orders, rows)
         self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
-        return found, int(pruned.sum()), int(task_ids[first])
+        return found, int(pruned.sum()), int(task_ids[first]), complete
 
     def tell(self) -> None:
         """Report the incumbent and the bound to the monitor, if any."""
@@ -180,7 +189,9 @@ class _Proof:
         while start < len(order):
             if time.perf_counter() > deadline:
                 return None, skipped
-            found, pruned, task = self.run(order[start : start + size], min(cutoff, best.value))
+            found, pruned, task, complete = self.run(order[start : start + size], min(cutoff, best.value), deadline)
+            if not complete:
+                return None, skipped
             skipped += pruned
             if found.value < best.value or (found.value == best.value and task < best_task):
                 best, best_task = found, task

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from ..problem import Problem
 from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
 from ..result import LayerResult, Monitor
 from ..vocabulary import OBJECTIVES, Objective, Status
+from .bounds import energy_floor, spatial_bounds
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
 from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables
@@ -53,6 +55,8 @@ class ExhaustiveResult:
     best: dict[str, Best]
     tilings: int
     seconds: float
+    lower: dict[str, float] | None = None
+    """Per objective, a proven lower bound when a deadline cut the search (None: the search is complete)."""
 
 
 NO_PRUNING = Pruning(-1, np.inf, 0.0, False)
@@ -111,8 +115,9 @@ class TaskSearch:
         counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0, False)).counts
         return int(counts.sum())
 
-    def run(self, task_ids: np.ndarray, prune: Pruning | None = None) -> TaskResults:
-        """The TaskResults of the given tasks.
+    def run(self, task_ids: np.ndarray, prune: Pruning | None = None, deadline: float = math.inf) -> TaskResults:
+        """The TaskResults of the given tasks; at `deadline` (time.perf_counter()) the search stops within a few
+        milliseconds, and the tasks it did not finish are not `complete`.
 
         Without tables (very large layers) every tiling is evaluated: pruning is an optimisation only.
         """
@@ -120,10 +125,16 @@ class TaskSearch:
         arrays = self.problem.arrays
         if self.tables is not None:
             prune = NO_PRUNING if prune is None else prune
-            return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune)
+            return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune, deadline=deadline)
         profs = Profile(tasks.pi, tasks.pf, tasks.rowf)
-        counts, best, best_t, best_pair = search_all(tasks.sps, self.space, arrays, profs)
-        return TaskResults(counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64), np.full(len(tasks), np.inf))
+        stop = np.zeros(1, np.int64)
+        with ThreadPoolExecutor(1) as pool:  # the kernel releases the GIL, so this thread can raise the flag
+            future = pool.submit(search_all, tasks.sps, self.space, arrays, profs, stop)
+            wait([future], timeout=None if deadline == math.inf else max(0.0, deadline - time.perf_counter()))
+            stop[0] = 1
+            counts, best, best_t, best_pair, done = future.result()
+        floor = np.where(done, np.inf, -np.inf)
+        return TaskResults(counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64), floor)
 
 
 def count_tilings(problem: Problem) -> int:
@@ -131,16 +142,19 @@ def count_tilings(problem: Problem) -> int:
     return TaskSearch(problem).count()
 
 
-def exhaustive_search(problem: Problem) -> ExhaustiveResult:
+def exhaustive_search(problem: Problem, deadline: float = math.inf) -> ExhaustiveResult:
     """Minimise energy, cycles and EDP independently over every valid tiling and ordering pair.
 
-    Every valid tiling is evaluated (no pruning), so the search is an oracle for the other solvers.
+    Every valid tiling is evaluated (no pruning), so the search is an oracle for the other solvers. At `deadline`
+    (time.perf_counter()) it stops: `lower` then holds, per objective, a bound of what it did not search.
     """
     start = time.perf_counter()
     search = TaskSearch(problem)
     if len(search.sps) == 0:
         return ExhaustiveResult({}, 0, time.perf_counter() - start)
-    counts, best, best_t, best_pair, _, _ = search.run(np.arange(len(search.sps)))
+    e_floor = energy_floor(problem) if deadline < math.inf else 0.0  # before the deadline: a cut search needs it
+    found_all = search.run(np.arange(len(search.sps)), deadline=deadline)
+    counts, best, best_t, best_pair = found_all.counts, found_all.best, found_all.best_t, found_all.best_pair
     total = int(counts.sum())
     found: dict[str, Best] = {}
     if total:
@@ -149,26 +163,28 @@ def exhaustive_search(problem: Problem) -> ExhaustiveResult:
             spm_order, dram_order = int(best_pair[s, obj, 2]), int(best_pair[s, obj, 3])
             rows = search.tasks.rowf[s].copy()
             found[name] = Best(float(best[s, obj]), best_t[s, obj].copy(), spm_order, dram_order, rows)
-    return ExhaustiveResult(found, total, time.perf_counter() - start)
+    lower = None
+    if not found_all.complete.all():
+        lower = {}
+        for obj, name in enumerate(OBJECTIVES):
+            open_tasks = spatial_bounds(search.sps, problem.nest.macs, e_floor, obj)[~found_all.complete]
+            lower[name] = float(min(open_tasks.min(), best[:, obj].min()))
+    return ExhaustiveResult(found, total, time.perf_counter() - start, lower)
 
 
 def exhaustive(
     problem: Problem, objective: Objective, *, time_limit: float | None = None, monitor: Monitor | None = None
 ) -> LayerResult:
     """The search plugin: every valid tiling and ordering pair evaluated, so OPTIMAL over the space searched (no
-    proof to monitor)."""
+    proof to monitor); FEASIBLE, with the bound of the tasks left, when the time limit cuts it."""
     start = time.perf_counter()
-    found = exhaustive_search(problem)
+    found = exhaustive_search(problem, start + time_limit if time_limit else math.inf)
     best = found.best.get(Objective(objective))
     incumbent = best.incumbent() if best else Incumbent()
     value = best.value if best else math.inf
+    status, lower = Status.OPTIMAL, value
+    if found.lower is not None:
+        status, lower = Status.FEASIBLE, found.lower[Objective(objective)]
     return layer_result(
-        problem,
-        objective,
-        "exhaustive",
-        Status.OPTIMAL,
-        incumbent,
-        lower_bound=value,
-        started=start,
-        evaluated=found.tilings,
+        problem, objective, "exhaustive", status, incumbent, lower_bound=lower, started=start, evaluated=found.tilings
     )

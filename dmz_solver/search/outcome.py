@@ -52,11 +52,14 @@ def layer_result(
 ) -> LayerResult:
     """The LayerResult of a search that ends with `best`: the mapping's exact cost and the proven bound.
 
-    An OPTIMAL result's bound is its own value; otherwise the bound never exceeds the value found.
+    An OPTIMAL result's bound is its own value; otherwise the bound never exceeds the value found. Without a
+    mapping, a FEASIBLE search (one the time limit cut) is UNKNOWN with its bound, any other INFEASIBLE.
     """
     nest = problem.nest
     if best.tiling is None:
         seconds = time.perf_counter() - started
+        if status == Status.FEASIBLE:
+            return LayerResult(nest, objective, Status.UNKNOWN, None, None, lower_bound, seconds, search, evaluated)
         return LayerResult(nest, objective, Status.INFEASIBLE, None, None, math.inf, seconds, search, evaluated)
     orders = None
     if best.orders is not None:

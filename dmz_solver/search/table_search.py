@@ -8,8 +8,10 @@ loop into the task's minima. A (spatial, RF) block can be pruned by its lower bo
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 import numpy as np
@@ -27,6 +29,8 @@ from .tables import LayerTables
 
 COUNT_ONLY = -2
 """`objective` of a pruning state that counts the valid tilings and evaluates none."""
+STOP_EVERY = 1024
+"""SPM-enumeration steps between two looks at the stop flag (a look costs one load; a step at most a pair loop)."""
 
 
 class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
@@ -45,9 +49,15 @@ class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
 class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned floor")):
     """What a search of tasks finds, one row per task: valid tilings counted, the first minimum of each objective
     (value, tiling, ordering pair), the blocks, nodes and SPM tiles pruned, and the smallest bound among them
-    (inf if none), so that min(best, floor) bounds everything the task holds."""
+    (inf if none), so that min(best, floor) bounds everything the task holds. A task stopped by the deadline or
+    never started has floor -inf: its best is a real value, but nothing is known of the rest."""
 
     __slots__ = ()
+
+    @property
+    def complete(self) -> np.ndarray:
+        """Per task: searched in full (not cut by a deadline)."""
+        return self.floor > -np.inf
 
     @classmethod
     def empty(cls, n: int, n_loops: int) -> TaskResults:
@@ -57,12 +67,12 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
             np.ones((n, 3, 4, n_loops), np.int64),
             np.zeros((n, 3, 4), np.int64),
             np.zeros(n, np.int64),
-            np.full(n, np.inf),
+            np.full(n, -np.inf),
         )
 
 
 @njit(cache=True, nogil=True)
-def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa: C901, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
+def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective.
 
     The same tilings in the same order and the same minima as fallback.search_under. cons: the
@@ -72,6 +82,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
     prune.cutoff and best[s, objective]; pruned[s] counts them, so that a task with nothing pruned is known to be
     searched in full, and floor[s] keeps the smallest of their bounds. With COUNT_ONLY the valid tilings are
     counted and none is evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
+    The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
+    the search ends with floor[s] = -inf (what it found stands, the rest of the task is unknown).
     """
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
     best, best_t, best_pair, pruned, floor = out.best, out.best_t, out.best_pair, out.pruned, out.floor
@@ -117,7 +129,10 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
             if divs[loop, c] == sp[loop]:
                 spos[loop] = c
     best[s, :] = np.inf
+    floor[s] = np.inf
     count = 0
+    steps = 0
+    stopped = False
     c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
     visits = np.empty(nops)
     pairs = np.empty((nops, nops))
@@ -128,6 +143,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
     # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
     lr = 0
     while lr >= 0:
+        if stop[0] != 0:
+            stopped = True
+            break
         kk = krf[lr] + 1
         if kk >= nmult[lr, spos[lr]]:
             t[RF, lr] = 1
@@ -177,6 +195,10 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
         kspm[0] = -1
         ls = 0
         while ls >= 0:
+            steps += 1
+            if steps % STOP_EVERY == 0 and stop[0] != 0:
+                stopped = True
+                break
             kk = kspm[ls] + 1
             if dram_one[ls]:  # the DRAM factor must be 1: e^SPM is the whole extent
                 if kk > 0:
@@ -263,32 +285,52 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s):  # noqa
                 for obj in range(3):
                     if (improved >> obj) & 1:
                         best_t[s, obj] = t
+        if stopped:
+            break
+    if stopped:
+        floor[s] = -np.inf
     out.counts[s] = count
     return count
 
 
 def search_all_tables(
-    tasks: Tasks, space: LoopSpace, arrays: NestArrays, tables: LayerTables, cons: ConstraintArrays, prune: Pruning
+    tasks: Tasks,
+    space: LoopSpace,
+    arrays: NestArrays,
+    tables: LayerTables,
+    cons: ConstraintArrays,
+    prune: Pruning,
+    *,
+    deadline: float = math.inf,
 ) -> TaskResults:
     """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state.
 
     Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
     done with one (search_tables releases the GIL). Python threads rather than prange: the
     results are the same and a parallel numba wrapper would add ~20 s of compilation.
+    At `deadline` (time.perf_counter()) this thread raises the stop flag: running tasks end within
+    a few milliseconds and no new one starts (TaskResults.complete tells which ones finished).
     """
     sps, pis, pfs, rowfs = tasks.sps, tasks.pi, tasks.pf, tasks.rowf
     n = sps.shape[0]
     out = TaskResults.empty(n, space.ext.shape[0])
     ids = itertools.count()  # next() is atomic under the GIL
+    stop = np.zeros(1, np.int64)
+    if time.perf_counter() >= deadline:
+        return out  # no task started: none is complete
 
     def work() -> None:
         for s in iter(lambda: next(ids), None):
-            if s >= n:
+            if s >= n or stop[0]:
                 return
-            search_tables(sps[s], space, arrays, tables, cons, prune, Profile(pis[s], pfs[s], rowfs[s]), out, s)
+            prof = Profile(pis[s], pfs[s], rowfs[s])
+            search_tables(sps[s], space, arrays, tables, cons, prune, prof, out, s, stop)
 
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
-        for future in [pool.submit(work) for _ in range(workers)]:
+        futures = [pool.submit(work) for _ in range(workers)]
+        wait(futures, timeout=None if deadline == math.inf else max(0.0, deadline - time.perf_counter()))
+        stop[0] = 1  # whatever still runs is past the deadline
+        for future in futures:
             future.result()
     return out

@@ -1,0 +1,169 @@
+"""Numeric range of the cost model: refuse, before any search, a layer or arch whose figures the kernels cannot hold.
+
+The kernels count cycles, footprints, DMA and NoC terms and trip products in int64, and energies and the
+whole-layer cycles in doubles (docs/cost-model.md §0). A value past int64 wraps silently in numba, a float cast
+to int64 past its range gives -2^63, and a double past its range becomes inf: either would reach the output as a
+wrong number. So when a Problem is built, the largest value each quantity can take over the WHOLE mapping space
+is bounded from the layer and arch numbers, in Python arithmetic, and the problem is refused with an InputError
+naming the quantity, the input that drives it and the limit when a bound does not fit. Every bound below is an
+upper bound of what the kernels form for any valid tiling and ordering pair (docs/cost-model.md "Numeric range"
+states the derivation); a refused problem may in fact have fit, a passed one always does.
+
+Notation: M the MAC count, D(op) the operand's whole footprint, W(op) >= Q * D(op, e) for every pass count Q
+with its tile e (Q = TC_DRAM with e^SPM, TC_DRAM * TC_SPM with e^PE or e^RF): D(op, e) <= C(op) * prod e^k over
+the loops in op's dims (k = how many dims a loop appears in, C = product of the coefficients >= 1), so Q * D(op, e)
+<= C(op) * prod over all loops of b^max(1, k).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..loopnest import LoopNest, Operand
+from ..noc.tasks import tables_of
+
+INT64_LIMIT = 2**63 - 1
+"""Largest value an int64 term of the kernels holds."""
+FLOAT_LIMIT = sys.float_info.max / 1024
+"""Largest energy * cycles product allowed: the proof multiplies bounds by its cutoff growth (20) and a slack."""
+MARGIN = 1.0 + 1e-6
+"""Bounds are computed in doubles: this covers their rounding."""
+
+
+@dataclass(frozen=True)
+class NocExtremes:
+    """What any unrolling's communication profile can reach on an arch (noc/profile.py): PEs, nodes of the
+    widest network, the smallest bandwidth, the longest latency from the port to a node, the energy of one
+    element over every edge of a network."""
+
+    pes: int
+    nodes: int
+    bandwidth: float
+    path_latency: int
+    energy_per_element: float
+
+
+def noc_extremes(arch) -> NocExtremes:  # noqa: ANN001 - an arch.Arch (this stage sits below arch's users)
+    """The NocExtremes of an arch, from its network tables (nodes in preorder: a parent comes before its child)."""
+    nt = tables_of(arch)
+    pes = nt.rows * nt.cols
+    bandwidths = np.concatenate([nt.link_bw.ravel(), nt.node_bw.ravel()])
+    finite = bandwidths[np.isfinite(bandwidths)]
+    bandwidth = float(finite.min()) if len(finite) else 1.0
+    hop = np.maximum(nt.lat_down, nt.lat_up)
+    reach = np.zeros(hop.shape, np.int64)  # latency from the port to each node
+    for node in range(1, hop.shape[1]):
+        reach[:, node] = reach[np.arange(hop.shape[0]), nt.parent[:, node]] + hop[:, node]
+    energy = float((nt.e_down + nt.e_up).sum(axis=1).max())
+    return NocExtremes(pes, int(hop.shape[1]), bandwidth, int(reach.max()), energy)
+
+
+def _amplified_volume(operand: Operand, extents: tuple[int, ...]) -> int:
+    """W(op): a bound on pass count times tile footprint over every tiling (module docstring)."""
+    coef = 1.0
+    count = [0] * len(extents)
+    for dim in operand.dims:
+        for loop, c in dim.terms:
+            coef *= max(1, abs(c))
+            count[loop] += 1
+    volume = coef
+    for loop, b in enumerate(extents):
+        volume *= float(b) ** max(1, count[loop])  # a double: inf past its range, which refuses
+    return volume
+
+
+@dataclass(frozen=True)
+class _Term:
+    """One bounded quantity: what it is, its bound, the input that drives it and the kind of number."""
+
+    quantity: str
+    bound: float
+    driver: str
+    limit: float = INT64_LIMIT
+    kind: str = "int64"
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b, infinite for b = 0 (the readers refuse that; this keeps the bound a bound)."""
+    return a / b if b > 0 else math.inf
+
+
+def _largest(parts: dict[str, float]) -> str:
+    """The name of the largest part: the input a refusal names."""
+    return max(parts, key=lambda name: parts[name])
+
+
+def range_terms(nest: LoopNest, arch) -> list[_Term]:  # noqa: ANN001 - an arch.Arch
+    """Every bounded quantity of the nest on the arch (module docstring)."""
+    ext = tuple(nest.extents)
+    exact_macs = math.prod(ext)
+    macs = math.prod(float(b) for b in ext)  # a double, as every bound below
+    layer = f"the extents of layer {nest.name}"
+    noc = noc_extremes(arch)
+    full = [float(op.footprint(ext)) for op in nest.operands]
+    vol = [_amplified_volume(op, ext) for op in nest.operands]
+    bw = "networks bandwidth" if noc.bandwidth < 1 else layer
+    terms = [
+        _Term("MAC count", float(min(exact_macs, 2**64)), layer),
+        _Term("SPM bytes of a tile", float(sum(full) * max(arch.bytes_per_elem, 1)), layer),
+    ]
+    ratio = _ratio(arch.accel_mhz, arch.dma_mhz)
+    burst = max(full) * arch.dma_elem_bytes
+    dma_parts = {
+        "arch_details.dma_init_cycles": arch.dma_init_cycles * ratio,
+        "arch_details.dma_cycles_per_byte": arch.dma_cycles_per_byte * burst * ratio,
+        "arch_details.dataflow_accel_frequency / dma_frequency": ratio,
+    }
+    terms.append(_Term("DMA cycles of one transfer", (arch.dma_init_cycles + arch.dma_cycles_per_byte * burst) * ratio,
+                       _largest(dma_parts)))  # fmt: skip
+    # cnt * foot / bandwidth + latency, cnt <= the PEs of the unrolling (noc/profile.py); a reduction chain
+    # crosses at most 2 * path_latency per add
+    latency = 2 * noc.pes * noc.path_latency + 1
+    noc_pass = _ratio(noc.pes * max(full), noc.bandwidth) + noc.pes * noc.nodes * max(full) + latency
+    terms.append(_Term("NoC cycles of one RF pass", noc_pass, bw))
+    # Whole-layer integers (§5.5, §5.8): F * spm1 and F * miss, with spm1 <= max(Cum[1], T); T <= TC_SPM *
+    # (2 comp + red + max noc) and Cum <= 2 * the DMA of all operands; cnt * D_RF * TC_DRAM * TC_SPM <= W
+    k_dma = ratio * (arch.dma_init_cycles + arch.dma_cycles_per_byte * arch.dma_elem_bytes) + 1
+    parts = {
+        layer: 3 * macs + (len(vol) + 1) * macs * latency,
+        "arch_details.dma_cycles_per_byte": 2 * sum(vol) * k_dma,
+        bw: _ratio(sum(vol) + vol[0], noc.bandwidth),
+    }
+    layer_cycles = 4 * sum(parts.values())
+    terms.append(_Term("cycles of the layer", layer_cycles, _largest(parts)))
+    energy = _energy_bound(arch, noc, macs, vol)
+    terms.append(_Term("energy (pJ)", sum(energy.values()), _largest(energy), sys.float_info.max, "double"))
+    cycles_double = layer_cycles * (1 + 2 * len(vol))
+    edp_parts = {**energy, "cycles": cycles_double}
+    terms.append(_Term("energy-delay product", sum(energy.values()) * cycles_double, _largest(edp_parts), FLOAT_LIMIT,
+                       "double"))  # fmt: skip
+    return terms
+
+
+def _energy_bound(arch, noc: NocExtremes, macs: int, vol: list[float]) -> dict[str, float]:  # noqa: ANN001
+    """Bounds of the energy's parts (§6), by the arch field each is proportional to."""
+    out = vol[0]  # the reduction's adds over the layer are at most W(out), each moving at most 2 paths
+    hop = 2 * noc.energy_per_element
+    return {
+        "arch_details.mac_energy": arch.mac_energy_pj * (macs + 2 * out),
+        "arch_details.rf_energy": arch.rf_energy_pj * (4 * macs + 6 * out),
+        "arch_details.communication_energy": 2 * noc.energy_per_element * sum(vol) + 4 * hop * out,
+        "arch_details.spm_energy": 2 * arch.spm_energy_pj * sum(vol),
+        "arch_details.dram_energy": 4 * arch.dram_energy_pj * sum(vol),
+    }
+
+
+def check_numeric_range(nest: LoopNest, arch) -> None:  # noqa: ANN001 - an arch.Arch
+    """Raise an InputError if some quantity of the nest on the arch may leave the range the kernels hold it in."""
+    for term in range_terms(nest, arch):
+        if not (term.bound * MARGIN <= term.limit):  # also refuses NaN
+            raise InputError(
+                f"layer {nest.name} on arch {arch.name}: the {term.quantity} could reach {term.bound:.3g} "
+                f"(driven by {term.driver}), beyond {term.limit:.3g}, the largest {term.kind} the cost model "
+                "computes it in"
+            )
