@@ -4,11 +4,12 @@ non-negative figures that respect the MAC and PE floors and agree with `evaluate
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dmz_solver.arch import arch_from_json
@@ -47,14 +48,16 @@ def archs(draw: st.DrawFn) -> object:
     spec["arch_basic"]["CGRA_SIZE"] = draw(st.sampled_from([4, 16, 64]))
     if draw(st.booleans()):
         spec["networks"] = {"default": {"kind": "bus", "bandwidth": draw(st.floats(1e-6, 1e6))}}
+    if details["mac_energy"] == details["rf_energy"] == details["dram_energy"] == 0:
+        # the readers refuse this arch; the solver must still handle one built in Python
+        details["mac_energy"] = 1.0
+        return dataclasses.replace(arch_from_json(spec, source="random.json", name="random"), mac_energy_pj=0.0)
     return arch_from_json(spec, source="random.json", name="random")
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(nest=layers(), arch=archs(), objective=st.sampled_from(["energy", "cycles", "edp"]))
 def test_every_result_is_finite_non_negative_above_its_floors_and_equal_to_its_evaluation(nest, arch, objective):
-    # all-zero MAC, RF and DRAM energies: the CP-SAT model's log floor fails (search/cpsat_model.py, reported)
-    assume(arch.mac_energy_pj + arch.rf_energy_pj + arch.dram_energy_pj > 0)
     try:
         problem = Problem(nest, arch)
     except InputError as refused:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -119,3 +120,16 @@ def test_cpsat_bound_holds_the_dma_floor_on_a_memory_bound_layer() -> None:
     optimum = exhaustive_search(problem).best[Objective.CYCLES].value
     assert dma_cycles_floor(problem) > fc.macs / problem.arch.pe_count
     assert dma_cycles_floor(problem) * 0.999 <= supply.lower_bound <= optimum
+
+
+def test_an_arch_without_energy_gets_a_zero_bound_not_a_crash() -> None:
+    silent = dataclasses.replace(load_arch("dmazerunner"), mac_energy_pj=0.0, rf_energy_pj=0.0, dram_energy_pj=0.0)
+    problem = Problem(GEMM, silent)
+    for objective in (Objective.ENERGY, Objective.EDP):
+        supply = cpsat_supply(problem, objective)
+        assert supply.lower_bound == 0.0 and supply.candidates
+    assert cpsat_supply(problem, Objective.CYCLES).lower_bound > 0
+
+
+def test_cpsat_gives_up_at_once_when_no_time_is_left() -> None:
+    assert cpsat_supply(Problem(GEMM, load_arch("dmazerunner")), Objective.EDP, seconds=0.0).lower_bound is None

@@ -61,7 +61,7 @@ def branch_and_bound(
     objective = Objective(objective)
     proof = _Proof(problem, objective.column, start, monitor)
     proof.lap("tables")
-    supply = supplier(problem, objective)
+    supply = supplier(problem, objective, deadline - time.perf_counter())
     proof.root_bound = supply.lower_bound
     proof.lap("cpsat")
     if supply.lower_bound == math.inf or len(proof.search.sps) == 0:

@@ -201,7 +201,8 @@ class _SpaceModel:
         a weight larger than the log of PEs used, minus that log.
         """
         nest, model = self.nest, self.model
-        offset = math.log(energy_floor(self.problem)) if objective != Objective.CYCLES else 0.0
+        floor = energy_floor(self.problem) if objective != Objective.CYCLES else 1.0
+        offset = math.log(floor) if floor > 0 else -math.inf  # no energy at all: the bound is 0
         if objective == Objective.ENERGY:
             return offset, 1
         log_pes, most = 0, 0
@@ -271,19 +272,24 @@ def _relation(model: cp_model.CpModel, kind: int, expr) -> cp_model.Constraint:
     return model.add(expr != 0)
 
 
-def cpsat_supply(problem: Problem, objective: Objective, budget: float = 2.0) -> Supply:
+def cpsat_supply(problem: Problem, objective: Objective, seconds: float = math.inf, budget: float = 2.0) -> Supply:
     """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves, within `budget`
-    deterministic seconds (one worker, a fixed seed: the same answer every run).
+    deterministic seconds (one worker, a fixed seed: the same answer every run) and at most `seconds` of wall
+    time (a time limit; cut short, the answer may differ, as any result under a time limit may).
 
     With an objective (cycles, EDP) the candidates are the last improving solutions, best first. For
     energy the model has no objective (its bound is a constant) and gives one solution: enumerating more
     cost 0.02-0.09 s a layer and saved the proof nothing on ResNet-18 (bench/bench_supply.py).
     """
+    if not seconds > 0:
+        return Supply([], None)
     built = build_model(problem, objective)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = budget
+    if math.isfinite(seconds):
+        solver.parameters.max_time_in_seconds = seconds
     collect = _Solutions(problem, built)
     status = solver.solve(built.model, collect)
     if status == cp_model.INFEASIBLE:

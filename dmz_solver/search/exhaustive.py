@@ -24,7 +24,7 @@ from ..problem import Problem
 from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
 from ..result import LayerResult, Monitor
 from ..vocabulary import OBJECTIVES, Objective, Status
-from .bounds import energy_floor, spatial_bounds
+from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
 from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables
@@ -166,8 +166,9 @@ def exhaustive_search(problem: Problem, deadline: float = math.inf) -> Exhaustiv
     lower = None
     if not found_all.complete.all():
         lower = {}
+        c_floor = dma_cycles_floor(problem)
         for obj, name in enumerate(OBJECTIVES):
-            open_tasks = spatial_bounds(search.sps, problem.nest.macs, e_floor, obj)[~found_all.complete]
+            open_tasks = spatial_bounds(search.sps, problem.nest.macs, e_floor, c_floor, obj)[~found_all.complete]
             lower[name] = float(min(open_tasks.min(), best[:, obj].min()))
     return ExhaustiveResult(found, total, time.perf_counter() - start, lower)
 

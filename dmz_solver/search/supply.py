@@ -7,6 +7,7 @@ hold for every mapping of the space, is where the proof's rising cutoffs begin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,9 +28,10 @@ class Supply:
     lower_bound: float | None
 
 
-Supplier = Callable[[Problem, Objective], Supply]
+Supplier = Callable[[Problem, Objective, float], Supply]
+"""supplier(problem, objective, seconds): what it finds within `seconds` of wall time (inf: its own budget)."""
 
 
-def no_supply(problem: Problem, objective: Objective) -> Supply:
+def no_supply(problem: Problem, objective: Objective, seconds: float = math.inf) -> Supply:
     """A supplier that knows nothing: the proof starts from its own spatial bounds."""
     return Supply([], None)
