@@ -14,6 +14,8 @@ directories replace the shipped ones. Kernels the workload never called are list
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -21,6 +23,8 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+import numba
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dmz_solver"
@@ -79,6 +83,10 @@ def stale_entries() -> list[str]:
     return [str(index.relative_to(ROOT)) for index, _, fresh in shipped_entries() if not fresh]
 
 
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def build() -> int:
     with tempfile.TemporaryDirectory(prefix="dmz-kernels-") as tmp:
         copy = Path(tmp)
@@ -94,6 +102,7 @@ def build() -> int:
         print(f"compiled in {time.perf_counter() - start:.0f} s")
         shutil.rmtree(SHIPPED, ignore_errors=True)
         count = 0
+        sources: dict[str, str] = {}
         for cache in sorted((copy / "dmz_solver").rglob("__pycache__")):
             entries = sorted([*cache.glob("*.nbi"), *cache.glob("*.nbc")])
             if not entries:
@@ -103,7 +112,12 @@ def build() -> int:
             target.mkdir(parents=True, exist_ok=True)
             for entry in entries:
                 shutil.copyfile(entry, target / entry.name)
+                if entry.suffix == ".nbi":
+                    source = cache.parent / (entry.name.split(".", 1)[0] + ".py")
+                    sources[(target / entry.name).relative_to(SHIPPED).as_posix()] = sha256(source)
             count += sum(1 for e in entries if e.suffix == ".nbi")
+        manifest = {"numba": numba.__version__, "sources": sources}  # the workload ran on this interpreter
+        (SHIPPED / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         size = sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file())
         print(f"{count} kernels, {size / 2**20:.1f} MiB in {SHIPPED.relative_to(ROOT)}")
         idle = run.stdout.strip().splitlines()[-1]

@@ -17,8 +17,8 @@ code, another numba), a terminal shows "compiling kernels (one time, ~60 s)" fir
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import shutil
 import sys
 from collections.abc import Callable
@@ -42,15 +42,8 @@ COMPILE_SECONDS = 60
 """About how long compiling every kernel takes on a 2-core machine (measured with a cold cache)."""
 
 
-def _stamp(index: Path) -> tuple[str, bytes] | None:
-    """(numba version, source hash) an index file was written for, or None if it cannot be read."""
-    try:
-        with index.open("rb") as f:
-            version = pickle.load(f)
-            stamp, _ = pickle.loads(f.read())
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-        return None
-    return version, stamp
+MANIFEST = "manifest.json"
+"""In SHIPPED: the numba version the entries were compiled with, and per index the SHA-256 of its source file."""
 
 
 def _source_of(index: Path, package_dir: Path) -> Path:
@@ -58,19 +51,29 @@ def _source_of(index: Path, package_dir: Path) -> Path:
     return package_dir / (index.name.split(".", 1)[0] + ".py")
 
 
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def shipped_entries(shipped: Path = SHIPPED, package: Path = PACKAGE) -> list[tuple[Path, Path, bool]]:
     """Each shipped index, the source file it was compiled from, and whether it still matches that source under
-    this numba."""
-    hashes: dict[Path, bytes] = {}
+    this numba (the manifest says what it was compiled from; nothing here unpickles)."""
+    try:
+        manifest = json.loads((shipped / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return []
+    same_numba = manifest.get("numba") == numba.__version__
+    hashes: dict[Path, str] = {}
     entries = []
-    for index in sorted(shipped.rglob("*.nbi")):
+    for name, source_hash in sorted(manifest.get("sources", {}).items()):
+        index = shipped / name
         source = _source_of(index, package / index.parent.relative_to(shipped))
         if source not in hashes:
-            try:
-                hashes[source] = hashlib.sha256(source.read_bytes()).digest()
-            except OSError:
-                hashes[source] = b""
-        entries.append((index, source, _stamp(index) == (numba.__version__, hashes[source])))
+            hashes[source] = _sha256(source)
+        entries.append((index, source, same_numba and hashes[source] == source_hash))
     return entries
 
 
@@ -81,8 +84,11 @@ def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE) -> int:
     copied = 0
     for index, source, fresh in shipped_entries(shipped, package):
         target = source.parent / "__pycache__"
-        if not fresh or _stamp(target / index.name) == _stamp(index):
-            continue
+        try:
+            if not fresh or (target / index.name).read_bytes() == index.read_bytes():
+                continue
+        except OSError:
+            pass  # not there yet
         base = index.name.removesuffix(".nbi")
         try:
             target.mkdir(exist_ok=True)
