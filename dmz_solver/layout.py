@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from numba import njit
-
+from .jit import njit
 from .vocabulary import Level
 
 NestArrays = namedtuple("NestArrays", "dcoef dsize ndims isidx cands fp ip")

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy
-from numba import njit
 
 from ..arch import Arch
+from ..jit import njit
 from ..layout import RF, SP, SPM, footprint
 from ..loopnest import LoopNest
 from ..vocabulary import LEVELS

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit, prange
 
+from ..jit import njit, prange
 from ..layout import DRAM, SPM, Profiles
 from .pairs import (
     DF_Q,

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from ..jit import njit
 
 # Columns of a DRAM entry: integer row (3 + 4 * nops) and float row (1 + 2 * nops)
 DI_CUM1, DI_NU, DI_GT1, DI_KEYS = 0, 1, 2, 3  # then keys, cumulative sums, group sums, r_DRAM

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from ..jit import njit
 from ..layout import DRAM, F_MAC, F_RF, SPM
 from .reuse import level_reuse
 from .terms import N_TI, T_P_DRAM_OUT, T_RED, T_RED_ADDS, T_TC_DRAM, T_TC_RF, T_TC_SP, T_TC_SPM, coef_terms, terms

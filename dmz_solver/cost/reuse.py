@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from ..jit import njit
 
 MAX_MASK_LOOPS = 12
 MAX_MASK_ROWS = 1 << 22

@@ -13,8 +13,8 @@ import math
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from ..jit import njit
 from ..layout import (
     DRAM,
     F_ACCEL_MHZ,

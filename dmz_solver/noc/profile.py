@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+
+from ..jit import njit
 
 UNIT, ROW, COL, ARRAY = 0, 1, 2, 3
 N_KINDS = 4

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from numba import njit
 
+from ..jit import njit
 from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, PeArray, profile_work, task_profile
 from .spec import NocSpec
 from .tables import NocTables, noc_tables

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
 
+from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM
 from .problem import Problem
 from .validity import (

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from ..arch import Arch
+from ..jit import njit
 from ..layout import (
     F_PE_UTIL,
     F_RF_ELEMS,

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from ..cost.pairs import DF_Q, DI_KEYS, dma_cycles_min, dma_energy_min, dram_entry, pass_energies
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
+from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
 from ..loopnest import Operand
 from ..problem import Problem

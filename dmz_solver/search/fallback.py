@@ -8,9 +8,9 @@ table search, only slower.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
 
 from ..cost.batch import make_workspace, tiling_minima
+from ..jit import njit, prange
 from ..layout import SP, Profile
 from ..problem.space import next_inner
 

@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import numba
 import numpy as np
-from numba import njit
 
 from ..constraints.compile import ConstraintArrays, leaf_ok
 from ..cost.pairs import SF_A, DramSide, Minima, PairTerms, SpmSide, pair_minima, pass_energies, spm_entry
 from ..cost.terms import base_energy, coef_terms, pe_terms
+from ..jit import njit
 from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace

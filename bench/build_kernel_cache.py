@@ -1,0 +1,140 @@
+"""Rebuild dmz_solver/kernel_cache/: the compiled numba kernels a fresh clone starts from (dmz_solver/jit.py).
+
+Run by hand from the repository root after kernels change (the shipped entries of changed sources are ignored,
+so a stale cache costs compile time, never a wrong result):
+
+    python bench/build_kernel_cache.py            # compile with a workload that calls every kernel
+    python bench/build_kernel_cache.py --check    # only list the kernels whose shipped entry is missing or stale
+
+The package is copied to a temporary directory without its caches, the workload runs there (so every kernel
+compiles from scratch, for the generic CPU target), and the entries it leaves in the copy's __pycache__
+directories replace the shipped ones. Kernels the workload never called are listed: they compile on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import numba
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "dmz_solver"
+SHIPPED = PACKAGE / "kernel_cache"
+
+WORKLOAD = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    import numba
+    from numba.core.registry import CPUDispatcher
+    import dmz_solver
+    from dmz_solver.arch import load_arch
+    from dmz_solver.cost.evaluate import evaluate_mapping
+    from dmz_solver.problem import Problem
+    from dmz_solver.search.exhaustive import exhaustive_search
+    from dmz_solver.solving import solve_layer
+    from dmz_solver.workload.loader import load_model
+    from dmz_solver.workload.templates import conv_nest, gemm_nest
+
+    small = [gemm_nest("g", x=8, y=6, k=4), conv_nest("c", n=1, m=4, c=4, in_rows=6, in_cols=6, f_rows=3,
+             f_cols=3, stride=(1, 1)), conv_nest("s", n=1, m=4, c=4, in_rows=7, in_cols=7, f_rows=3, f_cols=3,
+             stride=(2, 2))]
+    for arch_name in ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8"):
+        arch = load_arch(arch_name)
+        for nest in small:
+            exhaustive_search(Problem(nest, arch))
+            for objective in ("energy", "cycles", "edp"):
+                for search in ("cpsat", "auto"):
+                    result = solve_layer(nest, arch, objective, search=search)
+                    if result.mapping is not None:
+                        evaluate_mapping(Problem(nest, arch), result.mapping, objective)
+    dmz_solver.solve("resnet18", "dmazerunner", cache_dir=None)
+    dmz_solver.solve("tiny", "eyeriss", constraints=["rs_array"], cache_dir=None)
+    dmz_solver.solve("tiny", "dmazerunner", knobs={"no_spatial_reduction": True}, cache_dir=None)
+    from dmz_solver.cli import main
+    for argv in (["count", "--model", "tiny"], ["count", "--model", "tiny", "--arch", "eyeriss"]):
+        main(argv)
+    idle = set()
+    for name, module in sorted(sys.modules.items()):
+        if name.startswith("dmz_solver"):
+            for value in vars(module).values():
+                inlined = isinstance(value, CPUDispatcher) and value.targetoptions.get("inline") == "always"
+                if isinstance(value, CPUDispatcher) and not value.signatures and not inlined:
+                    idle.add(f"{value.py_func.__module__}.{value.py_func.__qualname__}")
+    print(json.dumps(sorted(idle)))
+    """
+)
+
+
+def stale_entries() -> list[str]:
+    """The shipped indexes that do not match their sources (or this numba)."""
+    sys.path.insert(0, str(ROOT))
+    from dmz_solver.jit import shipped_entries  # noqa: PLC0415 - the tool reads the package it rebuilds
+
+    return [str(index.relative_to(ROOT)) for index, _, fresh in shipped_entries() if not fresh]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build() -> int:
+    with tempfile.TemporaryDirectory(prefix="dmz-kernels-") as tmp:
+        copy = Path(tmp)
+        ignore = shutil.ignore_patterns("__pycache__", "kernel_cache", "*.egg-info")
+        shutil.copytree(PACKAGE, copy / "dmz_solver", ignore=ignore)
+        for data in ("models", "archspecs", "constraints"):
+            shutil.copytree(ROOT / data, copy / data)
+        start = time.perf_counter()
+        run = subprocess.run([sys.executable, "-c", WORKLOAD], cwd=copy, capture_output=True, text=True, check=False)
+        if run.returncode != 0:
+            print(run.stderr, file=sys.stderr)
+            return 1
+        print(f"compiled in {time.perf_counter() - start:.0f} s")
+        shutil.rmtree(SHIPPED, ignore_errors=True)
+        count = 0
+        sources: dict[str, str] = {}
+        for cache in sorted((copy / "dmz_solver").rglob("__pycache__")):
+            entries = sorted([*cache.glob("*.nbi"), *cache.glob("*.nbc")])
+            if not entries:
+                continue
+            relative = cache.parent.relative_to(copy / "dmz_solver")
+            target = SHIPPED / relative
+            target.mkdir(parents=True, exist_ok=True)
+            for entry in entries:
+                shutil.copyfile(entry, target / entry.name)
+                if entry.suffix == ".nbi":
+                    source = cache.parent / (entry.name.split(".", 1)[0] + ".py")
+                    sources[(target / entry.name).relative_to(SHIPPED).as_posix()] = sha256(source)
+            count += sum(1 for e in entries if e.suffix == ".nbi")
+        manifest = {"numba": numba.__version__, "sources": sources}  # the workload ran on this interpreter
+        (SHIPPED / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        size = sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file())
+        print(f"{count} kernels, {size / 2**20:.1f} MiB in {SHIPPED.relative_to(ROOT)}")
+        idle = run.stdout.strip().splitlines()[-1]
+        print(f"never called by the workload (compiled on first use): {idle}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only list missing or stale shipped entries")
+    args = parser.parse_args()
+    if args.check:
+        stale = stale_entries()
+        print("\n".join(stale) if stale else "every shipped entry matches its source")
+        return 1 if stale else 0
+    return build()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
