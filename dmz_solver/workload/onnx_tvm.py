@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import math
 import os
 import re
 import sys
@@ -27,6 +28,7 @@ from .limits import size_problem
 from .onnx_checks import check_nodes, describe
 from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
 from .onnx_nodes import Signature, pair_nodes, signature
+from .onnx_skim import WEIGHT_ELEMENTS, SkimError, read_without_weights
 from .tir_blocks import FuncBlocks, read_primfunc
 
 
@@ -43,7 +45,7 @@ class _Call:
 def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     """The layers of an ONNX model (identical ones merged) and descriptions of the operators it ignored."""
     source = str(path)
-    model = _read(path)
+    model = _weights_as_inputs(_read(path))
     inputs = _input_shapes(model, source)
     check_nodes(model, static_shapes(model), source)
     model = fold_shapes(model)  # sizes computed from static shapes become constants TVM can see
@@ -81,14 +83,37 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
 def _read(path: str | Path) -> onnx.ModelProto:
     check_file(path, MAX_ONNX_BYTES)  # a regular file within protobuf's limit: no FIFO, device or directory
     try:
-        model = onnx.load(str(path))
+        model = read_without_weights(path)  # the weights' shapes, never their values
     except OSError as exc:
         raise InputError(f"cannot read file ({exc.strerror})", source=str(path)) from None
-    except DecodeError:
+    except (DecodeError, SkimError, ValueError):  # ValueError: mmap of an empty file
         raise InputError("not an ONNX model (the protobuf does not parse)", source=str(path)) from None
     if model.ir_version < 3 or not model.graph.node:  # protobuf parses some garbage as an empty model
         raise InputError("not an ONNX model (no IR version or no graph nodes)", source=str(path))
     return model
+
+
+def _weights_as_inputs(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with every initializer of more than WEIGHT_ELEMENTS elements (read without its data) turned into a
+    graph input of the same type and shape: TVM needs a value for an initializer and would copy each one into a
+    constant (a 330 MB ViT-B/16 peaked at 2.3 GB; docs/frontend.md)."""
+    inputs = {value.name for value in model.graph.input}
+    kept = []
+    for init in model.graph.initializer:
+        if math.prod(init.dims) <= WEIGHT_ELEMENTS:
+            kept.append(init)
+        elif init.name not in inputs:
+            model.graph.input.append(onnx.helper.make_tensor_value_info(init.name, init.data_type, list(init.dims)))
+    kept = [_copy(init) for init in kept]  # copies: clearing the field frees the originals
+    del model.graph.initializer[:]
+    model.graph.initializer.extend(kept)
+    return model
+
+
+def _copy(message: onnx.TensorProto) -> onnx.TensorProto:
+    duplicate = onnx.TensorProto()
+    duplicate.CopyFrom(message)
+    return duplicate
 
 
 def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
