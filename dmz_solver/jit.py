@@ -16,6 +16,7 @@ code, another numba), a terminal shows "compiling kernels (one time, ~60 s)" fir
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -47,10 +48,11 @@ MANIFEST = "manifest.json"
 
 
 def _source_of(index: Path, package_dir: Path) -> Path:
-    """The module an index belongs to: `tasks.build_tasks-66.py311.nbi` -> `package_dir/tasks.py`."""
+    """The module an index belongs to: for `tasks.build_tasks-66.py311.nbi`, the file `tasks` in package_dir."""
     return package_dir / (index.name.split(".", 1)[0] + ".py")
 
 
+@functools.lru_cache(maxsize=None)
 def _sha256(path: Path) -> str:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -79,22 +81,30 @@ def shipped_entries(shipped: Path = SHIPPED, package: Path = PACKAGE) -> list[tu
 
 def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE) -> int:
     """Copy the shipped entries that match their sources into the `__pycache__` directories; return how many
-    kernels were copied. Entries already in place, entries of changed sources and unwritable directories are
-    left alone."""
+    kernels were copied.
+
+    A marker beside each copied index (`.seeded`: numba version and source hash) says it was copied for this
+    source, so an entry is copied once: numba later adds entries to that index (other signatures, another
+    CPU target) and they stay. Entries of changed sources and unwritable directories are left alone.
+    """
     copied = 0
+    version = numba.__version__
     for index, source, fresh in shipped_entries(shipped, package):
         target = source.parent / "__pycache__"
+        marker = target / f"{index.name}.seeded"
+        wanted = f"{version} {_sha256(source)}"
         try:
-            if not fresh or (target / index.name).read_bytes() == index.read_bytes():
+            if not fresh or marker.read_text() == wanted:
                 continue
         except OSError:
-            pass  # not there yet
+            pass  # never seeded here
         base = index.name.removesuffix(".nbi")
         try:
             target.mkdir(exist_ok=True)
             for data in index.parent.glob(f"{base}.*.nbc"):
                 shutil.copyfile(data, target / data.name)
-            shutil.copyfile(index, target / index.name)  # last: the index makes the entry visible
+            shutil.copyfile(index, target / index.name)  # after its data: the index makes the entry visible
+            marker.write_text(wanted)
         except OSError:
             continue
         copied += 1
