@@ -52,7 +52,7 @@ def _source_of(index: Path, package_dir: Path) -> Path:
     return package_dir / (index.name.split(".", 1)[0] + ".py")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sha256(path: Path) -> str:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()

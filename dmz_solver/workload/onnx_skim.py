@@ -8,6 +8,7 @@ initializers have their name, type and dims but no data (onnx_tvm then makes the
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 from pathlib import Path
@@ -36,10 +37,8 @@ def read_without_weights(path: str | Path) -> onnx.ModelProto:
     try:
         skimmed = _message(memoryview(mapped), _MODEL_GRAPH, _graph)
     finally:
-        try:
+        with contextlib.suppress(BufferError):  # views live on in a SkimError's traceback: it closes when freed
             mapped.close()
-        except BufferError:  # views of it live on in a SkimError's traceback: the map closes when they are freed
-            pass
     model = onnx.ModelProto()
     model.ParseFromString(skimmed)
     return model
