@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import stat
 import subprocess
 import sys
 import time
@@ -145,3 +147,34 @@ def test_solve_refuses_an_out_of_range_layer_before_solving_any(tmp_path: Path, 
     assert code == 2, err
     assert "cycles   " not in out, out  # no layer was solved and printed before the refusal
     assert "mine.json" in err and "dram_energy" in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Output paths that are not regular files: every output is written beside its target and renamed over it, so
+# `--json /dev/null` (run as root, as on the team's machine) replaced the device node /dev/null with a regular file
+# holding the JSON, and `--json /dev/full` did the same to /dev/full, exit 0 both times (the machine's /dev/null
+# had to be re-created with mknod). A FIFO (`mkfifo out; reader < out &`) is replaced the same way: the reader gets
+# nothing. A symlink is replaced by a file, its target left as it was. The FIFO stands in for a device here, since
+# making a device node needs root.
+
+_SMALL_SOLVE = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--time-limit", "20"]
+
+
+def test_json_to_a_fifo_does_not_replace_the_fifo_with_a_regular_file(tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    code = main([*_SMALL_SOLVE, "--json", str(fifo)])
+    _, err = capsys.readouterr()
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), f"exit {code}: the FIFO became a regular file"
+    assert code == 2 and err.count("\n") == 1, err  # refused up front, as for a directory
+
+
+def test_json_to_a_symlink_keeps_the_link(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "run1.json"
+    target.write_text("{}")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target.name)
+    code = main([*_SMALL_SOLVE, "--json", str(link)])
+    capsys.readouterr()
+    assert code in (0, 2)
+    assert link.is_symlink(), "the symlink was replaced by a regular file; its target still holds '{}'"
