@@ -178,3 +178,35 @@ def test_json_to_a_symlink_keeps_the_link(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     assert code in (0, 2)
     assert link.is_symlink(), "the symlink was replaced by a regular file; its target still holds '{}'"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --time-limit beyond what a lock's timeout holds: `solve --time-limit 1e10` (a user's "no limit") reaches
+# threading's wait(timeout) in table_search.search_all_tables and ends in "OverflowError: timestamp out of range
+# for platform time_t", exit 1; so does `--rerun` of a result whose inputs.time_limit is 1e300.
+
+
+def test_a_huge_time_limit_is_not_a_traceback(capsys) -> None:
+    code = main(["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--time-limit", "1e10"])
+    _, err = capsys.readouterr()
+    assert code in (0, 2) and "Traceback" not in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --rerun hashes the recorded model path before the readers see it (result.file_sha256: Path.read_bytes()), so the
+# readers' refusal of special files is bypassed: inputs.model.path = /dev/zero grew to 2 GB and a MemoryError
+# traceback under `ulimit -v 2500000` (over 60 s and unbounded memory without it); a FIFO blocks for ever.
+
+
+def test_rerun_of_a_result_whose_model_path_is_a_fifo_returns_at_once(tmp_path: Path) -> None:
+    result = tmp_path / "r.json"
+    done, _ = _run_cli([*_SMALL_SOLVE, "--json", str(result)], 60)
+    assert done is not None and done.returncode == 0, done and done.stderr
+    record = json.loads(result.read_text())
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    record["inputs"]["model"]["path"] = str(fifo)
+    edited = _write_json(tmp_path / "edited.json", record)
+    done, wall = _run_cli(["solve", "--rerun", edited, "--no-cache"], 20)
+    assert done is not None, f"--rerun blocked on the FIFO for {wall:.0f} s"
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
