@@ -210,3 +210,18 @@ def test_rerun_of_a_result_whose_model_path_is_a_fifo_returns_at_once(tmp_path: 
     done, wall = _run_cli(["solve", "--rerun", edited, "--no-cache"], 20)
     assert done is not None, f"--rerun blocked on the FIFO for {wall:.0f} s"
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A --scale table that names one value twice in two spellings: {"512": 0.96, "512.0": 5} is read without a word and
+# the last entry wins (rf_energy 5 at RF_SIZE=512: energy 1.2377E+06 instead of 9.2457E+05). Literal duplicate keys
+# are refused since issue 14; numerically equal ones are the same silent choice.
+
+
+def test_a_scale_table_with_one_value_spelled_twice_is_refused(tmp_path: Path, capsys) -> None:
+    scale = _write_json(tmp_path / "s.json", {"rf_energy": {"by": "RF_SIZE", "table": {"512": 0.96, "512.0": 5}}})
+    out = tmp_path / "dse"
+    code = main(["dse", "--model", "tiny", "--sweep", "RF_SIZE=512", "--scale", scale, "--out", str(out), "--no-cache"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "s.json" in err and "512" in err, err
+    assert not out.exists()
