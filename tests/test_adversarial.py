@@ -1,0 +1,227 @@
+"""Adversarial inputs not listed in issue 14 that still give a wrong number, an overrun or a silent choice.
+
+Each test states the fact the product should hold; every one of them failed when it was written (branch h-adv,
+on top of the issue-14 merges). Cases that overran run in a subprocess with a wall bound."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dmz_solver.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 6.0
+"""Python, numba's cached kernels and OR-Tools load in 2-4 s on the 2-core machine; the margin above a time limit."""
+
+
+def _run_cli(argv: list[str], wall: float) -> tuple[subprocess.CompletedProcess | None, float]:
+    """The command line in a subprocess, killed after `wall` seconds (None then); returns it and its wall time."""
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            [sys.executable, str(REPO / "cli.py"), *argv], capture_output=True, text=True, timeout=wall, cwd=REPO
+        )
+    except subprocess.TimeoutExpired:
+        return None, time.monotonic() - start
+    return done, time.monotonic() - start
+
+
+def _write_json(path: Path, content: object) -> str:
+    path.write_text(json.dumps(content))
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --time-limit on large PE arrays: the tasks of every spatial tuple are built (noc/tasks.py: build_tasks, one numba
+# kernel) before any deadline is checked. ResNet-18's CONV_2_1a on a 64 x 64 array ran for over 60 s under
+# --time-limit 2; on a 4096 x 1 array with a systolic input network, 112 s under --time-limit 5.
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [
+        {"pe_array": {"rows": 64, "cols": 64}},
+        {"pe_array": {"rows": 4096, "cols": 1}, "networks": {"input": {"kind": "systolic", "direction": "columns"}}},
+    ],
+    ids=["64x64", "4096x1-systolic"],
+)
+def test_time_limit_holds_on_a_large_pe_array(tmp_path: Path, arch: dict) -> None:
+    limit = 2.0
+    argv = ["solve", "--model", "resnet18", "--layer", "ResNet18_CONV_2_1a", "--arch",
+            _write_json(tmp_path / "arch.json", arch), "--time-limit", str(limit), "--no-cache"]  # fmt: skip
+    done, wall = _run_cli(argv, limit + STARTUP_SECONDS + 10)
+    assert done is not None, f"killed after {wall:.0f} s under --time-limit {limit}"
+    assert done.returncode in (0, 2), done.stderr[-2000:]
+    assert wall < limit + STARTUP_SECONDS, wall
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Model totals: each layer is checked against the numeric range, but the model's EDP is (sum of instances x energy)
+# x (sum of instances x cycles), up to 2^20 instances per layer times several layers. Two GEMMs of 2^20 instances
+# on dram_energy 1e290 (each layer's EDP 1.4e296, well inside the per-layer limit) give an infinite total.
+
+HUGE_INSTANCES = {
+    "GEMM": [
+        {"name": "g1", "size_tensor_A": [16, 32], "size_tensor_B": [32, 24], "instances": 2**20},
+        {"name": "g2", "size_tensor_A": [16, 32], "size_tensor_B": [32, 25], "instances": 2**20},
+    ]
+}
+
+
+def test_dse_never_writes_an_infinite_edp_with_status_optimal(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "dse"
+    code = main(["dse", "--model", _write_json(tmp_path / "m.json", HUGE_INSTANCES), "--sweep", "dram_energy=1e290",
+                 "--out", str(out), "--no-cache"])  # fmt: skip
+    stdout, err = capsys.readouterr()
+    if code == 2:  # refusing the point is fine: one line naming the quantity
+        assert err.count("\n") == 1 and err.startswith("error: ")
+        return
+    assert code == 0, err
+    assert "INF" not in stdout.upper().split("OPTIMAL")[0], stdout  # the printed table
+    with (out / "dse.csv").open() as f:
+        row = next(csv.DictReader(f))
+    for field in ("cycles", "energy_pj", "edp"):
+        assert math.isfinite(float(row[field])), row
+
+
+def test_solve_total_edp_is_a_finite_number_or_the_model_is_refused(tmp_path: Path, capsys) -> None:
+    arch = _write_json(tmp_path / "a.json", {"arch_details": {"dram_energy": 1e290}})
+    result = tmp_path / "r.json"
+    code = main(["solve", "--model", _write_json(tmp_path / "m.json", HUGE_INSTANCES), "--arch", arch,
+                 "--no-cache", "--time-limit", "20", "--json", str(result)])  # fmt: skip
+    _, err = capsys.readouterr()
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("error: ")
+        return
+    assert code == 0, err
+    total = json.loads(result.read_text())["total"]
+    assert isinstance(total["edp"], float) and math.isfinite(total["edp"]), total  # it is null (inf) now
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Energies that round to 0 pJ: the readers refuse mac_energy = rf_energy = dram_energy = 0 because a zero energy makes
+# EDP, bounds and gaps meaningless, but mac_energy 1e-9 with the others 0 (or every energy given in joules, a units
+# slip: 7.5e-14) passes, every mapping's energy rounds to 0 pJ, and `solve --objective edp` reports OPTIMAL with EDP 0
+# for a mapping of 1,165,824 cycles where 800 are possible. It also breaks the issue's property energy >= MACs x
+# mac_energy (12288 x 1e-9 > 0).
+
+TINY_ENERGIES = {"mac_energy": 1e-9, "rf_energy": 0, "spm_energy": 0, "dram_energy": 0, "communication_energy": 0}
+
+
+def test_energies_that_round_to_zero_pj_are_refused_or_kept_positive(tmp_path: Path, capsys) -> None:
+    arch = _write_json(tmp_path / "a.json", {"arch_details": TINY_ENERGIES})
+    result = tmp_path / "r.json"
+    code = main(["solve", "--model", "tiny", "--layer", "tiny_gemm", "--arch", arch, "--objective", "edp",
+                 "--no-cache", "--time-limit", "20", "--json", str(result)])  # fmt: skip
+    _, err = capsys.readouterr()
+    if code == 2:
+        assert err.count("\n") == 1 and "mac_energy" in err, err
+        return
+    layer = json.loads(result.read_text())["layers"][0]
+    macs = 16 * 24 * 32
+    assert layer["energy_pj"] >= macs * TINY_ENERGIES["mac_energy"] > 0, layer["energy_pj"]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Numeric-range refusals in `solve`: docs/cli.md says such a layer is "refused before any search", but `solve` checks
+# each layer only when it reaches it: on tiny with dram_energy 1e293, tiny_conv3x3, tiny_conv3x3_s2 and tiny_conv1x1
+# are solved and printed, then tiny_gemm is refused, exit 2, nothing written (on a real model, minutes lost). `dse`
+# checks every point first. The line also names neither file: "error: layer tiny_gemm on arch NAME: ...", NAME being
+# the spec's free-text `name` (here "eyeriss", a shipped arch this file is not).
+
+
+def test_solve_refuses_an_out_of_range_layer_before_solving_any(tmp_path: Path, capsys) -> None:
+    arch = _write_json(tmp_path / "mine.json", {"name": "eyeriss", "arch_details": {"dram_energy": 1e293}})
+    code = main(["solve", "--model", "tiny", "--arch", arch, "--no-cache", "--time-limit", "20"])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert "cycles   " not in out, out  # no layer was solved and printed before the refusal
+    assert "mine.json" in err and "dram_energy" in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Output paths that are not regular files: every output is written beside its target and renamed over it, so
+# `--json /dev/null` (run as root, as on the team's machine) replaced the device node /dev/null with a regular file
+# holding the JSON, and `--json /dev/full` did the same to /dev/full, exit 0 both times (the machine's /dev/null
+# had to be re-created with mknod). A FIFO (`mkfifo out; reader < out &`) is replaced the same way: the reader gets
+# nothing. A symlink is replaced by a file, its target left as it was. The FIFO stands in for a device here, since
+# making a device node needs root.
+
+_SMALL_SOLVE = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--time-limit", "20"]
+
+
+def test_json_to_a_fifo_does_not_replace_the_fifo_with_a_regular_file(tmp_path: Path, capsys) -> None:
+    fifo = tmp_path / "out.json"
+    os.mkfifo(fifo)
+    code = main([*_SMALL_SOLVE, "--json", str(fifo)])
+    _, err = capsys.readouterr()
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), f"exit {code}: the FIFO became a regular file"
+    assert code == 2 and err.count("\n") == 1, err  # refused up front, as for a directory
+
+
+def test_json_to_a_symlink_keeps_the_link(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "run1.json"
+    target.write_text("{}")
+    link = tmp_path / "latest.json"
+    link.symlink_to(target.name)
+    code = main([*_SMALL_SOLVE, "--json", str(link)])
+    capsys.readouterr()
+    assert code in (0, 2)
+    assert link.is_symlink(), "the symlink was replaced by a regular file; its target still holds '{}'"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --time-limit beyond what a lock's timeout holds: `solve --time-limit 1e10` (a user's "no limit") reaches
+# threading's wait(timeout) in table_search.search_all_tables and ends in "OverflowError: timestamp out of range
+# for platform time_t", exit 1; so does `--rerun` of a result whose inputs.time_limit is 1e300.
+
+
+def test_a_huge_time_limit_is_not_a_traceback(capsys) -> None:
+    code = main(["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--time-limit", "1e10"])
+    _, err = capsys.readouterr()
+    assert code in (0, 2) and "Traceback" not in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# --rerun hashes the recorded model path before the readers see it (result.file_sha256: Path.read_bytes()), so the
+# readers' refusal of special files is bypassed: inputs.model.path = /dev/zero grew to 2 GB and a MemoryError
+# traceback under `ulimit -v 2500000` (over 60 s and unbounded memory without it); a FIFO blocks for ever.
+
+
+def test_rerun_of_a_result_whose_model_path_is_a_fifo_returns_at_once(tmp_path: Path) -> None:
+    result = tmp_path / "r.json"
+    done, _ = _run_cli([*_SMALL_SOLVE, "--json", str(result)], 60)
+    assert done is not None and done.returncode == 0, done and done.stderr
+    record = json.loads(result.read_text())
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+    record["inputs"]["model"]["path"] = str(fifo)
+    edited = _write_json(tmp_path / "edited.json", record)
+    done, wall = _run_cli(["solve", "--rerun", edited, "--no-cache"], 20)
+    assert done is not None, f"--rerun blocked on the FIFO for {wall:.0f} s"
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# A --scale table that names one value twice in two spellings: {"512": 0.96, "512.0": 5} is read without a word and
+# the last entry wins (rf_energy 5 at RF_SIZE=512: energy 1.2377E+06 instead of 9.2457E+05). Literal duplicate keys
+# are refused since issue 14; numerically equal ones are the same silent choice.
+
+
+def test_a_scale_table_with_one_value_spelled_twice_is_refused(tmp_path: Path, capsys) -> None:
+    scale = _write_json(tmp_path / "s.json", {"rf_energy": {"by": "RF_SIZE", "table": {"512": 0.96, "512.0": 5}}})
+    out = tmp_path / "dse"
+    code = main(["dse", "--model", "tiny", "--sweep", "RF_SIZE=512", "--scale", scale, "--out", str(out), "--no-cache"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "s.json" in err and "512" in err, err
+    assert not out.exists()
