@@ -315,3 +315,16 @@ def _kind(value: Any) -> str:
     if isinstance(value, str):
         return f"string {value!r}"
     return {list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def output_target(target: str | os.PathLike[str]) -> Path:
+    """The file an output to `target` replaces: `target`, or the file a symbolic link points to; an InputError if
+    that exists and is not a regular file (a device such as /dev/null, a FIFO, a socket, a directory)."""
+    path = Path(target)
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
+        message = f"is {kind}; outputs are written to regular files (use - for standard output)"
+        raise InputError(message, source=str(target))
+    return path

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import InputError
+from ..specio import output_target
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Arguments
@@ -154,13 +155,14 @@ def check_output_path(target: str | None, option: str, *, suffixes: Sequence[str
     """
     if target is None or target == "-":
         return
-    path = Path(target)
+    try:
+        path = output_target(target)  # a link's target; never a directory, device, FIFO or socket
+    except InputError as exc:
+        raise InputError(exc.reason, source=target, field=option) from None
     if suffixes and path.suffix.lstrip(".").lower() not in suffixes:
         found = f"{path.suffix!r}" if path.suffix else "no extension"
         supported = ", ".join(f".{s}" for s in suffixes)
         raise InputError(f"unknown file type ({found}); supported: {supported}", source=target, field=option)
-    if path.is_dir():
-        raise InputError("is a directory, expected a file name", source=target, field=option)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise InputError(f"directory {str(parent)!r} does not exist", source=target, field=option)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..errors import InputError
+from ..specio import output_target
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 """File types of the figures (`arch --draw`), named by the output file's extension."""
@@ -47,9 +48,10 @@ def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     """A handle on a temporary file beside `target`, renamed to `target` when the block completes.
 
     `mode` is "w" (text, no newline translation) or "wb". If the block raises, the temporary file is
-    removed and `target` is left as it was.
+    removed and `target` is left as it was. A symbolic link is written through (its target is replaced, the link
+    stays); a device, FIFO or socket is never replaced (an InputError).
     """
-    path = Path(target)
+    path = output_target(target)
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
