@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
 from .problem.mapping import Mapping
+from .specio import file_digest
 from .version import __version__
 from .vocabulary import Objective, Status, relative_gap
 
@@ -176,11 +177,11 @@ def _shown(path: str) -> str:
 
 
 def file_sha256(path: str | Path) -> str | None:
-    """The SHA-256 of a file's bytes (None if it cannot be read: a model given as loop nests)."""
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
+    """The SHA-256 of a file's bytes (None if there is no such file: a model given as loop nests); a device, FIFO
+    or oversized file is an InputError, never read."""
+    if not os.path.lexists(path):
         return None
+    return file_digest(path)
 
 
 @dataclass(frozen=True)

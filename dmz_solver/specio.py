@@ -9,6 +9,7 @@ and nesting deeper than `MAX_NESTING` are refused, naming the field.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import math
 import os
@@ -47,6 +48,12 @@ def read_bytes(path: str | Path, limit: int = MAX_SPEC_BYTES) -> bytes:
     if len(data) > limit:  # it grew since it was checked
         raise _too_large(source, limit)
     return data
+
+
+def file_digest(path: str | Path, limit: int = MAX_ONNX_BYTES) -> str:
+    """The SHA-256 of a regular file of at most `limit` bytes, read in chunks (an InputError for anything else)."""
+    with _open_checked(path, limit) as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def check_file(path: str | Path, limit: int) -> None:

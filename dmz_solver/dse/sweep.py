@@ -220,6 +220,8 @@ def _scaling_table(table: Fields) -> dict[float, float]:
             raise table.error(text, "expected a number as the parameter value") from None
         if not math.isfinite(value):
             raise table.error(text, "expected a finite parameter value")
+        if value in out:
+            raise table.error(text, f"the parameter value {value:g} is given twice (another key spells it too)")
         out[value] = float(table.number(text, positive=False))
     return out
 

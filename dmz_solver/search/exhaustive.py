@@ -27,7 +27,7 @@ from ..vocabulary import OBJECTIVES, Objective, Status
 from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
-from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables
+from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables, seconds_left
 from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
 
 
@@ -130,7 +130,7 @@ class TaskSearch:
         stop = np.zeros(1, np.int64)
         with ThreadPoolExecutor(1) as pool:  # the kernel releases the GIL, so this thread can raise the flag
             future = pool.submit(search_all, tasks.sps, self.space, arrays, profs, stop)
-            wait([future], timeout=None if deadline == math.inf else max(0.0, deadline - time.perf_counter()))
+            wait([future], timeout=seconds_left(deadline))
             stop[0] = 1
             counts, best, best_t, best_pair, done = future.result()
         floor = np.where(done, np.inf, -np.inf)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -293,6 +294,14 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
     return count
 
 
+def seconds_left(deadline: float) -> float | None:
+    """A wait's timeout until `deadline` (time.perf_counter()): None for no deadline, and never more than the
+    platform's longest wait (a time limit of 1e10 s is no limit)."""
+    if deadline == math.inf:
+        return None
+    return min(max(0.0, deadline - time.perf_counter()), threading.TIMEOUT_MAX)
+
+
 def search_all_tables(
     tasks: Tasks,
     space: LoopSpace,
@@ -329,7 +338,7 @@ def search_all_tables(
     workers = max(1, min(numba.get_num_threads(), n))
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(work) for _ in range(workers)]
-        wait(futures, timeout=None if deadline == math.inf else max(0.0, deadline - time.perf_counter()))
+        wait(futures, timeout=seconds_left(deadline))
         stop[0] = 1  # whatever still runs is past the deadline
         for future in futures:
             future.result()
