@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -39,6 +39,8 @@ class Arch:
     constraints: tuple[str, ...] = ()
     # PE array shape, PE groups and networks (docs/archspec.md); None: the seed's implicit NoC
     noc_spec: NocSpec | None = None
+    source: str | None = field(default=None, compare=False, repr=False)
+    """The spec file it was read from (for messages; not part of what the arch is)."""
 
     @property
     def noc(self) -> NocSpec:
@@ -139,6 +141,7 @@ def arch_from_json(obj: object, *, source: str, name: str) -> Arch:
     return Arch(
         noc_spec=noc if noc.explicit else None,
         constraints=tuple(constraints),
+        source=source,
         name=top.string("name", name),
         pe_count=noc.pe_count,
         rf_bytes=basic.integer("RF_SIZE", 512),

@@ -8,8 +8,11 @@ layout all derive from the same coefficients (docs/cost-model.md §1.4-§1.6).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 OP_CLASSES: tuple[str, ...] = ("CONV", "DW_CONV", "GROUP_CONV", "GEMM", "BATCH_GEMM")
 
@@ -119,3 +122,26 @@ def make_operand(
         row_stride *= dim.size
     index_loops = tuple(loop for loop in sorted(flat, key=lambda lp: (-flat[lp], lp)) if extents[loop] > 1)
     return Operand(name, tensor_dims, is_output, index_loops)
+
+
+@functools.lru_cache(maxsize=256)
+def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
+    """Distinct elements of an operand the whole loop nest reads or writes.
+
+    Smaller than the footprint box when a stride skips elements (a 1x1 filter with stride 2).
+    Each dimension counts the distinct values of its index; with dimensions indexed by
+    disjoint loops the counts multiply, otherwise the largest one is still a lower bound.
+    A dimension indexed by one loop has as many values as the loop's extent; the others are counted.
+    """
+    counts = []
+    for dim in operand.dims:
+        terms = [(loop, coef) for loop, coef in dim.terms if coef != 0 and extents[loop] > 1]
+        if len(terms) <= 1:
+            counts.append(extents[terms[0][0]] if terms else 1)
+            continue
+        values = np.zeros(1, np.int64)
+        for loop, coef in terms:
+            values = np.unique(np.add.outer(values, coef * np.arange(extents[loop], dtype=np.int64)).ravel())
+        counts.append(len(values))
+    loops = [loop for dim in operand.dims for loop, _ in dim.terms]
+    return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)

@@ -29,6 +29,7 @@ from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs, Problem
 from .problem.mapping import Mapping
+from .problem.numeric import check_model_range
 from .problem.ordering import order_names
 from .problem.space import tiling_violations
 from .result import LayerResult, ModelResult, Monitor, ProofProgress, RunRecord, Unrestricted
@@ -149,6 +150,7 @@ def solve_model(
     check_search(search)
     start = time.perf_counter()
     knobs = knobs or Knobs()
+    check_model_range(list(layers), arch)  # every layer and the totals hold in the kernels' numbers, before any solve
     for nest in layers if constraints else ():  # a file that names what a layer lacks fails before any solve
         _ = Problem(nest, arch, knobs, constraints).compiled
     record = RunRecord(arch, str(objective), search, time_limit, knobs, constraints or None)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..arch import Arch
 from ..loopnest import LoopNest
-from ..problem.numeric import check_numeric_range
+from ..problem.numeric import check_model_range
 from ..report.output import write_text
 from ..result import ModelResult
 from ..solving import solve_model
@@ -74,8 +74,7 @@ def run_dse(
     is solved.
     """
     for _, arch in points:
-        for nest in layers:
-            check_numeric_range(nest, arch)
+        check_model_range(list(layers), arch)
     out = []
     for params, arch in points:
         start = time.perf_counter()

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..loopnest import LoopNest, Operand
+from ..loopnest import LoopNest, Operand, touched_elements
 from ..noc.tasks import tables_of
 
 INT64_LIMIT = 2**63 - 1
@@ -159,11 +159,52 @@ def _energy_bound(arch, noc: NocExtremes, macs: int, vol: list[float]) -> dict[s
 
 
 def check_numeric_range(nest: LoopNest, arch) -> None:  # noqa: ANN001 - an arch.Arch
-    """Raise an InputError if some quantity of the nest on the arch may leave the range the kernels hold it in."""
+    """Raise an InputError if some quantity of the nest on the arch may leave the range the kernels hold it in, or
+    if its energy could round to 0 pJ (then every EDP would be 0 and the objective could not tell mappings apart)."""
     for term in range_terms(nest, arch):
         if not (term.bound * MARGIN <= term.limit):  # also refuses NaN
             raise InputError(
-                f"layer {nest.name} on arch {arch.name}: the {term.quantity} could reach {term.bound:.3g} "
+                f"layer {nest.name} on arch {_arch_named(arch)}: the {term.quantity} could reach {term.bound:.3g} "
                 f"(driven by {term.driver}), beyond {term.limit:.3g}, the largest {term.kind} the cost model "
                 "computes it in"
             )
+    least = least_energy(nest, arch)
+    if not least > ROUNDS_TO_ZERO:
+        raise InputError(
+            f"layer {nest.name} on arch {_arch_named(arch)}: its energy can be as low as {least:.3g} pJ, which "
+            "rounds to 0 (energies are whole pJ, docs/cost-model.md §6.4); give mac_energy, rf_energy and "
+            "dram_energy in pJ"
+        )
+
+
+def check_model_range(nests: list[LoopNest], arch) -> None:  # noqa: ANN001 - an arch.Arch
+    """check_numeric_range of every layer, then of the model's totals: their energy, cycles (instances counted)
+    and the product of the two must hold in a double. Before any layer is solved."""
+    energy = cycles = 0.0
+    for nest in nests:
+        check_numeric_range(nest, arch)
+        bounds = {term.quantity: term.bound for term in range_terms(nest, arch)}
+        energy += nest.instances * bounds["energy (pJ)"]
+        cycles += nest.instances * bounds["cycles of the layer"]
+    if not energy * cycles * MARGIN <= sys.float_info.max:
+        raise InputError(
+            f"the model on arch {_arch_named(arch)}: its total energy-delay product could reach "
+            f"{energy * cycles:.3g}, beyond {sys.float_info.max:.3g}, the largest double"
+        )
+
+
+ROUNDS_TO_ZERO = 0.5
+"""numpy's rint takes 0.5 to 0 (half to even)."""
+
+
+def least_energy(nest: LoopNest, arch) -> float:  # noqa: ANN001 - an arch.Arch
+    """Energy every mapping of the nest pays: its MACs and RF accesses and each touched element once from DRAM
+    (docs/lower-bounds.md §1)."""
+    fixed = nest.macs * (arch.mac_energy_pj + 4 * arch.rf_energy_pj)
+    return fixed + arch.dram_energy_pj * sum(touched_elements(op, tuple(nest.extents)) for op in nest.operands)
+
+
+def _arch_named(arch) -> str:  # noqa: ANN001 - an arch.Arch
+    """The arch as the user gave it: its file when it has one, else its name."""
+    source = getattr(arch, "source", None)
+    return f"{arch.name} ({source})" if source and source != arch.name else arch.name

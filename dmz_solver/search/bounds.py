@@ -6,7 +6,6 @@ of any mapping it covers: the optimality proof (search/bnb.py) rests on that.
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -17,7 +16,7 @@ from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
-from ..loopnest import Operand
+from ..loopnest import touched_elements
 from ..problem import Problem
 from ..vocabulary import Objective
 
@@ -44,29 +43,6 @@ def bound_value(objective, energy, cycles):
     else:
         value = energy * cycles
     return certified(value)
-
-
-@functools.lru_cache(maxsize=256)
-def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
-    """Distinct elements of an operand the whole loop nest reads or writes.
-
-    Smaller than the footprint box when a stride skips elements (a 1x1 filter with stride 2).
-    Each dimension counts the distinct values of its index; with dimensions indexed by
-    disjoint loops the counts multiply, otherwise the largest one is still a lower bound.
-    A dimension indexed by one loop has as many values as the loop's extent; the others are counted.
-    """
-    counts = []
-    for dim in operand.dims:
-        terms = [(loop, coef) for loop, coef in dim.terms if coef != 0 and extents[loop] > 1]
-        if len(terms) <= 1:
-            counts.append(extents[terms[0][0]] if terms else 1)
-            continue
-        values = np.zeros(1, np.int64)
-        for loop, coef in terms:
-            values = np.unique(np.add.outer(values, coef * np.arange(extents[loop], dtype=np.int64)).ravel())
-        counts.append(len(values))
-    loops = [loop for dim in operand.dims for loop, _ in dim.terms]
-    return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)
 
 
 def touched_total(problem: Problem) -> int:
