@@ -74,7 +74,7 @@ def build_tasks(sps, isidx, array):
     t_row = np.empty((cap, n_loops), np.int64)
     t_pi = np.empty((cap, nops + 1, N_PI), np.int64)
     t_pf = np.empty((cap, nops + 1, N_PF))
-    work = profile_work(nops, array.nt[1].shape[1], rows * cols)
+    work = profile_work(nops, rows, cols)
     rowf = np.ones(n_loops, np.int64)
     n = 0
     for s in range(sps.shape[0]):
@@ -141,7 +141,16 @@ def tables_of(arch: ArrayArch) -> NocTables:
 def pe_array(arch: ArrayArch) -> PeArray:
     """The arch's PE array in kernel form."""
     nt = tables_of(arch)
-    return PeArray(nt.as_tuple(), nt.rows, nt.cols, float(arch.rf_energy_pj), float(arch.mac_energy_pj))
+    return PeArray(
+        nt.net_i,
+        nt.net_f,
+        nt.rows,
+        nt.cols,
+        nt.group_rows,
+        nt.group_cols,
+        float(arch.rf_energy_pj),
+        float(arch.mac_energy_pj),
+    )
 
 
 def make_tasks(
@@ -179,6 +188,6 @@ def profile_of(
     rowf = np.asarray(rowf, np.int64)
     if np.any(sp % rowf) or not _fits(sp, rowf, nt.rows, nt.cols):
         return None
-    work = profile_work(isidx.shape[0], nt.parent.shape[1], nt.rows * nt.cols)
+    work = profile_work(isidx.shape[0], nt.rows, nt.cols)
     ok = task_profile(sp, rowf, isidx, pe_array(arch), work)
     return (work.pi, work.pf) if ok else None
