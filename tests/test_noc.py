@@ -18,6 +18,7 @@ from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cost.reference import tiling_terms
 from dmz_solver.cost.terms import T_RED, T_RED_ADDS
 from dmz_solver.loopnest import LoopNest
+from dmz_solver.noc.profile import repeat_add
 from dmz_solver.noc.tasks import profile_of
 from dmz_solver.problem import Problem, divisors
 from dmz_solver.workload.templates import conv_nest, gemm_nest
@@ -420,3 +421,26 @@ def test_terms_match_the_element_level_oracle_beyond_the_old_cap(networks: dict,
     got = kernel_terms(Problem(BIG_GEMM, arch), t, rowf)
     assert want is not None
     assert_terms(got, want)
+
+
+def test_repeated_addition_in_steps_equals_adding_one_by_one() -> None:
+    """repeat_add (the trees' order of a sum of equal terms, one binade at a time) against the plain loop, with
+    terms that are not binary fractions, ties to even (odd multiples of half the spacing) and binade crossings."""
+    rng = np.random.default_rng(2)
+    cases = [
+        (float(s), float(x), int(n))
+        for s, x, n in zip(rng.random(300) * 1e4, rng.random(300), rng.integers(0, 5000, 300), strict=True)
+    ]
+    cases += [(0.0, x, 70000) for x in (0.06, 0.07, 0.13, 0.3, 1e-17)]
+    cases += [
+        (s, m * math.ldexp(1.0, math.frexp(s)[1] - 53), n)
+        for s in (1.0, 3.0, 2.0**40)
+        for m in (0.5, 1.5, 7.5)
+        for n in (1, 3, 1000)
+    ]
+    cases += [(math.nextafter(2.0**k, 0.0), 0.1, 50) for k in (1, 10, 30)]
+    for s, x, n in cases:
+        want = s
+        for _ in range(n):
+            want += x
+        assert repeat_add(s, x, n) == want, (s, x, n)

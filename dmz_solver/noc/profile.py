@@ -35,6 +35,7 @@ pi = (count, latency), pf = (bandwidth, unit energy per add, hop energy per add,
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -85,25 +86,62 @@ def profile_work(nops, rows, cols):
 
 
 @njit(cache=True)
+def repeat_add(s, x, n):
+    """s + x + x + ... (n additions, each rounded, in order) without n additions.
+
+    Within one binade of s the grid is fixed, so every addition adds the same rounded step (unless x is an odd
+    multiple of half the grid's spacing, when ties to even alternate): the steps that stay in the binade are taken
+    at once, the crossings one by one. Negative terms take the additions one by one."""
+    if x < 0 or s < 0:
+        for _ in range(n):
+            s += x
+        return s
+    while n > 0:
+        t = s + x
+        n -= 1
+        if t == s:
+            return s  # x is below half the spacing: no addition changes s
+        s = t
+        if n == 0 or s + x >= 1e300:
+            continue
+        _, e = math.frexp(s)
+        top = math.ldexp(1.0, e)  # s lies in [top / 2, top)
+        spacing = math.ldexp(1.0, e - 53)
+        q = x / spacing
+        if s + x >= top or q - math.floor(q) == 0.5:
+            continue
+        step = (s + x) - s
+        k = min(int((top - s - x) / step * (1 - 1e-12)) - 2, n)
+        if k > 0:
+            s += k * step  # exact: a multiple of the spacing inside the binade
+            n -= k
+    return s
+
+
+@njit(cache=True)
 def _keys(f, idx, used, out):
     """out[i], i < used: position i's digits (mixed radix over f, first loop most significant) on the loops in idx,
-    as one number below the product of f over idx, which it returns."""
+    as one number below the product of f over idx, which it returns. Counts up digit by digit (no divisions)."""
     n_loops = f.shape[0]
-    for i in range(used):
-        x = i
-        key = 0
-        place = 1
-        for loop in range(n_loops - 1, -1, -1):
-            d = x % f[loop]
-            x //= f[loop]
-            if idx[loop]:
-                key += d * place
-                place *= f[loop]
-        out[i] = key
+    place = np.zeros(n_loops, np.int64)
+    digits = np.zeros(n_loops, np.int64)
     count = 1
-    for loop in range(n_loops):
+    for loop in range(n_loops - 1, -1, -1):
         if idx[loop]:
+            place[loop] = count
             count *= f[loop]
+    key = 0
+    for i in range(used):
+        out[i] = key
+        loop = n_loops - 1
+        while loop >= 0:
+            digits[loop] += 1
+            key += place[loop]
+            if digits[loop] < f[loop]:
+                break
+            key -= place[loop] * f[loop]
+            digits[loop] = 0
+            loop -= 1
     return count
 
 
@@ -164,8 +202,7 @@ def _charge(op, kind, cnt, e, times, state, weigh):  # noqa: PLR0917 - numba ker
         pi[op, PI_EN + kind] += cnt * times
         pf[op, PI_EN + kind] = e
         if weigh:
-            for _ in range(times):
-                en_w[kind] += cnt * e
+            en_w[kind] = repeat_add(en_w[kind], cnt * e, times)
 
 
 @njit(cache=True)
@@ -336,9 +373,7 @@ def _chain_reduction(keys, n, across, ni, nf, array, work):  # noqa: C901, PLR09
     if not uniform:  # the hop energies in the order of the adds: by position, then across the chains
         for i in range(n - 1, -1, -1):
             if deeper[i] >= 0:
-                x = hd[deeper[i] - i]
-                for _ in range(across):
-                    total += x
+                total = repeat_add(total, hd[deeper[i] - i], across)
     if busiest > 0:
         pi[RED, R_CNT] = busiest
         pf[RED, R_BW] = nf[NET_BW]
