@@ -24,7 +24,7 @@ from dmz_solver.solving import solve_layer
 from dmz_solver.vocabulary import Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
-SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
+SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128")
 ARCHS = {name: load_arch(name) for name in SHIPPED}
 
 
