@@ -23,7 +23,7 @@ from dmz_solver.search.exhaustive import exhaustive_search  # noqa: E402
 from dmz_solver.solving import solve_layer  # noqa: E402
 from dmz_solver.workload.loader import load_model  # noqa: E402
 
-SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
+SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128")
 
 
 def main() -> None:

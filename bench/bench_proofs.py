@@ -79,7 +79,9 @@ def measure_at(tree: Path, model: str, arch: str, objective: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["resnet18"])
-    parser.add_argument("--archs", nargs="+", default=["dmazerunner", "eyeriss", "tpu_like", "edge_8x8"])
+    parser.add_argument(
+        "--archs", nargs="+", default=["dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128"]
+    )
     parser.add_argument("--objectives", nargs="+", default=["edp", "cycles", "energy"])
     parser.add_argument("--baseline", metavar="REV", help="also time this commit, in a temporary worktree")
     args = parser.parse_args()

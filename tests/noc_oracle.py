@@ -61,8 +61,13 @@ def tile(nest: LoopNest, op: int, coord: tuple[int, ...], rf: np.ndarray) -> fro
     return frozenset(elements)
 
 
-def _pes_below(tree: nx.DiGraph, node: object) -> set[Pe]:
-    return {(n[1], n[2]) for n in nx.descendants(tree, node) | {node} if tree.nodes[n]["kind"] == "pe"}
+def _pes_below(tree: nx.DiGraph) -> dict[object, frozenset[Pe]]:
+    """The PEs in each node's subtree (the node included)."""
+    below: dict[object, frozenset[Pe]] = {}
+    for node in nx.dfs_postorder_nodes(tree, PORT):
+        own = {(node[1], node[2])} if tree.nodes[node]["kind"] == "pe" else set()
+        below[node] = frozenset(own.union(*(below[child] for child in tree.successors(node))))
+    return below
 
 
 def _is_box(pes: set[Pe], rows: int, cols: int) -> bool:
@@ -80,12 +85,13 @@ def distribution(arch: Arch, op: int, tiles: dict[Pe, frozenset], keys: dict[Pe,
     tree = network_tree(noc, ROLES[op], arch.noc_energy_pj)
     net = noc.network(ROLES[op])
     busiest, energy = 0, 0.0
+    subtree = _pes_below(tree)
     for _, node, edge in tree.edges(data=True):
-        below = _pes_below(tree, node) & tiles.keys()
+        below = subtree[node] & tiles.keys()
         if not below:
             continue
         distinct = {keys[q]: tiles[q] for q in below}
-        if net.kind == "bus" and net.multicast and _is_box(_pes_below(tree, node), noc.rows, noc.cols):
+        if net.kind == "bus" and net.multicast and _is_box(set(subtree[node]), noc.rows, noc.cols):
             load = len(frozenset().union(*distinct.values()))
         elif net.kind == "bus" and not net.multicast:
             load = sum(len(tiles[q]) for q in below)
@@ -95,15 +101,20 @@ def distribution(arch: Arch, op: int, tiles: dict[Pe, frozenset], keys: dict[Pe,
         busiest = max(busiest, math.ceil(load / bandwidth))
         energy += load * (edge["down"] if op > 0 else edge["up"])
     lat = "lat_down" if op > 0 else "lat_up"
-    latency = max(nx.path_weight(tree, nx.shortest_path(tree, PORT, ("pe", *q)), lat) for q in tiles)
+    paths = nx.single_source_shortest_path(tree, PORT)
+    latency = max(nx.path_weight(tree, paths["pe", *q], lat) for q in tiles)
     return busiest + latency, energy
 
 
-def _route(tree: nx.DiGraph, src: object, dst: object) -> tuple[list, list] | None:
-    """Edges (parent, child) climbed from src and descended to dst; None if a systolic route must descend."""
-    lca = nx.lowest_common_ancestor(tree, src, dst)
-    up = nx.shortest_path(tree, lca, src)
-    down = nx.shortest_path(tree, lca, dst)
+def _route(tree: nx.DiGraph, paths: dict[object, list], src: object, dst: object) -> tuple[list, list] | None:
+    """Edges (parent, child) climbed from src and descended to dst; None if a systolic route must descend.
+
+    paths: each node's path from the port; the two paths part at the lowest common ancestor."""
+    common = 0
+    while common < min(len(paths[src]), len(paths[dst])) and paths[src][common] == paths[dst][common]:
+        common += 1
+    up = paths[src][common - 1 :]
+    down = paths[dst][common - 1 :]
     if len(down) > 1 and tree.graph["kind"] == "systolic":
         return None
     return list(zip(up, up[1:], strict=False)), list(zip(down, down[1:], strict=False))
@@ -116,6 +127,7 @@ def oracle_terms(nest: LoopNest, arch: Arch, t: np.ndarray, rowf: np.ndarray) ->
     coords = pe_coords(t[3], rowf)
     tree = network_tree(noc, "reduction", arch.noc_energy_pj)
     depth = nx.shortest_path_length(tree, PORT)
+    paths = nx.single_source_shortest_path(tree, PORT)
     classes: dict[frozenset, list[Pe]] = {}
     for q, coord in coords.items():
         classes.setdefault(tile(nest, 0, coord, rf), []).append(q)
@@ -133,7 +145,7 @@ def oracle_terms(nest: LoopNest, arch: Arch, t: np.ndarray, rowf: np.ndarray) ->
         members.sort(key=order)
         latency = 0
         for src, dst in itertools.pairwise(members):
-            route = _route(tree, ("pe", *src), ("pe", *dst))
+            route = _route(tree, paths, ("pe", *src), ("pe", *dst))
             if route is None:
                 return None
             up, down = route

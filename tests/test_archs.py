@@ -24,7 +24,7 @@ from dmz_solver.solving import solve_layer
 from dmz_solver.vocabulary import Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
-SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
+SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128")
 ARCHS = {name: load_arch(name) for name in SHIPPED}
 
 
@@ -268,8 +268,9 @@ def test_one_row_evaluation_has_no_split():
 
 
 def test_array_size_and_bandwidths_are_bounded():
-    with pytest.raises(InputError, match="at most 4096"):
-        arch_from_json(_spec(pe_array={"rows": 128, "cols": 64}), source="big.json", name="big")
+    with pytest.raises(InputError, match="at most 65536"):
+        arch_from_json(_spec(pe_array={"rows": 512, "cols": 256}), source="big.json", name="big")
+    assert arch_from_json(_spec(pe_array={"rows": 256, "cols": 256}), source="tpu.json", name="tpu").pe_count == 65536
     with pytest.raises(InputError, match="must be finite"):
         arch_from_json(_spec(networks={"input": {"bandwidth": float("inf")}}), source="inf.json", name="inf")
 

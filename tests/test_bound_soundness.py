@@ -98,7 +98,7 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     return len(tilings)
 
 
-@pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss", "tpu_like", "edge_8x8"])
+@pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128"])
 def test_bounds_hold_on_random_tilings_of_every_shipped_arch(arch: str) -> None:
     checked = sum(checked_tilings(nest, load_arch(arch), PER_ARCH // len(LAYERS), i) for i, nest in enumerate(LAYERS))
     assert checked >= 0.9 * PER_ARCH

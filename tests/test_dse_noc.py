@@ -14,7 +14,7 @@ from dmz_solver.cli import main
 from dmz_solver.dse.sweep import arch_points, load_scaling, parse_sweep
 from dmz_solver.errors import InputError
 
-SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
+SHIPPED = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128")
 
 
 def points(arch: str, *sweeps: str) -> list:

@@ -263,14 +263,14 @@ def test_the_largest_accepted_extent_is_read(capsys, tmp_path: Path) -> None:
     assert f"X={MAX_EXTENT}" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("pes", [MAX_PES + 1, 65536, 1_000_000])
+@pytest.mark.parametrize("pes", [MAX_PES + 1, 4 * MAX_PES, 1_000_000])
 def test_cgra_size_without_pe_array_is_capped_by_max_pes(capsys, tmp_path: Path, pes: int) -> None:
     path = _write(tmp_path / "arch.json", json.dumps({"arch_basic": {"CGRA_SIZE": pes}}))
     assert f"arch_basic.CGRA_SIZE: {pes} PEs: at most {MAX_PES}" in refused(capsys, "arch", path)
 
 
 def test_a_pe_array_beyond_max_pes_is_refused(capsys, tmp_path: Path) -> None:
-    path = _write(tmp_path / "arch.json", json.dumps({"pe_array": {"rows": 128, "cols": 128}}))
+    path = _write(tmp_path / "arch.json", json.dumps({"pe_array": {"rows": 512, "cols": 256}}))
     assert f"at most {MAX_PES} are supported" in refused(capsys, "arch", path)
 
 

@@ -12,11 +12,14 @@ import math
 import numpy as np
 import pytest
 from noc_oracle import Terms, oracle_terms
+from noc_reference import reference_profile
 
 from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cost.reference import tiling_terms
 from dmz_solver.cost.terms import T_RED, T_RED_ADDS
 from dmz_solver.loopnest import LoopNest
+from dmz_solver.noc.profile import repeat_add
+from dmz_solver.noc.tasks import profile_of
 from dmz_solver.problem import Problem, divisors
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
@@ -292,3 +295,152 @@ def test_default_arch_reproduces_the_seed_formulas(nest: LoopNest) -> None:
         red = d_rf[0] * (tc_sp // g_out - 1) * g_out
         e_noc = ((d_rf[0] * g_out) * e, *((d * tc_sp) * e for d in d_rf[1:]))
         assert got == Terms(tuple(d_pe), e_noc, red, red, red * unit_red)
+
+
+# Energies that are not binary fractions, so a sum in another order than the trees' would differ in its last bits.
+INEXACT = {
+    "mixed-group-segments": (
+        {
+            "default": {"segments": "groups", "bandwidth": 0.7, "segment_energy": 0.3, "energy": 0.06, "latency": 2},
+            "reduction": {"segments": "rows", "segment_energy": 0.13, "energy": 0.07},
+        },
+        True,
+    ),
+    "unicast-row-segments": (
+        {
+            "default": {"segments": "rows", "multicast": False, "segment_energy": 0.3, "energy": 0.06},
+            "reduction": {"segments": "columns", "segment_energy": 0.11, "energy": 0.07, "segment_bandwidth": 0.5},
+        },
+        True,
+    ),
+    "tpu-columns": (
+        {
+            "input": {**CHAIN, "energy": 0.06},
+            "weight": {**COLUMN_CHAIN, "energy": 0.06},
+            "output": {**COLUMN_CHAIN, "energy": 0.06},
+            "reduction": {**COLUMN_CHAIN, "energy": 0.06},
+        },
+        False,
+    ),
+    "tpu-rows": (
+        {
+            "input": {**COLUMN_CHAIN, "energy": 0.06},
+            "weight": {**CHAIN, "energy": 0.06},
+            "output": {**CHAIN, "energy": 0.06},
+            "reduction": {**CHAIN, "energy": 0.06, "latency": 3},
+        },
+        False,
+    ),
+}
+REFERENCE_SHAPES = [(1, 1), (1, 4), (4, 1), (2, 3), (3, 2), (4, 4), (2, 6), (6, 4), (8, 8), (1, 12), (12, 1)]
+
+
+def groups_of(rows: int, cols: int) -> tuple[int, int] | None:
+    """Halves of even sides (None when that leaves the whole array)."""
+    groups = (rows // 2 if rows % 2 == 0 else rows, cols // 2 if cols % 2 == 0 else cols)
+    return None if groups == (rows, cols) else groups
+
+
+def same_profiles(arch: Arch, nest: LoopNest, t: np.ndarray, rowf: tuple[int, ...]) -> bool:
+    want = reference_profile(t[3], np.array(rowf), Problem(nest, arch).arrays.isidx, arch)
+    got = profile_of(t[3], np.array(rowf), Problem(nest, arch).arrays.isidx, arch)
+    if want is None or got is None:
+        return want is None and got is None
+    return np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])
+
+
+@pytest.mark.parametrize("name", [*NETWORKS, *INEXACT])
+def test_profile_is_the_node_by_node_derivation_bit_for_bit(name: str) -> None:
+    """The structural derivation (noc/profile.py) against the walk over every PE and tree node it replaced
+    (tests/noc_reference.py): the same arrays on every split of random tilings, 1 x 1 to 12 x 1 arrays."""
+    networks, grouped = {**NETWORKS, **INEXACT}[name]
+    rng = np.random.default_rng(11 + list({**NETWORKS, **INEXACT}).index(name))
+    compared = 0
+    for (rows, cols), nest in itertools.product(REFERENCE_SHAPES, LAYERS):
+        groups = groups_of(rows, cols) if grouped else None
+        if grouped and groups is None and "groups" in str(networks):
+            continue
+        arch = make_arch(rows, cols, networks, groups)
+        for _ in range(4):
+            t = random_tiling(nest, rng, max(rows * cols, 2))
+            for rowf in splits(t, rows, cols):
+                assert same_profiles(arch, nest, t, rowf), (name, rows, cols, t[3].tolist(), rowf)
+                compared += 1
+    assert compared >= 100
+
+
+@pytest.mark.parametrize("name", ["group-segments", "mixed-group-segments", "unicast-row-segments", "tpu-rows"])
+def test_profile_is_the_node_by_node_derivation_on_medium_arrays(name: str) -> None:
+    """As above on 16 x 16, 8 x 32 and 32 x 4 arrays in 4 x 4 groups, up to 30 splits of each random tiling."""
+    networks, grouped = {**NETWORKS, **INEXACT}[name]
+    rng = np.random.default_rng(5)
+    for rows, cols in [(16, 16), (8, 32), (32, 4)]:
+        arch = make_arch(rows, cols, networks, (4, 4) if grouped else None)
+        for nest in LAYERS:
+            for _ in range(3):
+                t = random_tiling(nest, rng, rows * cols)
+                for rowf in splits(t, rows, cols)[:30]:
+                    assert same_profiles(arch, nest, t, rowf), (name, rows, cols, t[3].tolist(), rowf)
+
+
+def test_terms_match_the_element_level_oracle_on_medium_arrays() -> None:
+    """Random tilings using up to all 64 or 128 PEs of 8 x 8 and 8 x 16 arrays, on four kinds of network."""
+    rng = np.random.default_rng(3)
+    for name in ("row-segments", "group-reduction", "systolic-tpu", "mixed-group-segments"):
+        networks, grouped = {**NETWORKS, **INEXACT}[name]
+        for rows, cols in [(8, 8), (8, 16)]:
+            arch = make_arch(rows, cols, networks, (4, 4) if grouped else None)
+            nest = LAYERS[1]
+            p = Problem(nest, arch)
+            for _ in range(2):
+                t = random_tiling(nest, rng, rows * cols)
+                for rowf in splits(t, rows, cols)[:4]:
+                    want = oracle_terms(nest, arch, t, np.array(rowf))
+                    got = kernel_terms(p, t, rowf)
+                    assert (got is None) == (want is None), (name, rows, cols, t[3].tolist(), rowf)
+                    if want is not None:
+                        assert_terms(got, want)
+
+
+BIG_GEMM = gemm_nest("big", x=128, y=64, k=8)
+
+
+@pytest.mark.parametrize(
+    ("networks", "rowf"),
+    [
+        (INEXACT["tpu-columns"][0], (32, 1, 4)),  # K on the rows: column chains reduce
+        (INEXACT["tpu-columns"][0], (16, 2, 4)),
+        ({"default": {"segments": "rows", "bandwidth": 8, "segment_energy": 0.25}, "reduction": CHAIN}, (32, 4, 1)),
+    ],
+)
+def test_terms_match_the_element_level_oracle_beyond_the_old_cap(networks: dict, rowf: tuple[int, ...]) -> None:
+    """A 128 x 64 array (8,192 PEs, twice the old cap of 4,096), all used by X, Y, K = 32 x 64 x 4: sampled splits."""
+    arch = make_arch(128, 64, networks)
+    t = tiling(BIG_GEMM, (1, 1, 2), (32, 64, 4))
+    want = oracle_terms(BIG_GEMM, arch, t, np.array(rowf))
+    got = kernel_terms(Problem(BIG_GEMM, arch), t, rowf)
+    assert want is not None
+    assert_terms(got, want)
+
+
+def test_repeated_addition_in_steps_equals_adding_one_by_one() -> None:
+    """repeat_add (the trees' order of a sum of equal terms, one binade at a time) against the plain loop, with
+    terms that are not binary fractions, ties to even (odd multiples of half the spacing) and binade crossings."""
+    rng = np.random.default_rng(2)
+    cases = [
+        (float(s), float(x), int(n))
+        for s, x, n in zip(rng.random(300) * 1e4, rng.random(300), rng.integers(0, 5000, 300), strict=True)
+    ]
+    cases += [(0.0, x, 70000) for x in (0.06, 0.07, 0.13, 0.3, 1e-17)]
+    cases += [
+        (s, m * math.ldexp(1.0, math.frexp(s)[1] - 53), n)
+        for s in (1.0, 3.0, 2.0**40)
+        for m in (0.5, 1.5, 7.5)
+        for n in (1, 3, 1000)
+    ]
+    cases += [(math.nextafter(2.0**k, 0.0), 0.1, 50) for k in (1, 10, 30)]
+    for s, x, n in cases:
+        want = s
+        for _ in range(n):
+            want += x
+        assert repeat_add(s, x, n) == want, (s, x, n)

@@ -258,7 +258,7 @@ def test_arch_spec_fields_map_to_the_arch() -> None:
         ({"arch_details": {"rf_energy": float("nan")}}, "arch_details.rf_energy", "must be finite, got nan"),
         ({"arch_details": {"dma_frequency": float("inf")}}, "arch_details.dma_frequency", "must be finite"),
         ({"arch_basic": {"RF_SIZE": 1e30}}, "arch_basic.RF_SIZE", "must be at most 2147483647"),
-        ({"arch_basic": {"CGRA_SIZE": 100000}}, "arch_basic.CGRA_SIZE", "at most 4096 are supported"),
+        ({"arch_basic": {"CGRA_SIZE": 100000}}, "arch_basic.CGRA_SIZE", "at most 65536 are supported"),
         ({"arch_basic": {"CGRA_SZE": 64}}, "arch_basic.CGRA_SZE", "did you mean 'CGRA_SIZE'?"),
     ],
 )

@@ -1,8 +1,8 @@
-"""Communication terms of one spatial unrolling, derived from the network trees (docs/archspec.md).
+"""Communication terms of one spatial unrolling, derived from the structure of the networks (docs/archspec.md).
 
 A spatial unrolling gives each loop a factor on the PE rows and one on the columns. PE (r, c)
 decodes r and c in mixed radix over the loops' row and column factors (first loop most
-significant), which fixes the tile each PE holds. Per operand, PEs at the same coordinates on the
+significant), which fixes the tile it holds. Per operand, PEs at the same coordinates on the
 loops indexing it form a class (they hold the same tile). The terms below depend on the unrolling
 only; the kernel multiplies them by tile footprints that depend on the RF factors:
 
@@ -17,6 +17,17 @@ only; the kernel multiplies them by tile footprints that depend on the RF factor
   writes it back. Each step is a transfer routed through the reduction tree. Cycles are the
   busiest edge or bus node over its bandwidth, plus the longest chain of latencies of a class.
 
+The terms come from the structure of the unrolling rather than from a walk over the PEs: a PE's class
+is a pair (its row's key, its column's key), where a row's key is its digits on the loops indexing the
+operand, so every set of PEs the trees group (a row, a column, a PE group, the part of a chain below a
+node, the whole array) is a product of a set of rows and a set of columns, and its classes are the
+products of their keys. The work is linear in the rows and columns used. Two sums keep the node order
+of the trees, since floating-point addition is not associative: the energy of a bus whose segment and PE
+edges charge different energies, and the hop energy of a reduction whose adds move their operands
+different distances; they add one term per PE, in the trees' order.
+tests/noc_reference.py keeps the node-by-node derivation over the flattened trees; tests/test_noc.py
+checks that both give the same arrays, bit for bit.
+
 Profile layout (per unrolling): pi[op] = cycle counts of the 4 kinds, energy counts of the 4
 kinds, latency; pf[op] = cycle bandwidths, energies per element. Row 3 is the reduction:
 pi = (count, latency), pf = (bandwidth, unit energy per add, hop energy per add, extra energy).
@@ -24,6 +35,7 @@ pi = (count, latency), pf = (bandwidth, unit energy per add, hop energy per add,
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
@@ -41,120 +53,433 @@ R_CNT, R_LAT = 0, 1  # pi[RED]
 R_BW, R_UNIT, R_HOP, R_EXTRA = 0, 1, 2, 3  # pf[RED]
 NET_REDUCTION = 3
 
-PeArray = namedtuple("PeArray", "nt rows cols e_rf e_mac")
-"""The PE array as the profile sees it: its network trees (`NocTables.as_tuple()`), rows and columns, and the RF
-and MAC energies per access (pJ) of the reduction's per-add unit."""
+# A network's parameter row (noc/tables.py): integers, then floats.
+NET_KIND, NET_MULTICAST, NET_SEG, NET_DIR, NET_LAT, NET_SCOPE_BUS, NET_SCOPE_SEG, NET_SCOPE_PE = range(8)
+N_NET_I = 8
+NET_BW, NET_SEG_BW, NET_E, NET_SEG_E = range(4)
+N_NET_F = 4
+KIND_BUS, KIND_SYSTOLIC = 0, 1
+SEG_NONE, SEG_ROWS, SEG_COLS, SEG_GROUPS = 0, 1, 2, 3
+DIR_ROWS, DIR_COLS = 0, 1
 
-ProfileWork = namedtuple("ProfileWork", "pi pf cls seen counts")
-"""The profile of one unrolling (pi, pf: the module docstring) and the work arrays that derive it: cls (operands,
-PEs), seen (nodes, PEs), counts (2, nodes); see profile_work."""
+PeArray = namedtuple("PeArray", "net_i net_f rows cols group_rows group_cols e_rf e_mac")
+"""The PE array as the profile sees it: its networks' parameter rows (`NocTables`), rows and columns, the PE
+groups' rows and columns, and the RF and MAC energies per access (pJ) of the reduction's per-add unit."""
+
+ProfileWork = namedtuple("ProfileWork", "pi pf rkey ckey rpos cpos mark")
+"""The profile of one unrolling (pi, pf: the module docstring) and the work arrays that derive it: rkey (operands,
+rows) and ckey (operands, columns), each used row's and column's key per operand; rpos, cpos: a set of rows and of
+columns; mark: scratch over keys (rows + columns + 1)."""
 
 
 @njit(cache=True)
-def profile_work(nops, nnodes, npes):
-    """A ProfileWork for nops operands on a network of nnodes nodes and npes PEs."""
+def profile_work(nops, rows, cols):
+    """A ProfileWork for nops operands on a rows x cols array."""
     return ProfileWork(
         np.empty((nops + 1, N_PI), np.int64),
         np.empty((nops + 1, N_PF)),
-        np.empty((nops, npes), np.int64),
-        np.empty((nnodes, npes), np.bool_),
-        np.empty((2, nnodes), np.int64),
+        np.empty((nops, rows), np.int64),
+        np.empty((nops, cols), np.int64),
+        np.empty((2, rows), np.int64),
+        np.empty((2, cols), np.int64),
+        np.zeros(rows + cols + 1, np.int64),
     )
 
 
 @njit(cache=True)
-def pe_classes(sp, rowf, isidx, rows, cols, cls):
-    """cls[op, p] = the class of PE p for operand op (its coordinates on idx(op), in mixed radix), -1 for
-    unused PEs; returns the number of PEs used."""
-    n_loops = sp.shape[0]
-    nops = isidx.shape[0]
-    rows_used = 1
-    cols_used = 1
-    for loop in range(n_loops):
-        rows_used *= rowf[loop]
-        cols_used *= sp[loop] // rowf[loop]
-    cls[:, :] = -1
-    for r in range(rows_used):
-        for c in range(cols_used):
-            p = r * cols + c
-            for op in range(nops):
-                cls[op, p] = 0
-            rr = r
-            cc = c
-            for loop in range(n_loops - 1, -1, -1):  # the last loop is the least significant digit
-                fr = rowf[loop]
-                fc = sp[loop] // fr
-                coord = (rr % fr) * fc + cc % fc
-                rr //= fr
-                cc //= fc
-                for op in range(nops):
-                    if isidx[op, loop]:
-                        cls[op, p] = cls[op, p] * sp[loop] + coord
-    return rows_used * cols_used
+def repeat_add(s, x, n):
+    """s + x + x + ... (n additions, each rounded, in order) without n additions.
+
+    Within one binade of s the grid is fixed, so every addition adds the same rounded step (unless x is an odd
+    multiple of half the grid's spacing, when ties to even alternate): the steps that stay in the binade are taken
+    at once, the crossings one by one. Negative terms take the additions one by one."""
+    if x < 0 or s < 0:
+        for _ in range(n):
+            s += x
+        return s
+    while n > 0:
+        t = s + x
+        n -= 1
+        if t == s:
+            return s  # x is below half the spacing: no addition changes s
+        s = t
+        if n == 0 or s + x >= 1e300:
+            continue
+        _, e = math.frexp(s)
+        top = math.ldexp(1.0, e)  # s lies in [top / 2, top)
+        spacing = math.ldexp(1.0, e - 53)
+        q = x / spacing
+        if s + x >= top or q - math.floor(q) == 0.5:
+            continue
+        step = (s + x) - s
+        k = min(int((top - s - x) / step * (1 - 1e-12)) - 2, n)
+        if k > 0:
+            s += k * step  # exact: a multiple of the spacing inside the binade
+            n -= k
+    return s
 
 
 @njit(cache=True)
-def _distribution(op, parts, nparts, nt, work):  # noqa: C901 - numba kernel: flat loop, see bench/README.md
+def _keys(f, idx, used, out):
+    """out[i], i < used: position i's digits (mixed radix over f, first loop most significant) on the loops in idx,
+    as one number below the product of f over idx, which it returns. Counts up digit by digit (no divisions)."""
+    n_loops = f.shape[0]
+    place = np.zeros(n_loops, np.int64)
+    digits = np.zeros(n_loops, np.int64)
+    count = 1
+    for loop in range(n_loops - 1, -1, -1):
+        if idx[loop]:
+            place[loop] = count
+            count *= f[loop]
+    key = 0
+    for i in range(used):
+        out[i] = key
+        loop = n_loops - 1
+        while loop >= 0:
+            digits[loop] += 1
+            key += place[loop]
+            if digits[loop] < f[loop]:
+                break
+            key -= place[loop] * f[loop]
+            digits[loop] = 0
+            loop -= 1
+    return count
+
+
+@njit(cache=True)
+def _distinct(keys, lo, hi, mark):
+    """How many distinct keys keys[lo:hi] holds (mark: zeros, left as found)."""
+    n = 0
+    for i in range(lo, hi):
+        if mark[keys[i]] == 0:
+            mark[keys[i]] = 1
+            n += 1
+    for i in range(lo, hi):
+        mark[keys[i]] = 0
+    return n
+
+
+@njit(cache=True)
+def _sum_last(pos, keys, n, mark):
+    """Sum over the distinct keys among keys[:n] of 1 + the largest position pos[i] holding it (pos ascending):
+    the classes a chain carries past each of its nodes, summed over the nodes."""
+    total = 0
+    for i in range(n - 1, -1, -1):
+        if mark[keys[i]] == 0:
+            mark[keys[i]] = 1
+            total += pos[i] + 1
+    for i in range(n):
+        mark[keys[i]] = 0
+    return total
+
+
+@njit(cache=True)
+def _node_kind(multicast, scope, op):
+    """The footprint kind of a bus node's load: the union of its box (multicast over the array, a row or a column;
+    for the write-back only the array's), else UNIT."""
+    if multicast and scope != UNIT and (op > 0 or scope == ARRAY):
+        return scope
+    return UNIT
+
+
+@njit(cache=True)
+def _load(op, kind, cnt, bw, pi, pf, ratio):  # noqa: PLR0917 - numba kernel: flat args
+    """A node carrying cnt of kind over bw: the busiest of its kind so far if strictly busier."""
+    if cnt / bw > ratio[kind]:
+        ratio[kind] = cnt / bw
+        pi[op, kind] = cnt
+        pf[op, kind] = bw
+
+
+@njit(cache=True)
+def _charge(op, kind, cnt, e, times, state, weigh):  # noqa: PLR0917 - numba kernel: flat args
+    """`times` edges in a row, each carrying cnt of kind at energy e per element (state: pi, pf, uniform, en_w).
+
+    With weigh, the weighted sum en_w gets one term per edge, in order (only it depends on the order)."""
+    pi, pf, uniform, en_w = state
+    if e > 0 and times > 0:
+        if pi[op, PI_EN + kind] > 0 and e != pf[op, PI_EN + kind]:
+            uniform[kind] = False
+        pi[op, PI_EN + kind] += cnt * times
+        pf[op, PI_EN + kind] = e
+        if weigh:
+            en_w[kind] = repeat_add(en_w[kind], cnt * e, times)
+
+
+@njit(cache=True)
+def _blocks(pos, n, size, nblocks, start):
+    """start[b]: the first index i of pos[:n] (ascending) at or beyond block b of `size` positions (b <= nblocks)."""
+    i = 0
+    for b in range(nblocks + 1):
+        while i < n and pos[i] < b * size:
+            i += 1
+        start[b] = i
+
+
+@njit(cache=True)
+def _bus_nodes(op, ni, nf, parts, array, work, state, weigh, ratio):  # noqa: PLR0917 - numba kernel: flat args
+    """Loads and energies of a bus's nodes, in the tree's preorder: the bus, then each segment and its PEs."""
+    rs, rk, nr, cs, ck, nc = parts
+    mark = work.mark
+    multicast = ni[NET_MULTICAST] != 0
+    dr = _distinct(rk, 0, nr, mark)
+    dc = _distinct(ck, 0, nc, mark)
+    e_pe = nf[NET_E] if op > 0 else 0.0
+    e_bus = 0.0 if op > 0 else nf[NET_E]
+    kind = _node_kind(multicast, ni[NET_SCOPE_BUS], op)
+    cnt = 1 if kind != UNIT else (dr * dc if multicast else nr * nc)
+    _load(op, kind, cnt, nf[NET_BW], state[0], state[1], ratio)
+    _charge(op, kind, cnt, e_bus, 1, state, weigh)
+    pe_kind = _node_kind(multicast, ni[NET_SCOPE_PE], op)  # one PE: one class, one tile
+    seg = ni[NET_SEG]
+    if seg == SEG_NONE:
+        _charge(op, pe_kind, 1, e_pe, nr * nc, state, weigh)
+        return
+    seg_kind = _node_kind(multicast, ni[NET_SCOPE_SEG], op)
+    seg_bw, seg_e = nf[NET_SEG_BW], nf[NET_SEG_E]
+    if seg in (SEG_ROWS, SEG_COLS):
+        count, per_pes, per_cls = (nr, nc, dc) if seg == SEG_ROWS else (nc, nr, dr)
+        cnt = 1 if seg_kind != UNIT else (per_cls if multicast else per_pes)
+        _load(op, seg_kind, cnt, seg_bw, state[0], state[1], ratio)
+        if weigh:
+            for _ in range(count):
+                _charge(op, seg_kind, cnt, seg_e, 1, state, weigh)
+                _charge(op, pe_kind, 1, e_pe, per_pes, state, weigh)
+        else:  # the same charges, grouped: only the weighted sum depends on their order
+            _charge(op, seg_kind, cnt, seg_e, count, state, weigh)
+            _charge(op, pe_kind, 1, e_pe, nr * nc, state, weigh)
+        return
+    gr, gc = array.group_rows, array.group_cols
+    nbr = (array.rows + gr - 1) // gr
+    nbc = (array.cols + gc - 1) // gc
+    rstart = np.empty(nbr + 1, np.int64)
+    cstart = np.empty(nbc + 1, np.int64)
+    _blocks(rs, nr, gr, nbr, rstart)
+    _blocks(cs, nc, gc, nbc, cstart)
+    for bi in range(nbr):
+        h = rstart[bi + 1] - rstart[bi]
+        if h == 0:
+            continue
+        d_r = _distinct(rk, rstart[bi], rstart[bi + 1], mark)
+        for bj in range(nbc):
+            w = cstart[bj + 1] - cstart[bj]
+            if w == 0:
+                continue
+            cnt = (
+                1
+                if seg_kind != UNIT
+                else (d_r * _distinct(ck, cstart[bj], cstart[bj + 1], mark) if multicast else h * w)
+            )
+            _load(op, seg_kind, cnt, seg_bw, state[0], state[1], ratio)
+            _charge(op, seg_kind, cnt, seg_e, 1, state, weigh)
+            _charge(op, pe_kind, 1, e_pe, h * w, state, weigh)
+
+
+@njit(cache=True)
+def _distribution(op, parts, array, work):
     """Cycle and energy terms of one operand's distribution (op > 0) or write-back (op == 0), into work.pi, work.pf.
 
-    The operand's network is network op: roles are stacked in operand order (tables.py).
-    """
-    cls, pi, pf, seen = work.cls, work.pi, work.pf, work.seen
-    ncls, npart = work.counts[0], work.counts[1]
-    group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
-    multicast, boxes = flags[op, 0], flags[op, 1]
-    latency = lat_down if op > 0 else lat_up
-    nnodes = parent.shape[1]
-    seen[:nnodes, :] = False
-    ncls[:nnodes] = 0
-    npart[:nnodes] = 0
-    max_lat = 0
-    for i in range(nparts):
-        p = parts[i]
-        k = cls[op, p]
-        node = pe_node[op, p]
-        lat = 0
-        while node != 0:
-            if not seen[node, k]:
-                seen[node, k] = True
-                ncls[node] += 1
-            npart[node] += 1
-            lat += latency[op, node]
-            node = parent[op, node]
-        max_lat = max(max_lat, lat)
-    ratio = np.zeros(N_KINDS)
-    en_w = np.zeros(N_KINDS)
-    uniform = np.ones(N_KINDS, np.bool_)
+    parts = (rs, rk, nr, cs, ck, nc): the PEs it serves are rows rs[:nr] x columns cs[:nc] (ascending), their
+    classes the pairs of row keys rk and column keys ck. The operand's network is network op (tables.py)."""
+    pi, pf = work.pi, work.pf
+    rs, rk, nr, cs, ck, nc = parts
+    ni, nf = array.net_i[op], array.net_f[op]
     for kind in range(N_KINDS):
         pi[op, kind] = 0
         pi[op, PI_EN + kind] = 0
         pf[op, kind] = 1.0
         pf[op, PI_EN + kind] = 0.0
-    for node in range(1, nnodes):
-        if npart[node] == 0:
+    ratio = np.zeros(N_KINDS)
+    uniform = np.ones(N_KINDS, np.bool_)
+    en_w = np.zeros(N_KINDS)
+    state = (pi, pf, uniform, en_w)
+    lat = ni[NET_LAT]
+    if ni[NET_KIND] == KIND_SYSTOLIC:
+        # One chain per row (or column) served; the node at step k of a chain carries the classes of the PEs at
+        # step k or beyond: the most at its head. All links alike.
+        along_rows = ni[NET_DIR] == DIR_ROWS
+        chains = nr if along_rows else nc
+        head = _distinct(ck, 0, nc, work.mark) if along_rows else _distinct(rk, 0, nr, work.mark)
+        _load(op, UNIT, head, nf[NET_BW], pi, pf, ratio)
+        steps = _sum_last(cs, ck, nc, work.mark) if along_rows else _sum_last(rs, rk, nr, work.mark)
+        _charge(op, UNIT, chains * steps, nf[NET_E], 1, state, False)
+        pi[op, PI_LAT] = ((cs[nc - 1] if along_rows else rs[nr - 1]) + 1) * lat
+        return
+    _bus_nodes(op, ni, nf, parts, array, work, state, False, ratio)
+    if not uniform.all():  # mixed energies: one weighted term, summed again in the tree's order
+        for kind in range(N_KINDS):
+            pi[op, PI_EN + kind] = 0
+            pf[op, PI_EN + kind] = 0.0
+        _bus_nodes(op, ni, nf, parts, array, work, state, True, np.zeros(N_KINDS))
+        for kind in range(N_KINDS):
+            if not uniform[kind]:
+                pi[op, PI_EN + kind] = 1
+                pf[op, PI_EN + kind] = en_w[kind]
+    pi[op, PI_LAT] = lat if ni[NET_SEG] == SEG_NONE else 2 * lat  # into a PE: one or two deliveries out of a bus
+
+
+@njit(cache=True)
+def _hop_unit(pf, array, hop, uniform, total):
+    """The reduction's per-add energies (§6.1)."""
+    if uniform:  # every add moves its operand the same way: the seed's per-add unit (§6.1)
+        pf[RED, R_UNIT] = (3 * array.e_rf + hop) + array.e_mac
+        pf[RED, R_HOP] = hop
+        pf[RED, R_EXTRA] = 0.0
+    else:
+        pf[RED, R_UNIT] = (3 * array.e_rf + 0.0) + array.e_mac
+        pf[RED, R_HOP] = 0.0
+        pf[RED, R_EXTRA] = total  # hop energy of all adds, per element of the RF output tile
+
+
+@njit(cache=True)
+def _chain_reduction(keys, n, across, ni, nf, array, work):  # noqa: C901, PLR0917 - numba kernel: flat loops and args
+    """The reduction along systolic chains, each class inside one chain: positions 0..n-1 along a chain with their
+    class keys, `across` chains used, all alike. Partial sums climb from the deepest member of a class to the next."""
+    pi, pf = work.pi, work.pf
+    e, lat = nf[NET_E], ni[NET_LAT]
+    deeper = np.full(n, -1, np.int64)  # the next member of a position's class farther from the port
+    seen = np.full(n + 1, -1, np.int64)
+    for i in range(n - 1, -1, -1):
+        deeper[i] = seen[keys[i]]
+        seen[keys[i]] = i
+    hd = np.empty(n + 1)  # hop energy of a transfer over d links, climbed one by one
+    hd[0] = 0.0
+    for d in range(1, n + 1):
+        hd[d] = hd[d - 1] + e
+    cover = np.zeros(n + 1, np.int64)  # transfers crossing the link into each position
+    longest = 0
+    span = np.zeros(n, np.int64)  # per class key: links its transfers climb
+    adds = 0
+    hop = 0.0
+    uniform = True
+    for i in range(n - 1, -1, -1):  # farthest from the port first
+        if deeper[i] < 0:
             continue
-        s = scope[op, node]
-        if multicast and boxes and s != UNIT and (op > 0 or s == ARRAY):
-            kind, cnt = s, 1  # the union of a box of tiles (outputs: all of them, disjoint)
-        else:
-            kind, cnt = UNIT, ncls[node] if multicast else npart[node]
-        bw = min(link_bw[op, node], node_bw[op, node])
-        if cnt / bw > ratio[kind]:
-            ratio[kind] = cnt / bw
-            pi[op, kind] = cnt
-            pf[op, kind] = bw
-        e = e_down[op, node] if op > 0 else e_up[op, node]
-        if e > 0:
-            if pi[op, PI_EN + kind] > 0 and e != pf[op, PI_EN + kind]:
-                uniform[kind] = False
-            pi[op, PI_EN + kind] += cnt
-            pf[op, PI_EN + kind] = e
-            en_w[kind] += cnt * e
-    for kind in range(N_KINDS):
-        if not uniform[kind]:  # mixed energies: one weighted term
-            pi[op, PI_EN + kind] = 1
-            pf[op, PI_EN + kind] = en_w[kind]
-    pi[op, PI_LAT] = max_lat
+        d = deeper[i] - i
+        cover[i + 1] += 1
+        cover[deeper[i] + 1] -= 1
+        span[keys[i]] += d
+        longest = max(longest, span[keys[i]])
+        if adds == 0:
+            hop = hd[d]
+        elif hd[d] != hop:
+            uniform = False
+        adds += 1
+    busiest = 0
+    running = 0
+    for i in range(n + 1):
+        running += cover[i]
+        busiest = max(busiest, running)
+    total = 0.0
+    if not uniform:  # the hop energies in the order of the adds: by position, then across the chains
+        for i in range(n - 1, -1, -1):
+            if deeper[i] >= 0:
+                total = repeat_add(total, hd[deeper[i] - i], across)
+    if busiest > 0:
+        pi[RED, R_CNT] = busiest
+        pf[RED, R_BW] = nf[NET_BW]
+    pi[RED, R_LAT] = longest * lat
+    _hop_unit(pf, array, hop, uniform, total)
+
+
+@njit(cache=True)
+def _segment_of(seg, r, c, array):
+    if seg == SEG_ROWS:
+        return r
+    if seg == SEG_COLS:
+        return c
+    return (r // array.group_rows) * (array.cols // array.group_cols) + c // array.group_cols
+
+
+@njit(cache=True)
+def _bus_reduction(used, kr, kc, ni, nf, array, work):  # noqa: C901, PLR0917 - numba kernel: flat loops and args
+    """The reduction over a bus: partial sums of a class move from PE to PE in order of PE group, then PE index."""
+    pi, pf = work.pi, work.pf
+    ru, cu = used
+    rk, ck = work.rkey[0], work.ckey[0]
+    e, lat, seg = nf[NET_E], ni[NET_LAT], ni[NET_SEG]
+    h_same = (0.0 + 0.0) + e  # up into the bus (free), down into the PE
+    if seg == SEG_NONE:  # every transfer: one hop over the bus
+        classes = kr * kc
+        adds = ru * cu - classes
+        if adds > 0:
+            pi[RED, R_CNT] = adds
+            pf[RED, R_BW] = nf[NET_BW]
+            pi[RED, R_LAT] = (ru * cu // classes - 1) * lat
+        _hop_unit(pf, array, h_same if adds > 0 else 0.0, True, 0.0)
+        return
+    h_cross = (h_same + nf[NET_SEG_E]) + nf[NET_SEG_E]  # and across the bus, out of one segment into another
+    gr, gc, cols = array.group_rows, array.group_cols, array.cols
+    nseg = array.rows if seg == SEG_ROWS else (cols if seg == SEG_COLS else (array.rows // gr) * (cols // gc))
+    through = np.zeros(nseg, np.int64)
+    bus = 0
+    last = np.full(kr * kc, -1, np.int64)
+    chain = np.zeros(kr * kc, np.int64)
+    adds = 0
+    hop = 0.0
+    uniform = True
+    total = 0.0
+    for r0 in range(0, ru, gr):  # PE groups in order, then PE index
+        for c0 in range(0, cu, gc):
+            for r in range(r0, min(r0 + gr, ru)):
+                for c in range(c0, min(c0 + gc, cu)):
+                    k = rk[r] * kc + ck[c]
+                    src = last[k]
+                    last[k] = r * cols + c
+                    if src < 0:
+                        continue
+                    a = _segment_of(seg, src // cols, src % cols, array)
+                    b = _segment_of(seg, r, c, array)
+                    through[a] += 1
+                    if a == b:
+                        h = h_same
+                        chain[k] += lat
+                    else:
+                        through[b] += 1
+                        bus += 1
+                        h = h_cross
+                        chain[k] += 3 * lat
+                    total += h
+                    if adds == 0:
+                        hop = h
+                    elif h != hop:
+                        uniform = False
+                    adds += 1
+    best = 0.0
+    if bus > 0 and bus / nf[NET_BW] > best:
+        best = bus / nf[NET_BW]
+        pi[RED, R_CNT] = bus
+        pf[RED, R_BW] = nf[NET_BW]
+    for s in range(nseg):
+        if through[s] > 0 and through[s] / nf[NET_SEG_BW] > best:
+            best = through[s] / nf[NET_SEG_BW]
+            pi[RED, R_CNT] = through[s]
+            pf[RED, R_BW] = nf[NET_SEG_BW]
+    pi[RED, R_LAT] = chain.max() if adds else 0
+    _hop_unit(pf, array, hop, uniform, total)
+
+
+@njit(cache=True)
+def _occurrences(keys, n, first, out, mark):
+    """Positions 0..n-1 holding the first (or last) occurrence of their key, ascending, into out; returns how many.
+    mark: zeros over the keys, left as found."""
+    m = 0
+    if first:
+        for i in range(n):
+            if mark[keys[i]] == 0:
+                mark[keys[i]] = 1
+                out[m] = i
+                m += 1
+    else:
+        for i in range(n - 1, -1, -1):
+            if mark[keys[i]] == 0:
+                mark[keys[i]] = 1
+                out[m] = i
+                m += 1
+        out[:m] = out[:m][::-1].copy()
+    for i in range(n):
+        mark[keys[i]] = 0
+    return m
 
 
 @njit(cache=True)
@@ -163,105 +488,54 @@ def task_profile(sp, rowf, isidx, array, work):  # noqa: C901 - numba kernel: fl
 
     Returns False when the unrolling uses no PE or a reduction transfer would have to move away from the port.
     """
-    nt, rows, cols, e_rf, e_mac = array.nt, array.rows, array.cols, array.e_rf, array.e_mac
-    cls, pi, pf = work.cls, work.pi, work.pf
-    group, parent, depth, link_bw, node_bw, e_down, e_up, lat_down, lat_up, scope, pe_node, flags = nt
+    pi, pf = work.pi, work.pf
     nops = isidx.shape[0]
     pi[:, :] = 0
     pf[:, :] = 0.0
-    npes = rows * cols
-    nnodes = parent.shape[1]
-    if pe_classes(sp, rowf, isidx, rows, cols, cls) == 0:
+    colf = sp // rowf
+    ru = 1
+    cu = 1
+    for loop in range(sp.shape[0]):
+        ru *= rowf[loop]
+        cu *= colf[loop]
+    if ru * cu == 0:
         return False
-    parts = np.empty(npes, np.int64)
-    nparts = 0
-    for p in range(npes):
-        if cls[0, p] >= 0:
-            parts[nparts] = p
-            nparts += 1
-    # Reduction order: by group (on a bus), then farther from the reduction port first, then PE index.
-    w = NET_REDUCTION
-    key = np.empty(nparts, np.int64)
-    for i in range(nparts):
-        p = parts[i]
-        g = group[p] if flags[w, 1] else 0
-        key[i] = (g * 4096 + (4095 - depth[w, pe_node[w, p]])) * npes + p
-    order = parts[np.argsort(key)]
-    last = np.full(npes, -1, np.int64)  # per output class: the PE holding its running sum
-    chain_lat = np.zeros(npes, np.int64)
-    lcnt = np.zeros(nnodes, np.int64)  # transfers per edge (edge into the node from its parent)
-    ncnt = np.zeros(nnodes, np.int64)  # transfers passing through each node
-    stamp = np.full(nnodes, -1, np.int64)
-    adds = 0
-    hop = 0.0
-    uniform = True
-    total = 0.0
-    for i in range(nparts):
-        p = order[i]
-        k = cls[0, p]
-        src = last[k]
-        last[k] = p
-        if src < 0:
-            continue
-        a0 = pe_node[w, src]
-        b0 = pe_node[w, p]
-        a, b = a0, b0
-        h = 0.0
-        lat = 0
-        while a != b:  # climb the deeper end until the two meet at their common ancestor
-            if depth[w, a] >= depth[w, b]:
-                h += e_up[w, a]
-                lat += lat_up[w, a]
-                lcnt[a] += 1
-                a = parent[w, a]
-                node = a
-            else:
-                if not flags[w, 2]:
-                    return False  # the transfer would have to move away from the port
-                h += e_down[w, b]
-                lat += lat_down[w, b]
-                lcnt[b] += 1
-                b = parent[w, b]
-                node = b
-            if node != a0 and node != b0 and stamp[node] != adds:
-                stamp[node] = adds
-                ncnt[node] += 1
-        adds += 1
-        chain_lat[k] += lat
-        total += h
-        if adds == 1:
-            hop = h
-        elif h != hop:
-            uniform = False
-    best = 0.0
-    pi[RED, R_CNT] = 0
-    pi[RED, R_LAT] = chain_lat.max() if adds else 0
+    kr = np.empty(nops, np.int64)
+    kc = np.empty(nops, np.int64)
+    for op in range(nops):
+        kr[op] = _keys(rowf, isidx[op], ru, work.rkey[op])
+        kc[op] = _keys(colf, isidx[op], cu, work.ckey[op])
+    ni, nf = array.net_i[NET_REDUCTION], array.net_f[NET_REDUCTION]
     pf[RED, R_BW] = 1.0
-    for node in range(1, nnodes):
-        if lcnt[node] > 0 and lcnt[node] / link_bw[w, node] > best:
-            best = lcnt[node] / link_bw[w, node]
-            pi[RED, R_CNT] = lcnt[node]
-            pf[RED, R_BW] = link_bw[w, node]
-        if ncnt[node] > 0 and ncnt[node] / node_bw[w, node] > best:
-            best = ncnt[node] / node_bw[w, node]
-            pi[RED, R_CNT] = ncnt[node]
-            pf[RED, R_BW] = node_bw[w, node]
-    if uniform:  # every add moves its operand the same way: the seed's per-add unit (§6.1)
-        pf[RED, R_UNIT] = (3 * e_rf + hop) + e_mac
-        pf[RED, R_HOP] = hop
-        pf[RED, R_EXTRA] = 0.0
+    rs, cs = work.rpos[0], work.cpos[0]
+    if ni[NET_KIND] == KIND_SYSTOLIC:
+        if ni[NET_DIR] == DIR_COLS:
+            if kc[0] < cu:
+                return False  # partial sums of one output in two column chains
+            _chain_reduction(work.rkey[0], ru, cu, ni, nf, array, work)
+            nr = _occurrences(work.rkey[0], ru, True, rs, work.mark)  # the result: nearest the port, last column
+            nc = _occurrences(work.ckey[0], cu, False, cs, work.mark)
+        else:
+            if kr[0] < ru:
+                return False
+            _chain_reduction(work.ckey[0], cu, ru, ni, nf, array, work)
+            nr = _occurrences(work.rkey[0], ru, False, rs, work.mark)
+            nc = _occurrences(work.ckey[0], cu, True, cs, work.mark)
     else:
-        pf[RED, R_UNIT] = (3 * e_rf + 0.0) + e_mac
-        pf[RED, R_HOP] = 0.0
-        pf[RED, R_EXTRA] = total  # hop energy of all adds, per element of the RF output tile
-    # Write-back of the results (from the last PE of each class), distribution of the read-only operands
-    roots = np.empty(npes, np.int64)
-    nroots = 0
-    for p in range(npes):
-        if cls[0, p] >= 0 and last[cls[0, p]] == p:
-            roots[nroots] = p
-            nroots += 1
-    _distribution(0, roots, nroots, nt, work)
+        _bus_reduction((ru, cu), kr[0], kc[0], ni, nf, array, work)
+        nr = _occurrences(work.rkey[0], ru, False, rs, work.mark)  # the result: last group, last PE
+        nc = _occurrences(work.ckey[0], cu, False, cs, work.mark)
+    # Write-back of the results from the last PE of each class (rows rs x columns cs), then the read-only operands.
+    rk, ck = work.rpos[1], work.cpos[1]
+    for i in range(nr):
+        rk[i] = work.rkey[0, rs[i]]
+    for i in range(nc):
+        ck[i] = work.ckey[0, cs[i]]
+    _distribution(0, (rs, rk, nr, cs, ck, nc), array, work)
+    for i in range(ru):
+        rs[i] = i
+    for i in range(cu):
+        cs[i] = i
     for op in range(1, nops):
-        _distribution(op, parts, nparts, nt, work)
+        _distribution(op, (rs, work.rkey[op], ru, cs, work.ckey[op], cu), array, work)
     return True

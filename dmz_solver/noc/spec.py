@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ..specio import Fields
 
-MAX_PES = 4096
+MAX_PES = 65536
+"""The largest PE array (256 x 256, TPU v1's matrix unit), given as pe_array or as CGRA_SIZE."""
 ROLES: tuple[str, ...] = ("output", "input", "weight")
 """Distribution networks by operand position: the output, then the two read-only operands
 (input and weight; for GEMM, A and B)."""
@@ -178,8 +179,7 @@ def noc_from_json(top: Fields, basic: Fields) -> NocSpec:
         if rows * cols > MAX_PES:
             raise array.error(
                 "rows",
-                f"{rows} x {cols} PEs: at most {MAX_PES} are supported (the network analysis "
-                "of every spatial unrolling grows with PEs x network nodes)",
+                f"{rows} x {cols} PEs: at most {MAX_PES} are supported (as many as 256 x 256)",
             )
         if has_cgra and cgra != rows * cols:
             raise basic.error("CGRA_SIZE", f"is {cgra} but pe_array is {rows} x {cols} = {rows * cols} PEs")

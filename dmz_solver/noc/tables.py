@@ -1,132 +1,107 @@
-"""The network trees of an arch as flat arrays for the compiled cost derivation (noc/profile.py).
+"""The networks of an arch as parameter rows for the compiled cost derivation (noc/profile.py).
 
-Nodes are numbered in depth-first preorder from the port (node 0). Per node n > 0, the arrays hold
-the edge from its parent: bandwidth, energies and latencies down and up; and the node's own bandwidth
-(bus nodes) and scope: which PEs its subtree holds, the whole array, one whole row, one whole
-column or anything else. Networks are stacked in role order: output, input, weight, reduction.
+The trees of noc/graph.py are regular: a bus (optionally with one segment bus per row, column or PE
+group) or one chain per row or column. The derivation reads each network from a few numbers rather
+than from its nodes: its kind, multicast, segments and chain direction, latency, bandwidths and
+energies, and the scope of each kind of node (which PEs its subtree holds: the whole array, one whole
+row, one whole column or anything else). Networks are stacked in role order: output, input, weight,
+reduction.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import networkx as nx
 import numpy as np
 
-from .graph import ROOT, group_of, network_tree, transfers_down_ok
-from .profile import ARRAY, COL, ROW, UNIT
-from .spec import BUS, REDUCTION, ROLES, NocSpec
+from .profile import (
+    ARRAY,
+    COL,
+    DIR_COLS,
+    DIR_ROWS,
+    KIND_BUS,
+    KIND_SYSTOLIC,
+    N_NET_F,
+    N_NET_I,
+    NET_BW,
+    NET_DIR,
+    NET_E,
+    NET_KIND,
+    NET_LAT,
+    NET_MULTICAST,
+    NET_SCOPE_BUS,
+    NET_SCOPE_PE,
+    NET_SCOPE_SEG,
+    NET_SEG,
+    NET_SEG_BW,
+    NET_SEG_E,
+    ROW,
+    SEG_COLS,
+    SEG_GROUPS,
+    SEG_NONE,
+    SEG_ROWS,
+    UNIT,
+)
+from .spec import BUS, REDUCTION, ROLES, Network, NocSpec
 
-SCOPE_OTHER, SCOPE_ROW, SCOPE_COL, SCOPE_ARRAY = UNIT, ROW, COL, ARRAY
-"""A subtree's PEs (any set, one whole row, one whole column, the array): the profile's footprint kinds."""
+SEGMENT_CODES = {"none": SEG_NONE, "rows": SEG_ROWS, "columns": SEG_COLS, "groups": SEG_GROUPS}
+
+
+def box_scope(height: int, width: int, rows: int, cols: int) -> int:
+    """The footprint kind of a height x width block of PEs on a rows x cols array (as noc/graph.py's
+    subtrees): one PE of several is its own tile; then the whole array, one whole row, one whole column."""
+    if height * width == 1 and rows * cols > 1:
+        return UNIT
+    if height * width == rows * cols:
+        return ARRAY
+    if height == 1 and width == cols:
+        return ROW
+    if width == 1 and height == rows:
+        return COL
+    return UNIT
 
 
 @dataclass(frozen=True)
 class NocTables:
-    """Stacked per-network arrays (network, node); see the module docstring."""
+    """The array's shape and groups, and one parameter row per network (network, field)."""
 
     rows: int
     cols: int
-    group: np.ndarray  # (rows * cols,) group index of PE r * cols + c
-    parent: np.ndarray
-    depth: np.ndarray
-    link_bw: np.ndarray
-    node_bw: np.ndarray
-    e_down: np.ndarray
-    e_up: np.ndarray
-    lat_down: np.ndarray
-    lat_up: np.ndarray
-    scope: np.ndarray
-    pe_node: np.ndarray  # (network, rows * cols)
-    flags: np.ndarray  # (network, 3): multicast, unions of boxes (buses), transfers may descend
-
-    def as_tuple(self) -> tuple:
-        return (
-            self.group,
-            self.parent,
-            self.depth,
-            self.link_bw,
-            self.node_bw,
-            self.e_down,
-            self.e_up,
-            self.lat_down,
-            self.lat_up,
-            self.scope,
-            self.pe_node,
-            self.flags,
-        )
+    group_rows: int
+    group_cols: int
+    net_i: np.ndarray  # (4, N_NET_I) int64: kind, multicast, segments, direction, latency, scopes
+    net_f: np.ndarray  # (4, N_NET_F) float64: bandwidths and energies
 
 
-def _scope(pes: set[tuple[int, int]], spec: NocSpec) -> int:
-    if len(pes) == 1 and spec.rows * spec.cols > 1:
-        return SCOPE_OTHER  # one PE: its own tile
-    if len(pes) == spec.rows * spec.cols:
-        return SCOPE_ARRAY
-    rows = {r for r, _ in pes}
-    cols = {c for _, c in pes}
-    if len(rows) == 1 and len(pes) == spec.cols:
-        return SCOPE_ROW
-    if len(cols) == 1 and len(pes) == spec.rows:
-        return SCOPE_COL
-    return SCOPE_OTHER
+def _row(spec: NocSpec, net: Network, noc_energy: float) -> tuple[list[int], list[float]]:
+    rows, cols = spec.rows, spec.cols
+    ints = [0] * N_NET_I
+    floats = [0.0] * N_NET_F
+    ints[NET_KIND] = KIND_BUS if net.kind == BUS else KIND_SYSTOLIC
+    ints[NET_MULTICAST] = int(net.multicast)
+    ints[NET_SEG] = SEGMENT_CODES[net.segments] if net.kind == BUS else SEG_NONE
+    ints[NET_DIR] = DIR_ROWS if net.direction == "rows" else DIR_COLS
+    ints[NET_LAT] = net.latency
+    ints[NET_SCOPE_BUS] = box_scope(rows, cols, rows, cols)
+    segment = {
+        SEG_ROWS: (1, cols),
+        SEG_COLS: (rows, 1),
+        SEG_GROUPS: (spec.group_rows, spec.group_cols),
+    }.get(ints[NET_SEG], (rows, cols))
+    ints[NET_SCOPE_SEG] = box_scope(*segment, rows, cols)
+    ints[NET_SCOPE_PE] = box_scope(1, 1, rows, cols)
+    floats[NET_BW] = net.bandwidth
+    floats[NET_SEG_BW] = net.segment_bandwidth
+    floats[NET_E] = net.energy_pj(noc_energy)
+    floats[NET_SEG_E] = net.segment_energy
+    return ints, floats
 
 
 @lru_cache(maxsize=32)
 def noc_tables(spec: NocSpec, noc_energy: float) -> NocTables:
-    """Flatten the four network trees of an arch."""
-    trees = [network_tree(spec, role, noc_energy) for role in (*ROLES, REDUCTION)]
-    width = max(tree.number_of_nodes() for tree in trees)
-    shape = (len(trees), width)
-    parent = np.zeros(shape, np.int64)
-    depth = np.zeros(shape, np.int64)
-    link_bw = np.full(shape, np.inf)
-    node_bw = np.full(shape, np.inf)
-    e_down = np.zeros(shape)
-    e_up = np.zeros(shape)
-    lat_down = np.zeros(shape, np.int64)
-    lat_up = np.zeros(shape, np.int64)
-    scope = np.zeros(shape, np.int64)
-    pe_node = np.zeros((len(trees), spec.rows * spec.cols), np.int64)
-    flags = np.zeros((len(trees), 3), np.bool_)
-    for w, tree in enumerate(trees):
-        role = tree.graph["role"]
-        net = spec.network(role)
-        order = list(nx.dfs_preorder_nodes(tree, ROOT))
-        number = {node: i for i, node in enumerate(order)}
-        for node, i in number.items():
-            data = tree.nodes[node]
-            node_bw[w, i] = data.get("bandwidth", math.inf)
-            if data["kind"] == "pe":
-                pe_node[w, node[1] * spec.cols + node[2]] = i
-            if node == ROOT:
-                continue
-            (up,) = tree.predecessors(node)
-            edge = tree.edges[up, node]
-            parent[w, i] = number[up]
-            depth[w, i] = depth[w, number[up]] + 1
-            link_bw[w, i] = edge["bandwidth"]
-            e_down[w, i], e_up[w, i] = edge["down"], edge["up"]
-            lat_down[w, i], lat_up[w, i] = edge["lat_down"], edge["lat_up"]
-            below = {(n[1], n[2]) for n in nx.descendants(tree, node) | {node} if tree.nodes[n]["kind"] == "pe"}
-            scope[w, i] = _scope(below, spec)
-        flags[w] = (net.multicast, net.kind == BUS, transfers_down_ok(tree))
-    group = np.array([group_of(spec, r, c) for r in range(spec.rows) for c in range(spec.cols)], np.int64)
-    assert (pe_node > 0).all(), "every network reaches every PE"
-    return NocTables(
-        spec.rows,
-        spec.cols,
-        group,
-        parent,
-        depth,
-        link_bw,
-        node_bw,
-        e_down,
-        e_up,
-        lat_down,
-        lat_up,
-        scope,
-        pe_node,
-        flags,
-    )
+    """The four networks of an arch as parameter rows."""
+    found = [_row(spec, spec.network(role), noc_energy) for role in (*ROLES, REDUCTION)]
+    net_i = np.array([ints for ints, _ in found], np.int64)
+    net_f = np.array([floats for _, floats in found], np.float64)
+    return NocTables(spec.rows, spec.cols, spec.group_rows, spec.group_cols, net_i, net_f)

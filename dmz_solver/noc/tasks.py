@@ -15,7 +15,22 @@ from typing import Protocol
 import numpy as np
 
 from ..jit import njit
-from .profile import COL, N_PF, N_PI, PI_EN, RED, ROW, PeArray, profile_work, task_profile
+from .profile import (
+    COL,
+    DIR_COLS,
+    KIND_SYSTOLIC,
+    N_PF,
+    N_PI,
+    NET_DIR,
+    NET_KIND,
+    NET_REDUCTION,
+    PI_EN,
+    RED,
+    ROW,
+    PeArray,
+    profile_work,
+    task_profile,
+)
 from .spec import NocSpec
 from .tables import NocTables, noc_tables
 
@@ -37,20 +52,80 @@ class Tasks:
 
 
 @njit(cache=True)
-def _next_split(sp, rowf):
-    """Advance rowf to the next split of sp (odometer, last loop fastest, ascending divisors)."""
+def _divisors(n, out):
+    """The divisors of n, ascending, into out; returns how many."""
+    m = 0
+    d = 1
+    while d * d <= n:
+        if n % d == 0:
+            out[m] = d
+            m += 1
+        d += 1
+    k = m
+    for i in range(k - 1, -1, -1):
+        if out[i] * out[i] != n:
+            out[m] = n // out[i]
+            m += 1
+    return m
+
+
+@njit(cache=True)
+def _pins(isidx, array):
+    """pin[loop]: the row part a loop must take for the reduction to route (0: free). Partial sums of one output
+    cannot cross between systolic chains, so a loop that does not index the output stays along the chains: all
+    on the rows for chains down the columns, all on the columns for chains along the rows."""
+    n_loops = isidx.shape[1]
+    pin = np.zeros(n_loops, np.int64)
+    ni = array.net_i[NET_REDUCTION]
+    if ni[NET_KIND] == KIND_SYSTOLIC:
+        for loop in range(n_loops):
+            if not isidx[0, loop]:
+                pin[loop] = -1 if ni[NET_DIR] == DIR_COLS else 1  # -1: the whole factor
+    return pin
+
+
+@njit(cache=True)
+def _splits(sp, rows, cols, pin, divs, out):
+    """Every split of sp that fits rows x cols and keeps the pinned loops' parts, in the order of an odometer over
+    ascending row parts (last loop fastest), into out; returns how many. A depth-first walk that stops a branch
+    once its row or column product overflows."""
     n_loops = sp.shape[0]
-    loop = n_loops - 1
+    ndiv = np.zeros(n_loops, np.int64)
+    for loop in range(n_loops):
+        ndiv[loop] = _divisors(sp[loop], divs[loop])
+    pick = np.full(n_loops, -1, np.int64)
+    rprod = np.ones(n_loops + 1, np.int64)
+    cprod = np.ones(n_loops + 1, np.int64)
+    n = 0
+    loop = 0
     while loop >= 0:
-        d = rowf[loop] + 1
-        while d <= sp[loop] and sp[loop] % d != 0:
-            d += 1
-        if d <= sp[loop]:
-            rowf[loop] = d
-            return True
-        rowf[loop] = 1
-        loop -= 1
-    return False
+        pick[loop] += 1
+        if pick[loop] >= ndiv[loop]:
+            pick[loop] = -1
+            loop -= 1
+            continue
+        d = divs[loop, pick[loop]]
+        if (pin[loop] == -1 and d != sp[loop]) or (pin[loop] == 1 and d != 1):
+            continue
+        r = rprod[loop] * d
+        if r > rows:  # larger row parts only overflow more
+            pick[loop] = -1
+            loop -= 1
+            continue
+        c = cprod[loop] * (sp[loop] // d)
+        if c > cols:
+            continue
+        rprod[loop + 1] = r
+        cprod[loop + 1] = c
+        if loop == n_loops - 1:
+            if n == out.shape[0]:
+                out = _grow(out, 2 * n)
+            for i in range(n_loops):
+                out[n, i] = divs[i, pick[i]]
+            n += 1
+        else:
+            loop += 1
+    return n, out
 
 
 @njit(cache=True)
@@ -74,15 +149,25 @@ def build_tasks(sps, isidx, array):
     t_row = np.empty((cap, n_loops), np.int64)
     t_pi = np.empty((cap, nops + 1, N_PI), np.int64)
     t_pf = np.empty((cap, nops + 1, N_PF))
-    work = profile_work(nops, array.nt[1].shape[1], rows * cols)
-    rowf = np.ones(n_loops, np.int64)
+    work = profile_work(nops, rows, cols)
+    pin = _pins(isidx, array)
+    divs = np.empty((n_loops, 1), np.int64)
+    splits = np.empty((64, n_loops), np.int64)
     n = 0
     for s in range(sps.shape[0]):
         sp = sps[s]
-        rowf[:] = 1
-        more = True
-        while more:
-            if _fits(sp, rowf, rows, cols) and task_profile(sp, rowf, isidx, array, work):
+        if divs.shape[1] < sp.max():
+            divs = np.empty((n_loops, sp.max()), np.int64)
+        if rows == 1:  # one row: the only split is all columns
+            count = 1
+            splits[0] = 1
+            if not _fits(sp, splits[0], rows, cols):
+                count = 0
+        else:
+            count, splits = _splits(sp, rows, cols, pin, divs, splits)
+        for i in range(count):
+            rowf = splits[i]
+            if task_profile(sp, rowf, isidx, array, work):
                 if n == cap:
                     cap *= 2
                     t_sp = _grow(t_sp, cap)
@@ -94,7 +179,6 @@ def build_tasks(sps, isidx, array):
                 t_pi[n] = work.pi
                 t_pf[n] = work.pf
                 n += 1
-            more = rows > 1 and _next_split(sp, rowf)  # one row: the only split is all columns
     return t_sp[:n].copy(), t_row[:n].copy(), t_pi[:n].copy(), t_pf[:n].copy()
 
 
@@ -141,7 +225,16 @@ def tables_of(arch: ArrayArch) -> NocTables:
 def pe_array(arch: ArrayArch) -> PeArray:
     """The arch's PE array in kernel form."""
     nt = tables_of(arch)
-    return PeArray(nt.as_tuple(), nt.rows, nt.cols, float(arch.rf_energy_pj), float(arch.mac_energy_pj))
+    return PeArray(
+        nt.net_i,
+        nt.net_f,
+        nt.rows,
+        nt.cols,
+        nt.group_rows,
+        nt.group_cols,
+        float(arch.rf_energy_pj),
+        float(arch.mac_energy_pj),
+    )
 
 
 def make_tasks(
@@ -179,6 +272,6 @@ def profile_of(
     rowf = np.asarray(rowf, np.int64)
     if np.any(sp % rowf) or not _fits(sp, rowf, nt.rows, nt.cols):
         return None
-    work = profile_work(isidx.shape[0], nt.parent.shape[1], nt.rows * nt.cols)
+    work = profile_work(isidx.shape[0], nt.rows, nt.cols)
     ok = task_profile(sp, rowf, isidx, pe_array(arch), work)
     return (work.pi, work.pf) if ok else None
