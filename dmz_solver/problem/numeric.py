@@ -21,11 +21,9 @@ import math
 import sys
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import InputError
 from ..loopnest import LoopNest, Operand, touched_elements
-from ..noc.tasks import tables_of
+from ..noc.spec import BUS, REDUCTION, ROLES
 
 INT64_LIMIT = 2**63 - 1
 """Largest value an int64 term of the kernels holds."""
@@ -49,18 +47,20 @@ class NocExtremes:
 
 
 def noc_extremes(arch) -> NocExtremes:  # noqa: ANN001 - an arch.Arch (this stage sits below arch's users)
-    """The NocExtremes of an arch, from its network tables (nodes in preorder: a parent comes before its child)."""
-    nt = tables_of(arch)
-    pes = nt.rows * nt.cols
-    bandwidths = np.concatenate([nt.link_bw.ravel(), nt.node_bw.ravel()])
-    finite = bandwidths[np.isfinite(bandwidths)]
-    bandwidth = float(finite.min()) if len(finite) else 1.0
-    hop = np.maximum(nt.lat_down, nt.lat_up)
-    reach = np.zeros(hop.shape, np.int64)  # latency from the port to each node
-    for node in range(1, hop.shape[1]):
-        reach[:, node] = reach[np.arange(hop.shape[0]), nt.parent[:, node]] + hop[:, node]
-    energy = float((nt.e_down + nt.e_up).sum(axis=1).max())
-    return NocExtremes(pes, int(hop.shape[1]), bandwidth, int(reach.max()), energy)
+    """Upper bounds of what any unrolling's communication profile can reach on an arch (the smallest bandwidth is
+    a lower bound), from its network sections: a network tree has at most a root, one node per segment and one
+    per PE, so at most 2 PEs + 1 nodes; a path crosses at most rows + cols + 2 links; one element crosses each link
+    of a tree at most once, paying the network's energy per PE link and its segment energy per segment link."""
+    noc = arch.noc
+    pes = noc.rows * noc.cols
+    networks = [noc.network(role) for role in (*ROLES, REDUCTION)]
+    bandwidths = [net.bandwidth for net in networks]
+    bandwidths += [net.segment_bandwidth for net in networks if net.kind == BUS and net.segments != "none"]
+    latency = max(net.latency for net in networks) * (noc.rows + noc.cols + 2)
+    per_element = max(
+        (net.energy_pj(arch.noc_energy_pj) + net.segment_energy) * (2 * pes + 1) for net in networks
+    )
+    return NocExtremes(pes, 2 * pes + 1, float(min(bandwidths)), int(latency), float(per_element))
 
 
 def _amplified_volume(operand: Operand, extents: tuple[int, ...]) -> int:
