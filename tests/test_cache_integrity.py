@@ -256,3 +256,13 @@ def test_the_command_line_prints_the_model_s_figures_and_one_warning(tmp_path: P
     (again,) = json.loads(out)["layers"]
     assert again["energy_pj"] == first["energy_pj"] != 1 and again["cached"] is False
     assert err.startswith(f"warning: layer cache entry {path} not used: ") and err.count("\n") == 1
+
+
+def test_a_proof_cut_by_its_time_limit_is_not_cached(tmp_path: Path) -> None:
+    nests = [load_model("resnet18").layers[1]]
+    arch = load_arch("eyeriss")
+    cut = solve_model(nests, arch, "edp", time_limit=1e-6, cache_dir=tmp_path).layers[0]
+    assert cut.status in ("FEASIBLE", "UNKNOWN")  # the limit ended it: another machine would get further
+    assert not list(tmp_path.rglob("*.json"))
+    proven = solve_model(nests, arch, "edp", time_limit=600, cache_dir=tmp_path).layers[0]
+    assert proven.status == "OPTIMAL" and len(list(tmp_path.rglob("*.json"))) == 1

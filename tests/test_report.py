@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.image
@@ -11,6 +12,7 @@ import pytest
 
 from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
+from dmz_solver.report.text import format_layer_result
 from dmz_solver.report.usage import mapping_usage
 from dmz_solver.solving import solve_model
 from dmz_solver.workload.loader import load_model
@@ -64,3 +66,12 @@ def test_utilisation_of_a_hand_checked_gemm_mapping(tmp_path: Path) -> None:
     tile = [rf[i] * spatial[i] * spm[i] for i in range(3)]
     assert usage.spm_bytes == 2 * (tile[0] * tile[2] + tile[2] * tile[1] + tile[0] * tile[1])
     assert 0 < usage.pe_fraction <= 1 and 0 < usage.spm_fraction <= 1
+
+
+def test_an_energy_beyond_exact_doubles_prints_in_scientific_form_only() -> None:
+    result = solve_model(load_model("tiny").layers[:1], load_arch("dmazerunner"), "edp", cache_dir=None).layers[0]
+    normal = format_layer_result(result)
+    assert f"energy (pJ)   {int(result.cost.energy_pj)}  (" in normal
+    huge = replace(result, cost=replace(result.cost, energy_pj=1.664e250))
+    line = next(row for row in format_layer_result(huge).splitlines() if "energy (pJ)" in row)
+    assert line.split() == ["energy", "(pJ)", "(1.6640E+250)"]

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from ..result import LayerResult, ModelResult, Proof, ProofProgress
 
 
+EXACT_DIGITS_BELOW = 2.0**53
+"""Energies are doubles: below 2^53 every whole pJ is exact and printed; above, only the scientific form is."""
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
     """A plain text table; `align` has one 'l' or 'r' per column (default: first left, the others right)."""
     align = align or "l" + "r" * (len(header) - 1)
@@ -65,7 +69,8 @@ def format_mapping_block(nest: LoopNest, mapping: Mapping, cost: Cost, order_not
     lines.append(f"  DRAM order (outer to inner): {' '.join(mapping.dram_order or ())}{note}")
     lines.append(f"  SPM order  (outer to inner): {' '.join(mapping.spm_order or ())}")
     lines.append(f"  cycles        {int(cost.cycles)}")
-    lines.append(f"  energy (pJ)   {int(cost.energy_pj)}  ({sci(cost.energy_pj)})")
+    exact = f"{int(cost.energy_pj)}  " if cost.energy_pj < EXACT_DIGITS_BELOW else ""  # beyond, digits mean nothing
+    lines.append(f"  energy (pJ)   {exact}({sci(cost.energy_pj)})")
     lines.append(f"  EDP           {sci(cost.edp)}")
     total = sum(cost.breakdown_pj) or 1.0
     parts = [
