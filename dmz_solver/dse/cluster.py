@@ -127,7 +127,7 @@ def _client_within(address: str, timeout: float) -> Client:
 
     thread = threading.Thread(target=make, name="dmz-dask-connect", daemon=True)
     thread.start()
-    thread.join(timeout + 5)
+    thread.join(2 * timeout + 1)  # the client's own timeout covers the connection, not a silent peer
     if "client" in box:
         return box["client"]
     why = box.get("error", f"no Dask scheduler answered within {timeout:g} s")

@@ -12,11 +12,13 @@ refused with an `InputError` that names the file and what differs.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import math
 import os
 import sqlite3
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 from ..cache.entry import BadEntry, result_from_json, result_to_json
 from ..errors import InputError
 from ..loopnest import LoopNest
+from ..report.output import file_mode
 from ..result import LayerResult
 from ..vocabulary import Objective, Status
 
@@ -59,16 +62,14 @@ class DseStore:
     def open(cls, directory: str | Path, identity: dict[str, str]) -> DseStore:
         """Open `directory/dse.sqlite`, creating it for the DSE `identity` (part -> hash), or check it is ours."""
         path = Path(directory) / STORE_NAME
-        fresh = not path.exists()
+        if not path.exists():
+            _create(path, identity)
         try:
             db = sqlite3.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
             raise InputError(f"cannot open the DSE store ({exc})", source=str(path)) from None
         try:
-            if fresh:
-                _create(db, identity)
-            else:
-                _check(db, path, identity)
+            _check(db, path, identity)
             lock = _lock(path)
             run = _next_run(db)
         except sqlite3.DatabaseError as exc:
@@ -124,17 +125,32 @@ class DseStore:
         self.close()
 
 
-def _create(db: sqlite3.Connection, identity: dict[str, str]) -> None:
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("BEGIN")
-    db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    meta = {"format": str(FORMAT), "identity": json.dumps(identity, sort_keys=True), "runs": "0"}
-    db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
-    db.execute("COMMIT")
+def _create(path: Path, identity: dict[str, str]) -> None:
+    """A new, empty store at `path` for the DSE `identity`: built under a temporary name and linked into place
+    when complete, so a store is never seen half-made (a kill leaves at most a temporary file, not a store)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600 files
+        os.close(fd)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("BEGIN")
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            meta = {"format": str(FORMAT), "identity": json.dumps(identity, sort_keys=True), "runs": "0"}
+            db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        with contextlib.suppress(FileExistsError):  # another run made it first: that one is checked instead
+            os.link(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise InputError(f"cannot create the DSE store ({exc})", source=str(path)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None:
