@@ -7,22 +7,24 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from types import ModuleType
 
 from tqdm import tqdm
 
-from ..arch import load_arch
-from ..constraints import load_constraints
+from ..arch import Arch, load_arch
+from ..constraints import ConstraintSet, load_constraints
 from ..dse.run import Dse, DsePoint, DseProgress, dse_identity, write_csv
 from ..dse.sample import latin_hypercube
 from ..dse.store import DseStore
 from ..dse.summary import dse_markdown
 from ..dse.sweep import Sweep, arch_points, load_scaling, parse_sweep
 from ..dse.task import Backend, InProcess
+from ..errors import InputError
 from ..report.output import make_directory, write_text
 from ..report.text import format_table
 from ..vocabulary import OBJECTIVES
-from ..workload.loader import load_model
+from ..workload.loader import Model, load_model
 from .common import add_cache, add_model_arch, check_output_dir, integer, positive_float, positive_int
 
 TABLE_POINTS = 100
@@ -48,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sample", type=positive_int, metavar="N", help="solve N points of the grid (a Latin hypercube sample)"
     )
-    parser.add_argument("--seed", type=integer, default=0, metavar="S", help="seed of --sample (default: 0)")
+    parser.add_argument("--seed", type=integer, metavar="S", help="seed of --sample (default: 0)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -75,19 +77,46 @@ def run(args: argparse.Namespace) -> int:
     from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
 
     check_output_dir(args.out, "--out")
+    if args.seed is not None and args.sample is None:
+        raise InputError("draws the points of --sample; give --sample N too", field="--seed")
     sweeps = [parse_sweep(text) for text in args.sweep]
     scaling = load_scaling(args.scale) if args.scale else None
     model = load_model(args.model)
     base = load_arch(args.arch)
     constraints = load_constraints(list(base.constraints)) if base.constraints else None
-    combos, note = _sample(sweeps, args.sample, args.seed)
+    combos, note = _sample(sweeps, args.sample, args.seed or 0)
     points = arch_points(base, sweeps, scaling, combos)
     keys = [s.key for s in sweeps]
-    start_backend = _backend(args)  # an unreachable scheduler fails here, before the store is made
+    starter = _BackendStarter(args)  # an unreachable scheduler fails here, before the store is made
     print(f"DSE of {model.name} on {base.name}: {len(points)} points{note}, minimise {args.objective}", flush=True)
-    out = make_directory(args.out)
+    try:
+        out = make_directory(args.out)
+        results = _stored_results(args, model, points, constraints, starter)
+    finally:
+        starter.close()
+    write_csv(results, keys, out / "dse.csv")
+    plots = []
+    for key in keys:
+        name = f"{args.objective}_vs_{key}.png"
+        plots.append(objective_vs_parameter(results, keys, key, args.objective, model.name, out / name).name)
+    plots.append(pareto_plot(results, model.name, out / "pareto.png").name)
+    title = f"DSE of {model.name} on {base.name}"
+    write_text(out / "report.md", dse_markdown(results, keys, args.objective, title, plots, note=_report_note(note)))
+    _print_table(results, keys)
+    print(f"wrote {out / 'dse.csv'}, report.md and plots in {out}")
+    return 0
+
+
+def _stored_results(
+    args: argparse.Namespace,
+    model: Model,
+    points: list[tuple[dict, Arch]],
+    constraints: ConstraintSet | None,
+    starter: _BackendStarter,
+) -> list[DsePoint]:
+    """Every point's totals, from the store in --out after solving what it lacks (what is left is printed)."""
     identity = dse_identity(model.layers, points, args.objective, constraints)
-    with DseStore.open(out, identity) as store:
+    with DseStore.open(args.out, identity) as store:
         dse = Dse(
             model.layers,
             points,
@@ -101,19 +130,8 @@ def run(args: argparse.Namespace) -> int:
         tasks, _ = dse.tasks()
         print(_plan_line(dse, store, cached, len(tasks)), flush=True)
         if tasks:
-            _solve(dse, start_backend)
-        results = dse.finish()
-    write_csv(results, keys, out / "dse.csv")
-    plots = []
-    for key in keys:
-        name = f"{args.objective}_vs_{key}.png"
-        plots.append(objective_vs_parameter(results, keys, key, args.objective, model.name, out / name).name)
-    plots.append(pareto_plot(results, model.name, out / "pareto.png").name)
-    title = f"DSE of {model.name} on {base.name}"
-    write_text(out / "report.md", dse_markdown(results, keys, args.objective, title, plots, note=_report_note(note)))
-    _print_table(results, keys)
-    print(f"wrote {out / 'dse.csv'}, report.md and plots in {out}")
-    return 0
+            _solve(dse, starter.start())
+        return dse.finish()
 
 
 def _sample(sweeps: list[Sweep], n: int | None, seed: int) -> tuple[list[tuple[int, ...]] | None, str]:
@@ -132,16 +150,29 @@ def _report_note(note: str) -> str:
     return f" Points: {note.strip(' ()')}." if note else ""
 
 
-def _backend(args: argparse.Namespace) -> Callable[[], Backend]:
-    """What starts the back-end when there is something to solve; a --scheduler is reached at once."""
-    if args.scheduler is None and (args.workers or 1) == 1:
-        return InProcess
-    from ..dse import cluster  # start-up: Dask is loaded only for a DSE on a cluster
+class _BackendStarter:
+    """Starts the back-end when there is something to solve (a --scheduler is reached at once), and closes it."""
 
-    if args.scheduler is not None:
-        backend = cluster.connect(args.scheduler, args.scheduler_timeout)
-        return lambda: backend
-    return lambda: cluster.local_cluster(args.workers)
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.backend: Backend | None = None
+        self.workers = args.workers or 1
+        self.cluster: ModuleType | None = None
+        if args.scheduler is None and self.workers == 1:
+            return
+        from ..dse import cluster  # start-up: Dask is loaded only for a DSE on a cluster
+
+        self.cluster = cluster
+        if args.scheduler is not None:
+            self.backend = cluster.connect(args.scheduler, args.scheduler_timeout)
+
+    def start(self) -> Backend:
+        if self.backend is None:
+            self.backend = InProcess() if self.cluster is None else self.cluster.local_cluster(self.workers)
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
 
 
 def _plan_line(dse: Dse, store: DseStore, cached: int, tasks: int) -> str:
@@ -154,29 +185,25 @@ def _plan_line(dse: Dse, store: DseStore, cached: int, tasks: int) -> str:
     )
 
 
-def _solve(dse: Dse, start_backend: Callable[[], Backend]) -> None:
+def _solve(dse: Dse, backend: Backend) -> None:
     """Solve what is left, with a progress bar on a terminal: points done, ETA, size of the Pareto front."""
-    backend = start_backend()
+    backend.warm(min(dse.tasks()[0], key=lambda t: t.nest.macs))
+    bar = tqdm(
+        total=len(dse.points),
+        initial=dse.done_points(),
+        unit="point",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+    )
+
+    def progress(state: DseProgress) -> None:
+        bar.set_postfix_str(f"front {state.front}", refresh=False)
+        bar.update(1)
+
     try:
-        backend.warm(min(dse.tasks()[0], key=lambda t: t.nest.macs))
-        bar = tqdm(
-            total=len(dse.points),
-            initial=dse.done_points(),
-            unit="point",
-            file=sys.stderr,
-            disable=not sys.stderr.isatty(),
-        )
-
-        def progress(state: DseProgress) -> None:
-            bar.set_postfix_str(f"front {state.front}", refresh=False)
-            bar.update(1)
-
-        try:
-            dse.solve(backend, progress)
-        finally:
-            bar.close()
+        dse.solve(backend, progress)
     finally:
-        backend.close()
+        bar.close()
 
 
 def _print_table(results: Sequence[DsePoint], keys: Sequence[str]) -> None:

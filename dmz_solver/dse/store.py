@@ -104,7 +104,7 @@ class DseStore:
                 )
             try:
                 out[point, layer] = _row_result(json.loads(text), layers[layer])
-            except (ValueError, BadEntry) as exc:
+            except (ValueError, KeyError, TypeError, BadEntry) as exc:
                 where = f"point {point}, layer {layer}"
                 raise InputError(f"its result for {where} cannot be read ({exc})", source=str(self.path)) from None
         return out
@@ -128,7 +128,10 @@ class DseStore:
 def _create(path: Path, identity: dict[str, str]) -> None:
     """A new, empty store at `path` for the DSE `identity`: built under a temporary name and linked into place
     when complete, so a store is never seen half-made (a kill leaves at most a temporary file, not a store)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot create the DSE store ({exc.strerror or exc})", source=str(path)) from None
     try:
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files
         os.close(fd)
@@ -163,11 +166,14 @@ def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None
     meta = dict(db.execute("SELECT name, value FROM meta"))
     if meta.get("format") != str(FORMAT):
         raise InputError(f"is a DSE store of format {meta.get('format')}, not {FORMAT}", source=str(path))
-    stored = json.loads(meta["identity"])
-    differ = [part for part in identity if stored.get(part) != identity[part]]
+    try:
+        stored = json.loads(meta["identity"])
+        differ = [part for part in identity if stored.get(part) != identity[part]]
+    except (KeyError, ValueError, AttributeError):
+        raise InputError("is not a DSE store of dmz-solver (no record of its DSE)", source=str(path)) from None
     if differ:
         raise InputError(
-            f"belongs to another DSE (its {', '.join(differ)} differ); give another --out or delete the file",
+            f"belongs to another DSE (other {', '.join(differ)}); give another --out or delete the file",
             source=str(path),
         )
 
