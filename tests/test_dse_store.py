@@ -229,7 +229,7 @@ def test_dse_sample_solves_the_sampled_points_and_resumes_only_with_the_same_see
     argv = ["dse", "--model", "tiny", "--sweep", "CGRA_SIZE=16,32,64", "--sweep", "RF_SIZE=64,128,512", "--no-cache"]
     out = str(tmp_path / "o")
     code, text, _ = run_cli(capsys, *argv, "--sample", "4", "--seed", "3", "--out", out)
-    assert code == 0 and "4 points (Latin hypercube sample of 9, seed 3)" in text
+    assert code == 0 and "4 points (a Latin hypercube sample of the 9-point grid, seed 3)" in text
     grid = [(16, 64), (16, 128), (16, 512), (32, 64), (32, 128), (32, 512), (64, 64), (64, 128), (64, 512)]
     expected = [grid[3 * a + b] for a, b in latin_hypercube([3, 3], 4, seed=3)]
     assert [(int(r["CGRA_SIZE"]), int(r["RF_SIZE"])) for r in rows(tmp_path / "o" / "dse.csv")] == expected

@@ -141,9 +141,8 @@ def _sample(sweeps: list[Sweep], n: int | None, seed: int) -> tuple[list[tuple[i
     size = math.prod(len(s.values) for s in sweeps)
     if n >= size:
         return None, f" (the whole grid: --sample {n} is not below its {size} points)"
-    return latin_hypercube(
-        [len(s.values) for s in sweeps], n, seed
-    ), f" (Latin hypercube sample of {size}, seed {seed})"
+    combos = latin_hypercube([len(s.values) for s in sweeps], n, seed)
+    return combos, f" (a Latin hypercube sample of the {size}-point grid, seed {seed})"
 
 
 def _report_note(note: str) -> str:
