@@ -33,7 +33,7 @@ except ImportError:  # the layout before the one-way refactor, which wrote the s
 
 GOLDEN_DIR = ROOT / "tests" / "data" / "golden"
 MODELS = ("tiny", "resnet18", "alexnet", "vgg16", "mobilenetv2", "bert_base_encoder")
-ARCHS = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8")
+ARCHS = ("dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "mxu_128", "tpu_v1_256")
 OBJECTIVES = ("edp", "cycles", "energy")
 VARIANTS = {
     "exhaustive": {"search": "exhaustive"},

@@ -174,7 +174,7 @@ def solve_model(
     return ModelResult(model, arch.name, objective, done, time.perf_counter() - start, record)
 
 
-def _reproducible(result: LayerResult) -> bool:
+def reproducible(result: LayerResult) -> bool:
     """Whether solving again gives this result: not when a time limit cut a proof (FEASIBLE or UNKNOWN from a
     search that proves), which depends on the machine's speed."""
     return result.status in (Status.OPTIMAL, Status.INFEASIBLE) or result.search == "auto"
@@ -211,7 +211,7 @@ def _solve_cached(
             yield i, hit
     for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo, monitor=monitor):
         result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
-        if cache and result.reason is None and _reproducible(result):
+        if cache and result.reason is None and reproducible(result):
             cache.put(keys[i], result)
         yield i, result
 

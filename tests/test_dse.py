@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import dmz_solver.solving as solve_module
+import dmz_solver.dse.task as task_module
 from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
 from dmz_solver.dse.run import DsePoint, mark_pareto
@@ -78,7 +78,7 @@ def test_dse_writes_the_plots(dse_dir: Path) -> None:
 
 def test_dse_rerun_reuses_the_cache(dse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     solved: list[str] = []
-    monkeypatch.setattr(solve_module, "solve_layer", lambda nest, *a, **k: solved.append(nest.name))
+    monkeypatch.setattr(task_module, "solve_layer", lambda nest, *a, **k: solved.append(nest.name))
     code = main(
         ["dse", "--model", "tiny", *SWEEP, "--out", str(dse_dir / "again"), "--cache-dir", str(dse_dir / "cache")]
     )

@@ -14,20 +14,26 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..report.output import write_figure  # noqa: E402
 from .run import DsePoint  # noqa: E402
 
+MAX_LINES = 16
+"""Most lines (settings of the other parameters) in a plot of the objective against a parameter."""
 OBJECTIVE_LABELS = {"edp": "EDP (pJ × cycles)", "energy": "energy (pJ)", "cycles": "cycles"}
 
 
 def objective_vs_parameter(
     points: Sequence[DsePoint], keys: Sequence[str], key: str, objective: str, model: str, path: Path
 ) -> Path:
-    """The model's total objective against one swept parameter, one line per setting of the others."""
+    """The model's total objective against one swept parameter, one line per setting of the others (a scatter of
+    the points when there are more than MAX_LINES settings, as in a sample)."""
     others = [k for k in keys if k != key]
     lines: dict[tuple, list[DsePoint]] = defaultdict(list)
     for p in points:
         if p.solved:
             lines[tuple(p.params[k] for k in others)].append(p)
     fig, ax = plt.subplots(figsize=(7.5, 4.8), layout="constrained")
-    for setting, group in lines.items():
+    if len(lines) > MAX_LINES:  # a sample: too many settings of the others for a line each
+        solved = [p for p in points if p.solved]
+        ax.scatter([p.params[key] for p in solved], [p.value(objective) for p in solved], s=12, label="design point")
+    for setting, group in lines.items() if len(lines) <= MAX_LINES else ():
         group = sorted(group, key=lambda p: p.params[key])
         label = ", ".join(f"{k}={v:g}" for k, v in zip(others, setting, strict=True)) or "model total"
         ax.plot([p.params[key] for p in group], [p.value(objective) for p in group], marker="o", label=label)

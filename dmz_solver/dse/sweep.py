@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
 from ..arch import Arch, arch_from_json
@@ -226,11 +227,21 @@ def _scaling_table(table: Fields) -> dict[float, float]:
     return out
 
 
-def arch_points(base: Arch, sweeps: list[Sweep], scaling: EnergyScaling | None = None) -> list[tuple[dict, Arch]]:
-    """Every point of the cartesian product: ({key: value}, validated Arch), in sweep order."""
+def arch_points(
+    base: Arch,
+    sweeps: list[Sweep],
+    scaling: EnergyScaling | None = None,
+    combos: Sequence[tuple[int, ...]] | None = None,
+) -> list[tuple[dict, Arch]]:
+    """The points of the cartesian product, ({key: value}, validated Arch), in sweep order; with `combos`, only
+    those grid points (each the index of its value in each sweep, e.g. a sample)."""
     check_sweeps(sweeps)
+    if combos is None:
+        grid = itertools.product(*(s.values for s in sweeps))
+    else:
+        grid = (tuple(s.values[i] for s, i in zip(sweeps, combo, strict=True)) for combo in combos)
     points = []
-    for combo in itertools.product(*(s.values for s in sweeps)):
+    for combo in grid:
         params = {s.key: v for s, v in zip(sweeps, combo, strict=True)}
         label = ",".join(f"{k}={v:g}" for k, v in params.items())
         name = f"{base.name}[{label}]"

@@ -1,0 +1,237 @@
+"""The results store of a DSE: one SQLite row per finished (arch point, distinct layer), written as it arrives.
+
+The store is `DIR/dse.sqlite` (`dse --out DIR`). It is opened in WAL mode and every result is its own
+transaction, committed with a full sync, so a killed client, a killed worker or a full disk loses no result
+that was stored and never leaves a half-written one. A row is inserted once: storing a (point, layer) twice
+is an error, not an update, so a resumed DSE cannot solve a pair again unnoticed.
+
+The store records which DSE it belongs to: the hashes of its parts (the points' arches, the model's layers,
+the objective and options, the solver's code). A store of another DSE, or a file that is not a store, is
+refused with an `InputError` that names the file and what differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import sqlite3
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ..cache.entry import BadEntry, result_from_json, result_to_json
+from ..errors import InputError
+from ..loopnest import LoopNest
+from ..report.output import file_mode
+from ..result import LayerResult
+from ..vocabulary import Objective, Status
+
+STORE_NAME = "dse.sqlite"
+APPLICATION_ID = 0x646D7A31  # "dmz1": PRAGMA application_id of a store, so another SQLite file is told apart
+FORMAT = 1
+SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE results (
+    point INTEGER NOT NULL,
+    layer INTEGER NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('solved', 'cache')),
+    run INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    PRIMARY KEY (point, layer)
+);
+"""
+SOURCES = ("solved", "cache")
+"""Where a stored result came from: solved by this DSE, or read from the layer cache."""
+
+
+class DseStore:
+    """An open store; `put` one result at a time, `results` to read them all back."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, run: int, lock: int) -> None:
+        self.path = path
+        self._db = connection
+        self._lock = lock
+        self.run = run
+        """This run's number (1 for the run that created the store): each row records the run that stored it."""
+
+    @classmethod
+    def open(cls, directory: str | Path, identity: dict[str, str]) -> DseStore:
+        """Open `directory/dse.sqlite`, creating it for the DSE `identity` (part -> hash), or check it is ours."""
+        path = Path(directory) / STORE_NAME
+        if not path.exists():
+            _create(path, identity)
+        try:
+            db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except sqlite3.Error as exc:
+            raise InputError(f"cannot open the DSE store ({exc})", source=str(path)) from None
+        try:
+            _check(db, path, identity)
+            lock = _lock(path)
+            run = _next_run(db)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise InputError(f"is not a DSE store of dmz-solver ({exc})", source=str(path)) from None
+        except BaseException:
+            db.close()
+            raise
+        return cls(path, db, run, lock)
+
+    def put(self, point: int, layer: int, result: LayerResult, source: str) -> None:
+        """Store one result in its own transaction (synced before this returns)."""
+        assert source in SOURCES
+        text = json.dumps(_row_json(result), allow_nan=False, separators=(",", ":"))
+        try:
+            self._db.execute(
+                "INSERT INTO results (point, layer, source, run, result) VALUES (?, ?, ?, ?, ?)",
+                (point, layer, source, self.run, text),
+            )
+        except sqlite3.IntegrityError:
+            raise AssertionError(f"point {point}, layer {layer} stored twice in {self.path}") from None
+        except sqlite3.Error as exc:  # a full disk, a read-only directory: what is stored stays stored
+            raise InputError(f"cannot write the DSE store ({exc})", source=str(self.path)) from None
+
+    def results(self, layers: list[LoopNest], points: int) -> dict[tuple[int, int], LayerResult]:
+        """Every stored result, by (point, layer), attached to its layer's nest."""
+        out = {}
+        for point, layer, text in self._db.execute("SELECT point, layer, result FROM results"):
+            if not (0 <= point < points and 0 <= layer < len(layers)):
+                raise InputError(
+                    f"holds a result for point {point}, layer {layer}, outside the DSE", source=str(self.path)
+                )
+            try:
+                out[point, layer] = _row_result(json.loads(text), layers[layer])
+            except (ValueError, KeyError, TypeError, BadEntry) as exc:
+                where = f"point {point}, layer {layer}"
+                raise InputError(f"its result for {where} cannot be read ({exc})", source=str(self.path)) from None
+        return out
+
+    def counts(self) -> dict[tuple[int, str], int]:
+        """Stored results by (run, source)."""
+        rows = self._db.execute("SELECT run, source, COUNT(*) FROM results GROUP BY run, source")
+        return {(run, source): n for run, source, n in rows}
+
+    def close(self) -> None:
+        self._db.close()
+        os.close(self._lock)  # releases the lock
+
+    def __enter__(self) -> DseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _create(path: Path, identity: dict[str, str]) -> None:
+    """A new, empty store at `path` for the DSE `identity`: built under a temporary name and linked into place
+    when complete, so a store is never seen half-made (a kill leaves at most a temporary file, not a store)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot create the DSE store ({exc.strerror or exc})", source=str(path)) from None
+    try:
+        os.fchmod(fd, file_mode())  # mkstemp makes 0600 files
+        os.close(fd)
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("BEGIN")
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            meta = {"format": str(FORMAT), "identity": json.dumps(identity, sort_keys=True), "runs": "0"}
+            db.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", meta.items())
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        with contextlib.suppress(FileExistsError):  # another run made it first: that one is checked instead
+            os.link(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise InputError(f"cannot create the DSE store ({exc})", source=str(path)) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None:
+    """The store at `path` must be one of ours, of this format, for this DSE; an InputError says what differs."""
+    (app,) = db.execute("PRAGMA application_id").fetchone()
+    if app != APPLICATION_ID:
+        raise InputError("is not a DSE store of dmz-solver (another SQLite database)", source=str(path))
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    meta = dict(db.execute("SELECT name, value FROM meta"))
+    if meta.get("format") != str(FORMAT):
+        raise InputError(f"is a DSE store of format {meta.get('format')}, not {FORMAT}", source=str(path))
+    try:
+        stored = json.loads(meta["identity"])
+        differ = [part for part in identity if stored.get(part) != identity[part]]
+    except (KeyError, ValueError, AttributeError):
+        raise InputError("is not a DSE store of dmz-solver (no record of its DSE)", source=str(path)) from None
+    if differ:
+        raise InputError(
+            f"belongs to another DSE (other {', '.join(differ)}); give another --out or delete the file",
+            source=str(path),
+        )
+
+
+def _lock(path: Path) -> int:
+    """An exclusive lock on the store for this run (released when its descriptor closes, or the process dies)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise InputError("is in use by another dse run; wait for it or give another --out", source=str(path)) from None
+    return fd
+
+
+def _next_run(db: sqlite3.Connection) -> int:
+    db.execute("BEGIN IMMEDIATE")
+    (runs,) = db.execute("SELECT value FROM meta WHERE name = 'runs'").fetchone()
+    run = int(runs) + 1
+    db.execute("UPDATE meta SET value = ? WHERE name = 'runs'", (str(run),))
+    db.execute("COMMIT")
+    return run
+
+
+def _row_json(result: LayerResult) -> dict[str, Any]:
+    """A result as stored: the layer cache's exact JSON, plus the reason of a layer without a mapping."""
+    if result.mapping is None:
+        return {
+            "objective": result.objective,
+            "status": result.status,
+            "reason": result.reason,
+            "seconds": result.seconds,
+            "search": result.search,
+            "tilings_evaluated": result.tilings_evaluated,
+        }
+    body = result_to_json(result)
+    if not math.isfinite(body["lower_bound"]):
+        body["lower_bound"] = None
+    return body
+
+
+def _row_result(body: dict[str, Any], nest: LoopNest) -> LayerResult:
+    """Inverse of _row_json for the layer `nest`."""
+    if not isinstance(body, dict):
+        raise BadEntry("it is not an object")
+    if "reason" in body:
+        return LayerResult(
+            nest,
+            Objective(body["objective"]),
+            Status(body["status"]),
+            None,
+            None,
+            math.inf,
+            float(body["seconds"]),
+            str(body["search"]),
+            int(body["tilings_evaluated"]),
+            reason=body["reason"],
+        )
+    bound = body.get("lower_bound")
+    result = result_from_json({**body, "lower_bound": 0.0 if bound is None else bound}, nest)
+    return result if bound is not None else replace(result, lower_bound=math.inf)
