@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _shipped(tmp_path: Path, source_text: str, numba_version: str = numba.__version__) -> tuple[Path, Path]:
-    """A package with one module `sub/mod.py` and a shipped cache holding one entry compiled from source_text."""
+    """A package whose subpackage `sub` has one module `mod`, and a shipped cache holding one entry compiled from
+    source_text."""
     package, shipped = tmp_path / "pkg", tmp_path / "pkg" / "kernel_cache"
     (package / "sub").mkdir(parents=True)
     (package / "sub" / "mod.py").write_text(source_text)
