@@ -102,13 +102,24 @@ def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE) -> int:
         try:
             target.mkdir(exist_ok=True)
             for data in index.parent.glob(f"{base}.*.nbc"):
-                shutil.copyfile(data, target / data.name)
-            shutil.copyfile(index, target / index.name)  # after its data: the index makes the entry visible
+                _copy_atomically(data, target / data.name)
+            _copy_atomically(index, target / index.name)  # after its data: the index makes the entry visible
             marker.write_text(wanted)
         except OSError:
             continue
         copied += 1
     return copied
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a temporary name and rename: a process starting at the same time (a Dask worker) reads the old
+    file or the new one, never half of one."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def on_first_compile(announce: Callable[[], None]) -> None:
