@@ -11,6 +11,7 @@ import pytest
 
 from dmz_solver.arch import Arch, arch_from_json, load_arch
 from dmz_solver.cache import LayerCache, SolveKey
+from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import tiling_violations
 from dmz_solver.search.bnb import branch_and_bound
@@ -122,13 +123,10 @@ def test_cpsat_bound_holds_the_dma_floor_on_a_memory_bound_layer() -> None:
     assert dma_cycles_floor(problem) * 0.999 <= supply.lower_bound <= optimum
 
 
-def test_an_arch_without_energy_gets_a_zero_bound_not_a_crash() -> None:
-    silent = dataclasses.replace(load_arch("dmazerunner"), mac_energy_pj=0.0, rf_energy_pj=0.0, dram_energy_pj=0.0)
-    problem = Problem(GEMM, silent)
-    for objective in (Objective.ENERGY, Objective.EDP):
-        supply = cpsat_supply(problem, objective)
-        assert supply.lower_bound == 0.0 and supply.candidates
-    assert cpsat_supply(problem, Objective.CYCLES).lower_bound > 0
+def test_an_arch_whose_energies_round_to_zero_is_refused_before_any_model_is_built() -> None:
+    silent = dataclasses.replace(load_arch("dmazerunner"), mac_energy_pj=1e-9, rf_energy_pj=0.0, dram_energy_pj=0.0)
+    with pytest.raises(InputError, match="rounds to 0"):
+        Problem(GEMM, silent)
 
 
 def test_cpsat_gives_up_at_once_when_no_time_is_left() -> None:

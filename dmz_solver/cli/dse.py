@@ -21,6 +21,7 @@ from ..dse.summary import dse_markdown
 from ..dse.sweep import Sweep, arch_points, load_scaling, parse_sweep
 from ..dse.task import Backend, InProcess
 from ..errors import InputError
+from ..problem.numeric import check_model_range
 from ..report.output import make_directory, write_text
 from ..report.text import format_table
 from ..solving import DEFAULT_TIME_LIMIT
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     constraints = load_constraints(list(base.constraints)) if base.constraints else None
     combos, note = _sample(sweeps, args.sample, args.seed or 0)
     points = arch_points(base, sweeps, scaling, combos)
+    for _, arch in points:  # every point in the cost model's numeric range, before the store or a cluster exists
+        check_model_range(model.layers, arch)
     keys = [s.key for s in sweeps]
     starter = _BackendStarter(args)  # an unreachable scheduler fails here, before the store is made
     print(f"DSE of {model.name} on {base.name}: {len(points)} points{note}, minimise {args.objective}", flush=True)

@@ -141,8 +141,6 @@ class Dse:
     ) -> None:
         self.layers = list(layers)
         self.points = list(points)
-        for _, arch in self.points:  # every point in the cost model's numeric range, before any is solved
-            check_model_range(self.layers, arch)
         self.time_limit = time_limit
         self.objective = str(objective)
         self.model = model
@@ -267,6 +265,8 @@ def run_dse(
     solved. Results already in `store` are taken from it, then those in the layer cache; the rest are solved on
     `backend` (default: in this process).
     """
+    for _, arch in points:  # every point in the cost model's numeric range, before any is solved
+        check_model_range(list(layers), arch)
     dse = Dse(
         layers,
         points,

@@ -201,8 +201,8 @@ class _SpaceModel:
         a weight larger than the log of PEs used, minus that log.
         """
         nest, model = self.nest, self.model
-        floor = energy_floor(self.problem) if objective != Objective.CYCLES else 1.0
-        offset = math.log(floor) if floor > 0 else -math.inf  # no energy at all: the bound is 0
+        # a Problem's energy floor is above 0.5 pJ (problem/numeric.py refuses the others)
+        offset = math.log(energy_floor(self.problem)) if objective != Objective.CYCLES else 0.0
         if objective == Objective.ENERGY:
             return offset, 1
         log_pes, most = 0, 0
