@@ -131,3 +131,9 @@ def test_an_arch_whose_energies_round_to_zero_is_refused_before_any_model_is_bui
 
 def test_cpsat_gives_up_at_once_when_no_time_is_left() -> None:
     assert cpsat_supply(Problem(GEMM, load_arch("dmazerunner")), Objective.EDP, seconds=0.0).lower_bound is None
+
+
+def test_auto_whose_schedule_ends_without_a_mapping_is_infeasible_not_unknown() -> None:
+    result = solve_layer(GEMM, load_arch("tpu_v1_256"), "edp", search="auto")
+    assert result.status == Status.INFEASIBLE and result.mapping is None
+    assert "time limit" not in (result.reason or "")

@@ -62,13 +62,15 @@ def auto(
     problem: Problem, objective: Objective, *, time_limit: float | None = None, monitor: Monitor | None = None
 ) -> LayerResult:
     """The search plugin: the schedule from problem.knobs (schedule_start); FEASIBLE, with the whole space's bound
-    (no proof to monitor)."""
+    (no proof to monitor), or INFEASIBLE when even its last step has no valid mapping (no time limit is involved:
+    the schedule always runs to its end)."""
     start = time.perf_counter()
     found, knobs, evaluated = auto_search(problem, problem.knobs)
     best = found.best.get(Objective(objective))
     incumbent = best.incumbent() if best else Incumbent()
     last_step = Problem(problem.nest, problem.arch, knobs, problem.constraints)  # the knobs its mapping obeys
     bound = global_lower_bound(problem, objective)
+    status = Status.FEASIBLE if incumbent.tiling is not None else Status.INFEASIBLE  # its schedule ran to its end
     return layer_result(
-        last_step, objective, "auto", Status.FEASIBLE, incumbent, lower_bound=bound, started=start, evaluated=evaluated
+        last_step, objective, "auto", status, incumbent, lower_bound=bound, started=start, evaluated=evaluated
     )
