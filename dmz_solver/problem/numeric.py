@@ -158,10 +158,12 @@ def _energy_bound(arch, noc: NocExtremes, macs: int, vol: list[float]) -> dict[s
     }
 
 
-def check_numeric_range(nest: LoopNest, arch) -> None:  # noqa: ANN001 - an arch.Arch
+def check_numeric_range(nest: LoopNest, arch) -> dict[str, float]:  # noqa: ANN001 - an arch.Arch
     """Raise an InputError if some quantity of the nest on the arch may leave the range the kernels hold it in, or
-    if its energy could round to 0 pJ (then every EDP would be 0 and the objective could not tell mappings apart)."""
-    for term in range_terms(nest, arch):
+    if its energy could round to 0 pJ (then every EDP would be 0 and the objective could not tell mappings apart);
+    return the bound of each quantity."""
+    terms = range_terms(nest, arch)
+    for term in terms:
         if not (term.bound * MARGIN <= term.limit):  # also refuses NaN
             raise InputError(
                 f"layer {nest.name} on arch {_arch_named(arch)}: the {term.quantity} could reach {term.bound:.3g} "
@@ -175,6 +177,7 @@ def check_numeric_range(nest: LoopNest, arch) -> None:  # noqa: ANN001 - an arch
             "rounds to 0 (energies are whole pJ, docs/cost-model.md §6.4); give mac_energy, rf_energy and "
             "dram_energy in pJ"
         )
+    return {term.quantity: term.bound for term in terms}
 
 
 def check_model_range(nests: list[LoopNest], arch) -> None:  # noqa: ANN001 - an arch.Arch
@@ -182,8 +185,7 @@ def check_model_range(nests: list[LoopNest], arch) -> None:  # noqa: ANN001 - an
     and the product of the two must hold in a double. Before any layer is solved."""
     energy = cycles = 0.0
     for nest in nests:
-        check_numeric_range(nest, arch)
-        bounds = {term.quantity: term.bound for term in range_terms(nest, arch)}
+        bounds = check_numeric_range(nest, arch)
         energy += nest.instances * bounds["energy (pJ)"]
         cycles += nest.instances * bounds["cycles of the layer"]
     if not energy * cycles * MARGIN <= sys.float_info.max:
