@@ -20,7 +20,6 @@ import functools
 import hashlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +28,9 @@ os.environ.setdefault("NUMBA_CPU_NAME", "generic")  # before numba reads its con
 
 import numba  # noqa: E402 - after the CPU target is chosen
 from numba.core import config, event  # noqa: E402
+
+from .errors import InputError  # noqa: E402
+from .specio import atomic_file  # noqa: E402
 
 if config.CPU_NAME is None:  # numba was imported first: choose the target before anything compiles
     config.CPU_NAME, config.CPU_FEATURES = "generic", ""
@@ -101,25 +103,15 @@ def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE) -> int:
         base = index.name.removesuffix(".nbi")
         try:
             target.mkdir(exist_ok=True)
-            for data in index.parent.glob(f"{base}.*.nbc"):
-                _copy_atomically(data, target / data.name)
-            _copy_atomically(index, target / index.name)  # after its data: the index makes the entry visible
+            entry = [*sorted(index.parent.glob(f"{base}.*.nbc")), index]  # the index last: it makes the entry visible
+            for data in entry:
+                with atomic_file(target / data.name, "wb") as copy:  # a process starting beside us never reads half
+                    copy.write(data.read_bytes())
             marker.write_text(wanted)
-        except OSError:
+        except (OSError, InputError):  # atomic_file reports a failed write as an InputError
             continue
         copied += 1
     return copied
-
-
-def _copy_atomically(source: Path, target: Path) -> None:
-    """Copy under a temporary name and rename: a process starting at the same time (a Dask worker) reads the old
-    file or the new one, never half of one."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def on_first_compile(announce: Callable[[], None]) -> None:

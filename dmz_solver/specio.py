@@ -1,4 +1,4 @@
-"""Reading spec files with errors that name the file, the field and the reason.
+"""Reading spec files with errors that name the file, the field and the reason; and writing outputs atomically.
 
 Every file the command line reads goes through `read_bytes`: only a regular file, at most a stated size
 (docs/formats.md, "Limits"), so that a FIFO, a device or a directory is refused at once and a huge file
@@ -14,8 +14,11 @@ import json
 import math
 import os
 import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from .errors import InputError
 
@@ -335,3 +338,34 @@ def output_target(target: str | os.PathLike[str]) -> Path:
         message = f"is {kind}; outputs are written to regular files (use - for standard output)"
         raise InputError(message, source=str(target))
     return path
+
+
+def file_mode() -> int:
+    """The mode of a new file: 0666 less the process's umask, as `open` would create it."""
+    mask = os.umask(0o022)  # the umask can only be read by setting it: set it back at once
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
+    """A handle on a temporary file beside `target`, renamed to `target` when the block completes.
+
+    `mode` is "w" (text, no newline translation) or "wb". If the block raises, the temporary file is
+    removed and `target` is left as it was. A symbolic link is written through (its target is replaced, the link
+    stays); a device, FIFO or socket is never replaced (an InputError).
+    """
+    path = output_target(target)
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as handle:
+            os.fchmod(handle.fileno(), file_mode())  # mkstemp makes 0600 files
+            yield handle
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise InputError(f"cannot write ({exc.strerror or exc})", source=str(target)) from None
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)

@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from dmz_solver.errors import InputError  # noqa: E402
-from dmz_solver.report.output import atomic_file, write_figure, write_json, write_text  # noqa: E402
+from dmz_solver.report.output import write_figure, write_json, write_text  # noqa: E402
+from dmz_solver.specio import atomic_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = str(REPO / "cli.py")

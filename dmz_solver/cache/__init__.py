@@ -13,16 +13,16 @@ temporary file.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from ..constraints.parse import ConstraintSet
+from ..errors import InputError
 from ..result import LayerResult
+from ..specio import atomic_file
 from .check import check_result
 from .entry import MAX_ENTRY_BYTES, BadEntry, result_from_json, seal, unseal
 from .key import SolveKey, code_fingerprint
@@ -73,21 +73,12 @@ class LayerCache:
         except ValueError:  # a figure that is not finite is never stored
             return
         path = self._path(digest)
-        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "w") as handle:
-                os.fchmod(handle.fileno(), _file_mode())  # mkstemp makes 0600 files
+            with atomic_file(path) as handle:
                 handle.write(text)
-            os.replace(tmp, path)
-            tmp = None
-        except OSError:
+        except (OSError, InputError):  # atomic_file reports a failed write as an InputError
             pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
 
 def _entry_bytes(path: Path) -> bytes:
@@ -101,10 +92,3 @@ def _entry_bytes(path: Path) -> bytes:
         raise
     except OSError as exc:
         raise BadEntry(f"it cannot be read ({exc.strerror or exc})") from None
-
-
-def _file_mode() -> int:
-    """The mode `open` gives a new file: 0666 less the umask (as report/output.py, which this layer cannot import)."""
-    mask = os.umask(0o022)  # the umask can only be read by setting it: set it back at once
-    os.umask(mask)
-    return 0o666 & ~mask

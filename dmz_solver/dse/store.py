@@ -26,8 +26,8 @@ from typing import Any
 from ..cache.entry import BadEntry, result_from_json, result_to_json
 from ..errors import InputError
 from ..loopnest import LoopNest
-from ..report.output import file_mode
 from ..result import LayerResult
+from ..specio import file_mode
 from ..vocabulary import Objective, Status
 
 STORE_NAME = "dse.sqlite"

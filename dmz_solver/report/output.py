@@ -13,14 +13,11 @@ import json
 import math
 import os
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..errors import InputError
-from ..specio import output_target
+from ..specio import atomic_file
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 """File types of the figures (`arch --draw`), named by the output file's extension."""
@@ -34,37 +31,6 @@ class Figure(Protocol):
     """What `write_figure` needs of a matplotlib figure."""
 
     def savefig(self, fname: IO[bytes], **kwargs: Any) -> None: ...
-
-
-def file_mode() -> int:
-    """The mode of a new file: 0666 less the process's umask, as `open` would create it."""
-    mask = os.umask(0o022)  # the umask can only be read by setting it: set it back at once
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-@contextmanager
-def atomic_file(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[Any]]:
-    """A handle on a temporary file beside `target`, renamed to `target` when the block completes.
-
-    `mode` is "w" (text, no newline translation) or "wb". If the block raises, the temporary file is
-    removed and `target` is left as it was. A symbolic link is written through (its target is replaced, the link
-    stays); a device, FIFO or socket is never replaced (an InputError).
-    """
-    path = output_target(target)
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"newline": ""})) as handle:
-            os.fchmod(handle.fileno(), file_mode())  # mkstemp makes 0600 files
-            yield handle
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise InputError(f"cannot write ({exc.strerror or exc})", source=str(target)) from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def write_text(target: str | os.PathLike[str], text: str) -> None:
