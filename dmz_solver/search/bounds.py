@@ -17,6 +17,7 @@ from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
 from ..loopnest import touched_elements
+from ..noc.profile import COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW
 from ..problem import Problem
 from ..vocabulary import Objective
 
@@ -218,6 +219,37 @@ def fetch_energy_bound(n, reps, rslot, spm_passes, dram_passes, fop, visits):  #
             energy += fetch
         smallest = min(smallest, energy)
     return smallest
+
+
+@njit(cache=True)
+def floor_profile(pis, pfs, pi, pf):  # noqa: C901 - numba kernel: one flat loop over the profile's terms
+    """pi, pf = a communication profile (noc/profile.py) that bounds those of pis[k], pfs[k] from below: with it, the
+    per-pass terms of every tiling (cost.terms.pe_terms) are at most those of each profile, and so is its block
+    bound (block_bound and subtree_energy_bound are non-decreasing in them).
+
+    Term by term: the smallest count, latency and energy per element, the largest bandwidth; the row and column
+    kinds, whose footprints depend on the split itself, are dropped (every term of pe_terms is non-negative).
+    Floating-point rounding is monotone, so each term of pe_terms computed from these is at most the same term
+    computed from any of the profiles."""
+    pi[:, :] = pis[0]
+    pf[:, :] = pfs[0]
+    for k in range(1, pis.shape[0]):
+        for op in range(RED):
+            for kind in range(N_KINDS):
+                pi[op, kind] = min(pi[op, kind], pis[k, op, kind])  # the busiest edge: count over bandwidth
+                pf[op, kind] = max(pf[op, kind], pfs[k, op, kind])
+                pi[op, PI_EN + kind] = min(pi[op, PI_EN + kind], pis[k, op, PI_EN + kind])  # count times energy
+                pf[op, PI_EN + kind] = min(pf[op, PI_EN + kind], pfs[k, op, PI_EN + kind])
+            pi[op, PI_LAT] = min(pi[op, PI_LAT], pis[k, op, PI_LAT])
+        pi[RED, R_CNT] = min(pi[RED, R_CNT], pis[k, RED, R_CNT])
+        pi[RED, R_LAT] = min(pi[RED, R_LAT], pis[k, RED, R_LAT])
+        pf[RED, R_BW] = max(pf[RED, R_BW], pfs[k, RED, R_BW])
+        for term in (R_UNIT, R_HOP, R_EXTRA):
+            pf[RED, term] = min(pf[RED, term], pfs[k, RED, term])
+    for op in range(RED):
+        for kind in (ROW, COL):
+            pi[op, kind] = 0
+            pi[op, PI_EN + kind] = 0
 
 
 @njit(cache=True)

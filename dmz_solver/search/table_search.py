@@ -25,7 +25,16 @@ from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
 from ..problem.validity import rf_fits, rf_util_ok
-from .bounds import block_bound, bound_value, fetch_energy_bound, pair_tiles, pe_tiles, subtree_energy_bound
+from .bounds import (
+    ROUNDING_PJ,
+    block_bound,
+    bound_value,
+    fetch_energy_bound,
+    floor_profile,
+    pair_tiles,
+    pe_tiles,
+    subtree_energy_bound,
+)
 from .tables import LayerTables
 
 COUNT_ONLY = -2
@@ -73,18 +82,24 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
 
 
 @njit(cache=True, nogil=True)
-def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
-    """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective.
+def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
+    """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective,
+    for each of the tasks rows[0] <= s < rows[1] of sp (one per row/column split).
 
-    The same tilings in the same order and the same minima as fallback.search_under. cons: the
-    ConstraintArrays checked at each leaf; prof: the Profile of the task's unrolling; results go to row s of
-    out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial, RF) block, a node of the SPM
-    enumeration or a valid leaf (SPM tile) is skipped when its lower bound (search/bounds.py) exceeds both
-    prune.cutoff and best[s, objective]; pruned[s] counts them, so that a task with nothing pruned is known to be
-    searched in full, and floor[s] keeps the smallest of their bounds. With COUNT_ONLY the valid tilings are
-    counted and none is evaluated. Pruning is strict, so the first minimal tiling of that objective is still found.
+    The same tilings in the same order and the same minima per task as fallback.search_under. cons: the
+    ConstraintArrays checked at each leaf; profs: the Profiles of the tasks' unrollings, stacked (profs.*[k] is
+    task rows[0] + k); results go to rows s of out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial,
+    RF) block, a node of the SPM enumeration or a valid leaf (SPM tile) is skipped when its lower bound
+    (search/bounds.py) exceeds both prune.cutoff and best[s, objective]; pruned[s] counts them, so that a task
+    with nothing pruned is known to be searched in full, and floor[s] keeps the smallest of their bounds. With
+    COUNT_ONLY the valid tilings are counted and none is evaluated. Pruning is strict, so the first minimal
+    tiling of that objective is still found.
+    The tasks share the enumeration of the RF blocks: each block is visited once, and every task searches it in
+    turn (each task still sees its own tilings in enumeration order). When several tasks share it, a block is
+    first bounded once under the floor profile of the tasks (search/bounds.py: floor_profile), a bound of every
+    task's block bound; if that exceeds prune.cutoff and every task's best, the block is pruned for all of them.
     The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
-    the search ends with floor[s] = -inf (what it found stands, the rest of the task is unknown).
+    the search ends with floor[s] = -inf for every task (what they found stands, the rest is unknown).
     """
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
     best, best_t, best_pair, pruned, floor = out.best, out.best_t, out.best_pair, out.pruned, out.floor
@@ -95,7 +110,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
     state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
     dma_min, dma_cycles, below = tables.tiles.dma_min, tables.tiles.dma_cycles, tables.tiles.below
     ltd_n, ltd_c = tables.dram_count, tables.dram_cands
-    pi, pf, rowf = prof.pi, prof.pf, prof.rowf
+    lo, hi = rows
     objective, cutoff = prune.objective, prune.cutoff
     catoms = np.empty(cons.exps.shape[1], np.int64)
     cext = np.empty(isidx.shape[1], np.int64)
@@ -129,9 +144,15 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
         for c in range(ndivs[loop]):
             if divs[loop, c] == sp[loop]:
                 spos[loop] = c
-    best[s, :] = np.inf
-    floor[s] = np.inf
-    count = 0
+    for s in range(lo, hi):
+        best[s, :] = np.inf
+        floor[s] = np.inf
+        out.counts[s] = 0
+    shared = hi - lo > 1 and objective >= 0
+    fl_pi = np.empty(profs.pi.shape[1:], np.int64)
+    fl_pf = np.empty(profs.pf.shape[1:])
+    if shared:
+        floor_profile(profs.pi, profs.pf, fl_pi, fl_pf)
     steps = 0
     stopped = False
     c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
@@ -170,128 +191,166 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
         for loop in range(n_loops):
             comp *= t[RF, loop]
             base += qp[loop] * radix[loop]
-        red = 0
-        if objective != COUNT_ONLY:
-            red, _, e_red, _, _ = pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf)
+        if shared:  # one bound for every task of the block: prune it for all when it exceeds what each could use
+            red, _, e_red, _, _ = pe_terms(
+                t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
+            )
             pass_energies(e_red, fop)
-            if objective >= 0:
-                e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
-                c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
-                value = bound_value(objective, e_lb, c_lb)
-                if energy_bounds and value <= min(best[s, objective], cutoff):  # the cheap bound first
-                    pair_tiles(ext, isidx, tiles, pairs)
-                    for op in range(nops):
-                        visits[op] = pe_tiles(ext, isidx, tiles, op)
-                    e_sub = subtree_energy_bound(
-                        e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
-                    )
-                    value = bound_value(objective, max(e_lb, e_sub), c_lb)
-                if value > min(best[s, objective], cutoff):
-                    pruned[s] += 1  # §2, §2b: the block bound
+            e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+            c_lb = max(c_lb, below[0, nops + 1, base])
+            worst = -np.inf  # the largest best of the tasks
+            for s in range(lo, hi):
+                worst = max(worst, best[s, objective])
+            limit = min(worst, cutoff)
+            value = bound_value(objective, e_lb, c_lb)
+            if energy_bounds and value <= limit:
+                pair_tiles(ext, isidx, tiles, pairs)
+                for op in range(nops):
+                    visits[op] = pe_tiles(ext, isidx, tiles, op)
+                e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
+                value = bound_value(objective, max(e_lb, e_sub), c_lb)
+            if value > limit and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
+                for s in range(lo, hi):
+                    pruned[s] += 1  # the block bound of every task is at least value
                     floor[s] = min(floor[s], value)
-                    continue
-        # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
-        ebase[0] = base
-        sbase[0] = 0
-        kspm[0] = -1
-        ls = 0
-        while ls >= 0:
-            steps += 1
-            if steps % STOP_EVERY == 0 and stop[0] != 0:
-                stopped = True
-                break
-            kk = kspm[ls] + 1
-            if dram_one[ls]:  # the DRAM factor must be 1: e^SPM is the whole extent
-                if kk > 0:
-                    ls -= 1
-                    continue
-                q = ndivs[ls] - 1
-            else:
-                if kk >= nmult[ls, qp[ls]]:
-                    ls -= 1
-                    continue
-                q = mult[ls, qp[ls], kk]
-            kspm[ls] = kk
-            index = ebase[ls] + (q - qp[ls]) * radix[ls]
-            if state[index] == 0:  # overflows the SPM, and so do larger tiles
-                ls -= 1
                 continue
-            qe[ls] = q
-            spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
-            if ls < n_loops - 1:
-                if energy_bounds:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
-                    dram_factor = ext[ls] // divs[ls, q]  # and whether an SPM loop indexes an operand
-                    for op in range(nops):
-                        above_r = refetch[ls - 1, op] if ls > 0 else 1.0
-                        above_f = fixed[ls - 1, op] if ls > 0 else False
-                        if isidx[op, ls]:
-                            refetch[ls, op] = above_r
-                            fixed[ls, op] = above_f or q != qp[ls]
-                        else:
-                            refetch[ls, op] = above_r * dram_factor
-                            fixed[ls, op] = above_f
+        for s in range(lo, hi):
+            k = s - lo
+            pi, pf, rowf = profs.pi[k], profs.pf[k], profs.rowf[k]
+            red = 0
+            if objective != COUNT_ONLY:
+                red, _, e_red, _, _ = pe_terms(
+                    t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf
+                )
+                pass_energies(e_red, fop)
                 if objective >= 0:
-                    e_node = 0.0
-                    if energy_bounds:
-                        e_node = subtree_energy_bound(
-                            e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]
+                    e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+                    c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
+                    value = bound_value(objective, e_lb, c_lb)
+                    if energy_bounds and value <= min(best[s, objective], cutoff):  # the cheap bound first
+                        pair_tiles(ext, isidx, tiles, pairs)
+                        for op in range(nops):
+                            visits[op] = pe_tiles(ext, isidx, tiles, op)
+                        e_sub = subtree_energy_bound(
+                            e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
-                    c_node = max(c_lb, below[0, nops + 1, index])
-                    value = bound_value(objective, e_node, c_node)
+                        value = bound_value(objective, max(e_lb, e_sub), c_lb)
                     if value > min(best[s, objective], cutoff):
-                        pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
+                        pruned[s] += 1  # §2, §2b: the block bound
                         floor[s] = min(floor[s], value)
                         continue
-                ebase[ls + 1] = index
-                sbase[ls + 1] = spm_index
-                ls += 1
-                kspm[ls] = -1
-                continue
-            if state[index] != 2:
-                continue
-            dram = size - 1 - index
-            if cons.kinds.shape[0] > 0:
-                for loop in range(n_loops):
-                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
-                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
-                if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
+            # SPM factors: e^SPM runs over the multiples of e^PE; its index E gives the tile terms
+            ebase[0] = base
+            sbase[0] = 0
+            kspm[0] = -1
+            ls = 0
+            while ls >= 0:
+                steps += 1
+                if steps % STOP_EVERY == 0 and stop[0] != 0:
+                    stopped = True
+                    break
+                kk = kspm[ls] + 1
+                if dram_one[ls]:  # the DRAM factor must be 1: e^SPM is the whole extent
+                    if kk > 0:
+                        ls -= 1
+                        continue
+                    q = ndivs[ls] - 1
+                else:
+                    if kk >= nmult[ls, qp[ls]]:
+                        ls -= 1
+                        continue
+                    q = mult[ls, qp[ls], kk]
+                kspm[ls] = kk
+                index = ebase[ls] + (q - qp[ls]) * radix[ls]
+                if state[index] == 0:  # overflows the SPM, and so do larger tiles
+                    ls -= 1
                     continue
-            spm_passes = lt_tc[spm_index]
-            ns = lt_n[spm_index]
-            if objective >= 0:
-                e_leaf = 0.0
-                if energy_bounds:
-                    fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
-                    e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
-                value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
-                if value > min(best[s, objective], cutoff):
-                    pruned[s] += 1  # §2a, §2c: the leaf bound
-                    floor[s] = min(floor[s], value)
+                qe[ls] = q
+                spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
+                if ls < n_loops - 1:
+                    if energy_bounds:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
+                        dram_factor = ext[ls] // divs[ls, q]  # and whether an SPM loop indexes an operand
+                        for op in range(nops):
+                            above_r = refetch[ls - 1, op] if ls > 0 else 1.0
+                            above_f = fixed[ls - 1, op] if ls > 0 else False
+                            if isidx[op, ls]:
+                                refetch[ls, op] = above_r
+                                fixed[ls, op] = above_f or q != qp[ls]
+                            else:
+                                refetch[ls, op] = above_r * dram_factor
+                                fixed[ls, op] = above_f
+                    if objective >= 0:
+                        e_node = 0.0
+                        if energy_bounds:
+                            e_node = subtree_energy_bound(
+                                e_base, dram_floor, fop, visits, pairs, below, index, refetch[ls], fixed[ls]
+                            )
+                        c_node = max(c_lb, below[0, nops + 1, index])
+                        value = bound_value(objective, e_node, c_node)
+                        if value > min(best[s, objective], cutoff):
+                            pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
+                            floor[s] = min(floor[s], value)
+                            continue
+                    ebase[ls + 1] = index
+                    sbase[ls + 1] = spm_index
+                    ls += 1
+                    kspm[ls] = -1
                     continue
-            count += 1
-            if objective == COUNT_ONLY:
-                continue
-            spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
-            improved = pair_minima(
-                SpmSide(ns, lt_r, spm_index, lt_c, si, sf),
-                DramSide(ltd_n[dram], ltd_c, dram, de_i, de_f, index),
-                PairTerms(spm_passes, lt_tc[dram], comp, red, iop, fop, e_base),
-                scratch,
-                Minima(best, best_pair, s),
-            )
-            if improved:
-                for loop in range(n_loops):
-                    t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
-                    t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
-                for obj in range(3):
-                    if (improved >> obj) & 1:
-                        best_t[s, obj] = t
+                if state[index] != 2:
+                    continue
+                dram = size - 1 - index
+                if cons.kinds.shape[0] > 0:
+                    for loop in range(n_loops):
+                        t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                        t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                    if not leaf_ok(t, dcoef, ndims, ip[I_BYTES_PER_ELEM], cons, catoms, cext):
+                        continue
+                spm_passes = lt_tc[spm_index]
+                ns = lt_n[spm_index]
+                if objective >= 0:
+                    e_leaf = 0.0
+                    if energy_bounds:
+                        fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
+                        e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
+                    value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
+                    if value > min(best[s, objective], cutoff):
+                        pruned[s] += 1  # §2a, §2c: the leaf bound
+                        floor[s] = min(floor[s], value)
+                        continue
+                out.counts[s] += 1
+                if objective == COUNT_ONLY:
+                    continue
+                spm_entry(spm_passes, comp, red, iop, fop, ns, lt_q, lt_g, spm_index, si, sf, scratch)
+                improved = pair_minima(
+                    SpmSide(ns, lt_r, spm_index, lt_c, si, sf),
+                    DramSide(ltd_n[dram], ltd_c, dram, de_i, de_f, index),
+                    PairTerms(spm_passes, lt_tc[dram], comp, red, iop, fop, e_base),
+                    scratch,
+                    Minima(best, best_pair, s),
+                )
+                if improved:
+                    for loop in range(n_loops):
+                        t[SPM, loop] = divs[loop, qe[loop]] // divs[loop, qp[loop]]
+                        t[DRAM, loop] = ext[loop] // divs[loop, qe[loop]]
+                    for obj in range(3):
+                        if (improved >> obj) & 1:
+                            best_t[s, obj] = t
+            if stopped:
+                break
         if stopped:
             break
     if stopped:
-        floor[s] = -np.inf
-    out.counts[s] = count
-    return count
+        for s in range(lo, hi):
+            floor[s] = -np.inf
+    return out.counts[lo:hi].sum()
+
+
+def tuple_runs(sps: np.ndarray) -> np.ndarray:
+    """Where the runs of equal spatial tuples start among the rows of sps, and len(sps) last."""
+    if len(sps) == 0:
+        return np.zeros(1, np.int64)
+    change = np.flatnonzero((sps[1:] != sps[:-1]).any(axis=1)) + 1
+    return np.concatenate(([0], change, [len(sps)])).astype(np.int64)
 
 
 def seconds_left(deadline: float) -> float | None:
@@ -314,28 +373,31 @@ def search_all_tables(
 ) -> TaskResults:
     """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state.
 
-    Tasks differ in size by orders of magnitude, so each thread takes the next task when it is
-    done with one (search_tables releases the GIL). Python threads rather than prange: the
-    results are the same and a parallel numba wrapper would add ~20 s of compilation.
-    At `deadline` (time.perf_counter()) this thread raises the stop flag: running tasks end within
-    a few milliseconds and no new one starts (TaskResults.complete tells which ones finished).
+    Consecutive tasks of one spatial tuple (its row/column splits) go to one call, which enumerates their RF blocks
+    once. Calls differ in size by orders of magnitude, so each thread takes the next one when it is done with one
+    (search_tables releases the GIL). Python threads rather than prange: the results are the same and a parallel
+    numba wrapper would add ~20 s of compilation.
+    At `deadline` (time.perf_counter()) this thread raises the stop flag: running calls end within
+    a few milliseconds and no new one starts (TaskResults.complete tells which tasks finished).
     """
-    sps, pis, pfs, rowfs = tasks.sps, tasks.pi, tasks.pf, tasks.rowf
+    sps = tasks.sps
     n = sps.shape[0]
     out = TaskResults.empty(n, space.ext.shape[0])
+    starts = tuple_runs(sps)
     ids = itertools.count()  # next() is atomic under the GIL
     stop = np.zeros(1, np.int64)
     if time.perf_counter() >= deadline:
         return out  # no task started: none is complete
 
     def work() -> None:
-        for s in iter(lambda: next(ids), None):
-            if s >= n or stop[0]:
+        for g in iter(lambda: next(ids), None):
+            if g >= len(starts) - 1 or stop[0]:
                 return
-            prof = Profile(pis[s], pfs[s], rowfs[s])
-            search_tables(sps[s], space, arrays, tables, cons, prune, prof, out, s, stop)
+            lo, hi = int(starts[g]), int(starts[g + 1])
+            profs = Profile(tasks.pi[lo:hi], tasks.pf[lo:hi], tasks.rowf[lo:hi])
+            search_tables(sps[lo], space, arrays, tables, cons, prune, profs, out, (lo, hi), stop)
 
-    workers = max(1, min(numba.get_num_threads(), n))
+    workers = max(1, min(numba.get_num_threads(), len(starts) - 1))
     with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(work) for _ in range(workers)]
         wait(futures, timeout=seconds_left(deadline))
