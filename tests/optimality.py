@@ -51,10 +51,14 @@ def proven_results(nest: LoopNest, arch: Arch) -> Iterator[tuple[str, LayerResul
         yield objective, result, best
 
 
+SMALL_ARRAYS = ((1, 4), (2, 2), (2, 4), (4, 2), (3, 3), (4, 4))
+
+
 @st.composite
-def network_archs(draw):
-    """Small arrays with random networks: every kind, bandwidths, latencies, energies and PE groups."""
-    rows, cols = draw(st.sampled_from([(1, 4), (2, 2), (2, 4), (4, 2), (3, 3), (4, 4)]))
+def network_archs(draw, sizes=SMALL_ARRAYS):
+    """Arrays of the given sizes (rows, columns) with random networks: every kind, bandwidths, latencies, energies
+    and PE groups."""
+    rows, cols = draw(st.sampled_from(sizes))
     grouped = rows % 2 == 0 and cols % 2 == 0 and draw(st.booleans())
 
     def network():

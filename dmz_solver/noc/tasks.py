@@ -9,9 +9,11 @@ array every tuple has exactly one split).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+import numba
 import numpy as np
 
 from ..jit import njit
@@ -138,7 +140,7 @@ def _fits(sp, rowf, rows, cols):
     return r <= rows and c <= cols
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def build_tasks(sps, isidx, array):
     """Every split of every tuple that fits the PeArray and can reduce, with its profile."""
     rows, cols = array.rows, array.cols
@@ -186,20 +188,56 @@ def _distinct(tasks: Tasks) -> np.ndarray:
     """Indices of the first task of each tuple among those that cost the same for every tiling.
 
     Equal profiles cost the same unless a term is a row or column union (profile kinds 1 and 2), whose
-    footprint depends on the split itself.
+    footprint depends on the split itself. Tasks are compared byte for byte: tuple, profile and, for those
+    with such a term, the row parts.
     """
+    if len(tasks) == 0:
+        return np.zeros(0, np.int64)
     kinds = [ROW, COL, PI_EN + ROW, PI_EN + COL]
     boxes = (tasks.pi[:, :RED][:, :, kinds] > 0).any(axis=(1, 2))  # operands' rows only (RED: the reduction)
-    seen: set[bytes] = set()
-    keep = []
-    for i in range(len(tasks)):
-        key = tasks.sps[i].tobytes() + tasks.pi[i].tobytes() + tasks.pf[i].tobytes()
-        if boxes[i]:
-            key += tasks.rowf[i].tobytes()
-        if key not in seen:
-            seen.add(key)
-            keep.append(i)
-    return np.array(keep, np.int64)
+    n = len(tasks)
+    pf_bits = np.ascontiguousarray(tasks.pf).reshape(n, -1).view(np.int64)  # bytes, not float equality
+    return _first_of_equals(tasks.sps, np.ascontiguousarray(tasks.pi).reshape(n, -1), pf_bits, tasks.rowf, boxes)
+
+
+@njit(cache=True)
+def _first_of_equals(sps, pi, pf_bits, rowf, boxes):  # noqa: C901 - numba kernel: one flat scan
+    """The rows of the first task of each class of equal tasks (_distinct): a task is compared with the kept tasks
+    of its own tuple, which are consecutive rows (one tuple's splits are built together)."""
+    n = sps.shape[0]
+    keep = np.empty(n, np.int64)
+    m = 0
+    run = 0  # where the kept tasks of the current tuple start in keep
+    for i in range(n):
+        if i > 0 and not np.array_equal(sps[i], sps[i - 1]):
+            run = m
+        duplicate = False
+        for j in range(run, m):
+            k = keep[j]
+            same = np.array_equal(pi[i], pi[k]) and np.array_equal(pf_bits[i], pf_bits[k])
+            if same and (not boxes[i] or np.array_equal(rowf[i], rowf[k])):
+                duplicate = True
+                break
+        if not duplicate:
+            keep[m] = i
+            m += 1
+    return keep[:m].copy()
+
+
+BUILD_CHUNKS = 8
+"""Slices of the spatial tuples whose tasks are built in parallel (build_tasks releases the GIL)."""
+
+
+def build_all(sps: np.ndarray, isidx: np.ndarray, array: PeArray) -> Tasks:
+    """build_tasks over slices of the tuples on numba.get_num_threads() threads, joined in tuple order."""
+    sps = np.ascontiguousarray(sps, np.int64)
+    workers = min(numba.get_num_threads(), BUILD_CHUNKS)
+    if workers <= 1 or len(sps) < 2 * BUILD_CHUNKS:
+        return Tasks(*build_tasks(sps, isidx, array))
+    bounds = np.linspace(0, len(sps), BUILD_CHUNKS + 1).astype(np.int64)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(lambda i: build_tasks(sps[bounds[i] : bounds[i + 1]], isidx, array), range(BUILD_CHUNKS)))
+    return Tasks(*(np.concatenate([part[k] for part in parts]) for k in range(4)))
 
 
 @njit(cache=True)
@@ -257,7 +295,7 @@ def make_tasks(
             np.zeros((0, rows, N_PI), np.int64),
             np.zeros((0, rows, N_PF)),
         )
-    tasks = Tasks(*build_tasks(np.ascontiguousarray(sps, np.int64), isidx, pe_array(arch)))
+    tasks = build_all(sps, isidx, pe_array(arch))
     if allowed is not None:
         tasks = tasks.subset(np.flatnonzero(allowed(tasks.sps, tasks.rowf)))
     return tasks.subset(_distinct(tasks))

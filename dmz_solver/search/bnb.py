@@ -141,7 +141,7 @@ class _Proof:
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
         results = self.search.run(task_ids, pruning, deadline)
-        counts, best, best_t, best_pair, pruned, floor = results
+        counts, best, best_t, best_pair, pruned, floor, _ = results
         complete = bool(results.complete.all())
         self.evaluated += int(counts.sum())
         self.pruned += int(pruned.sum())

@@ -134,7 +134,8 @@ class TaskSearch:
             stop[0] = 1
             counts, best, best_t, best_pair, done = future.result()
         floor = np.where(done, np.inf, -np.inf)
-        return TaskResults(counts, best, best_t, best_pair, np.zeros(len(tasks), np.int64), floor)
+        zeros = np.zeros(len(tasks), np.int64)
+        return TaskResults(counts, best, best_t, best_pair, zeros, floor, zeros.copy())
 
 
 def count_tilings(problem: Problem) -> int:

@@ -56,11 +56,12 @@ class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
         return super().__new__(cls, int(objective), float(cutoff), float(e_floor), bool(two_indexed))
 
 
-class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned floor")):
+class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned floor shared")):
     """What a search of tasks finds, one row per task: valid tilings counted, the first minimum of each objective
     (value, tiling, ordering pair), the blocks, nodes and SPM tiles pruned, and the smallest bound among them
     (inf if none), so that min(best, floor) bounds everything the task holds. A task stopped by the deadline or
-    never started has floor -inf: its best is a real value, but nothing is known of the rest."""
+    never started has floor -inf: its best is a real value, but nothing is known of the rest. shared: how many of
+    the pruned blocks the bound shared by the tasks of its spatial tuple pruned (search_tables)."""
 
     __slots__ = ()
 
@@ -78,6 +79,7 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
             np.zeros((n, 3, 4), np.int64),
             np.zeros(n, np.int64),
             np.full(n, -np.inf),
+            np.zeros(n, np.int64),
         )
 
 
@@ -212,6 +214,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
             if value > limit and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
                 for s in range(lo, hi):
                     pruned[s] += 1  # the block bound of every task is at least value
+                    out.shared[s] += 1
                     floor[s] = min(floor[s], value)
                 continue
         for s in range(lo, hi):
