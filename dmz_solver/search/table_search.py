@@ -88,18 +88,20 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective,
     for each of the tasks rows[0] <= s < rows[1] of sp (one per row/column split).
 
-    The same tilings in the same order and the same minima per task as fallback.search_under. cons: the
+    Unpruned, the same tilings in the same order and the same minima per task as fallback.search_under. cons: the
     ConstraintArrays checked at each leaf; profs: the Profiles of the tasks' unrollings, stacked (profs.*[k] is
-    task rows[0] + k); results go to rows s of out (a TaskResults). With prune.objective = 0, 1 or 2, a (spatial,
-    RF) block, a node of the SPM enumeration or a valid leaf (SPM tile) is skipped when its lower bound
-    (search/bounds.py) exceeds both prune.cutoff and best[s, objective]; pruned[s] counts them, so that a task
-    with nothing pruned is known to be searched in full, and floor[s] keeps the smallest of their bounds. With
-    COUNT_ONLY the valid tilings are counted and none is evaluated. Pruning is strict, so the first minimal
-    tiling of that objective is still found.
+    task rows[0] + k); results go to rows s of out (a TaskResults). With COUNT_ONLY the valid tilings are counted
+    and none is evaluated.
+    With prune.objective = 0, 1 or 2, a (spatial, RF) block, a node of the SPM enumeration or a valid leaf (SPM
+    tile) is skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and the smallest value of
+    that objective any of the tasks has reached so far; pruned[s] counts them, so that a task with nothing pruned
+    is known to be searched in full, and floor[s] keeps the smallest of their bounds. Pruning is strict, so a
+    task whose minimum is the smallest of the call, and at most the cutoff, still finds its first minimal tiling;
+    the others find a value above it or none, and min(best[s], floor[s]) still bounds everything task s holds.
     The tasks share the enumeration of the RF blocks: each block is visited once, and every task searches it in
     turn (each task still sees its own tilings in enumeration order). When several tasks share it, a block is
-    first bounded once under the floor profile of the tasks (search/bounds.py: floor_profile), a bound of every
-    task's block bound; if that exceeds prune.cutoff and every task's best, the block is pruned for all of them.
+    first bounded once under the floor profile of the tasks (search/bounds.py: floor_profile), which is at most
+    every task's own block bound; if that exceeds the pruning limit, the block is pruned for all of them.
     The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
     the search ends with floor[s] = -inf for every task (what they found stands, the rest is unknown).
     """
@@ -150,6 +152,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
         best[s, :] = np.inf
         floor[s] = np.inf
         out.counts[s] = 0
+    limit = cutoff  # the cutoff, or the smallest value any of the tasks reached if smaller
     shared = hi - lo > 1 and objective >= 0
     fl_pi = np.empty(profs.pi.shape[1:], np.int64)
     fl_pf = np.empty(profs.pf.shape[1:])
@@ -200,10 +203,6 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
             pass_energies(e_red, fop)
             e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
             c_lb = max(c_lb, below[0, nops + 1, base])
-            worst = -np.inf  # the largest best of the tasks
-            for s in range(lo, hi):
-                worst = max(worst, best[s, objective])
-            limit = min(worst, cutoff)
             value = bound_value(objective, e_lb, c_lb)
             if energy_bounds and value <= limit:
                 pair_tiles(ext, isidx, tiles, pairs)
@@ -230,7 +229,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                     e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
                     c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
                     value = bound_value(objective, e_lb, c_lb)
-                    if energy_bounds and value <= min(best[s, objective], cutoff):  # the cheap bound first
+                    if energy_bounds and value <= limit:  # the cheap bound first
                         pair_tiles(ext, isidx, tiles, pairs)
                         for op in range(nops):
                             visits[op] = pe_tiles(ext, isidx, tiles, op)
@@ -238,7 +237,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                             e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
                         value = bound_value(objective, max(e_lb, e_sub), c_lb)
-                    if value > min(best[s, objective], cutoff):
+                    if value > limit:
                         pruned[s] += 1  # §2, §2b: the block bound
                         floor[s] = min(floor[s], value)
                         continue
@@ -290,7 +289,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                             )
                         c_node = max(c_lb, below[0, nops + 1, index])
                         value = bound_value(objective, e_node, c_node)
-                        if value > min(best[s, objective], cutoff):
+                        if value > limit:
                             pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
                             floor[s] = min(floor[s], value)
                             continue
@@ -316,7 +315,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                         fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
                         e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
                     value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
-                    if value > min(best[s, objective], cutoff):
+                    if value > limit:
                         pruned[s] += 1  # §2a, §2c: the leaf bound
                         floor[s] = min(floor[s], value)
                         continue
@@ -338,6 +337,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                     for obj in range(3):
                         if (improved >> obj) & 1:
                             best_t[s, obj] = t
+                    if objective >= 0:
+                        limit = min(limit, best[s, objective])
             if stopped:
                 break
         if stopped:
