@@ -19,12 +19,12 @@ import numpy as np
 
 from ..constraints.compile import ConstraintArrays, leaf_ok
 from ..cost.pairs import SF_A, DramSide, Minima, PairTerms, SpmSide, pair_minima, pass_energies, spm_entry
-from ..cost.terms import base_energy, coef_terms, pe_terms
+from ..cost.terms import base_energy, coef_terms, dim_extent, pe_terms
 from ..jit import njit
-from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
+from ..layout import DRAM, F_RF_ELEMS, F_RF_UTIL, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
-from ..problem.validity import rf_fits, rf_util_ok
+from ..problem.validity import full_enough, within
 from .bounds import block_bound, bound_value, fetch_energy_bound, pair_tiles, pe_tiles, subtree_energy_bound
 from .tables import LayerTables
 
@@ -70,6 +70,20 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
             np.zeros(n, np.int64),
             np.full(n, -np.inf),
         )
+
+
+@njit(cache=True, inline="always")
+def rf_elems(t, nterms, tloops, tcoefs, ndims):
+    """validity.rf_elems_used from the sparse coefficient terms (cost.terms.coef_terms): the same count from a few
+    products per operand, not a pass over every loop of every dim (the RF enumeration's check took half the time
+    of a search whose every block is pruned)."""
+    total = 0
+    for op in range(ndims.shape[0]):
+        d_rf = 1
+        for d in range(ndims[op]):
+            d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
+        total += d_rf
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -155,7 +169,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
         krf[lr] = kk
         qp[lr] = mult[lr, spos[lr], kk]
         t[RF, lr] = divs[lr, qp[lr]] // sp[lr]
-        if not rf_fits(t, dcoef, ndims, fp):  # larger RF factors only grow the footprint
+        rf_used = rf_elems(t, nterms, tloops, tcoefs, ndims)
+        if not within(rf_used, fp[F_RF_ELEMS]):  # rf_fits; larger RF factors only grow the footprint
             t[RF, lr] = 1
             lr -= 1
             continue
@@ -163,7 +178,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, prof, out, s, stop):  
             lr += 1
             krf[lr] = -1
             continue
-        if not rf_util_ok(t, dcoef, ndims, fp):
+        if not full_enough(rf_used, fp[F_RF_ELEMS], fp[F_RF_UTIL]):  # rf_util_ok, on the same count
             continue
         comp = 1
         base = 0
