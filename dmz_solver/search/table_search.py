@@ -26,6 +26,7 @@ from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
 from ..problem.validity import full_enough, within
 from .bounds import block_bound, bound_value, fetch_energy_bound, pair_tiles, pe_tiles, subtree_energy_bound
+from .stopping import stop_flag
 from .tables import LayerTables
 
 COUNT_ONLY = -2
@@ -339,22 +340,24 @@ def search_all_tables(
     n = sps.shape[0]
     out = TaskResults.empty(n, space.ext.shape[0])
     ids = itertools.count()  # next() is atomic under the GIL
-    stop = np.zeros(1, np.int64)
     if time.perf_counter() >= deadline:
         return out  # no task started: none is complete
+    with stop_flag() as stop:
 
-    def work() -> None:
-        for s in iter(lambda: next(ids), None):
-            if s >= n or stop[0]:
-                return
-            prof = Profile(pis[s], pfs[s], rowfs[s])
-            search_tables(sps[s], space, arrays, tables, cons, prune, prof, out, s, stop)
+        def work() -> None:
+            for s in iter(lambda: next(ids), None):
+                if s >= n or stop[0]:
+                    return
+                prof = Profile(pis[s], pfs[s], rowfs[s])
+                search_tables(sps[s], space, arrays, tables, cons, prune, prof, out, s, stop)
 
-    workers = max(1, min(numba.get_num_threads(), n))
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(work) for _ in range(workers)]
-        wait(futures, timeout=seconds_left(deadline))
-        stop[0] = 1  # whatever still runs is past the deadline
-        for future in futures:
-            future.result()
+        workers = max(1, min(numba.get_num_threads(), n))
+        with ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(work) for _ in range(workers)]
+            try:
+                wait(futures, timeout=seconds_left(deadline))
+            finally:
+                stop[0] = 1  # past the deadline, or interrupted: whatever still runs ends within milliseconds
+            for future in futures:
+                future.result()
     return out
