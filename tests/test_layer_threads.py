@@ -93,8 +93,10 @@ def test_a_python_session_keeps_its_ctrl_c_after_a_cpsat_solve() -> None:
     assert proc.returncode == 0 and proc.stdout.strip() == "caught", (proc.returncode, proc.stderr[-300:])
 
 
-def test_the_stop_flag_is_released_after_its_search() -> None:
-    before = len(stopping._flags)
-    with stopping.stop_flag():
-        assert len(stopping._flags) == before + 1
-    assert len(stopping._flags) == before
+def test_a_finished_search_lets_go_of_its_flag() -> None:
+    with stopping.stop_flag() as finished:
+        pass
+    with stopping.stop_flag() as running:
+        stopping.halt_searches()
+        stopping.resume_searches()
+    assert running[0] == 1 and finished[0] == 0
