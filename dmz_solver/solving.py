@@ -9,13 +9,13 @@ The stages of a whole-model solve (`solve_model`):
 
 from __future__ import annotations
 
-import functools
 import math
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from typing import Any
 
@@ -37,6 +37,7 @@ from .search.exhaustive import count_tilings
 from .search.explain import explain_infeasible
 from .search.registry import SEARCHES as REGISTRY
 from .search.registry import SearchMethod
+from .search.stopping import halt_searches, resume_searches
 from .vocabulary import Objective, Status
 
 SEARCHES: tuple[str, ...] = tuple(REGISTRY)
@@ -44,7 +45,9 @@ SEARCHES: tuple[str, ...] = tuple(REGISTRY)
 DEFAULT_TIME_LIMIT = 600.0
 """Seconds per layer the command line gives a search when --time-limit is left out: no command runs for ever."""
 DEFAULT_WORKERS = 1
-"""Distinct layers solved at once by default (see docs/reports-and-dse.md for the measurement)."""
+"""Processes solving distinct layers by default (see docs/reports-and-dse.md for the measurement)."""
+LAYER_THREADS = 2
+"""Distinct layers solved at once by threads of one process (the default, DEFAULT_WORKERS = 1)."""
 
 
 def check_search(search: str) -> None:
@@ -226,12 +229,12 @@ def _solve_all(
     *,
     monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
 ) -> Iterator[tuple[int, LayerResult]]:
-    """(id, result) for each nest, serially in this process (monitored) or in a pool of processes as they finish."""
+    """(id, result) for each nest: in this process, in order (by default LAYER_THREADS at a time; one with
+    workers=1), or in a pool of processes as they finish."""
+    threads = 1 if workers == 1 else LAYER_THREADS
     workers = min(workers or DEFAULT_WORKERS, len(nests))
     if workers <= 1:
-        for i, nest in zip(ids, nests, strict=True):
-            follow = functools.partial(monitor, nest) if monitor else None
-            yield i, solve_layer(nest, arch, objective, **options, monitor=follow)
+        yield from _solve_here(nests, arch, objective, options, ids, threads, monitor=monitor)
         return
     context = multiprocessing.get_context("spawn")  # numba's thread pools are not fork-safe
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
@@ -243,6 +246,55 @@ def _solve_all(
         except BaseException:
             pool.shutdown(cancel_futures=True)  # a failed layer (bad input, Ctrl-C) stops the queued ones
             raise
+
+
+def _solve_here(
+    nests: Sequence[LoopNest],
+    arch: Arch,
+    objective: str,
+    options: dict[str, Any],
+    ids: Sequence[int],
+    threads: int,
+    *,
+    monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
+) -> Iterator[tuple[int, LayerResult]]:
+    """(id, result) for each nest in order, solved in this process, `threads` layers at a time.
+
+    A layer's serial parts (its tables, CP-SAT, the set-up of its proof) then overlap another layer's search. On an
+    exception here (a layer's bad input, a Ctrl-C, the caller closing this generator) every running search is
+    halted, the queued layers are dropped, and the exception goes on once the running layers have returned.
+    """
+    threads = min(threads, len(nests))
+    lock = threading.Lock()
+
+    def follow(nest: LoopNest) -> Monitor | None:
+        if monitor is None:
+            return None
+
+        def report(state: ProofProgress) -> None:
+            with lock:  # proofs in several threads report to one monitor
+                monitor(nest, state)
+
+        return report
+
+    def solve(nest: LoopNest) -> LayerResult:
+        return solve_layer(nest, arch, objective, **options, monitor=follow(nest))
+
+    if threads <= 1:
+        for i, nest in zip(ids, nests, strict=True):
+            yield i, solve(nest)
+        return
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="layer")
+    futures = [pool.submit(solve, nest) for nest in nests]
+    try:
+        for i, future in zip(ids, futures, strict=True):
+            yield i, future.result()
+    except BaseException:
+        halt_searches()  # the running layers end as at a deadline; their results are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
+        resume_searches()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _one_thread() -> None:

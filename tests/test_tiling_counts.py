@@ -6,9 +6,13 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import load_arch
-from dmz_solver.problem import Problem
+from dmz_solver.cost.terms import coef_terms
+from dmz_solver.layout import RF
+from dmz_solver.problem import Problem, divisors
+from dmz_solver.problem.validity import rf_elems_used
 from dmz_solver.search import exhaustive
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
+from dmz_solver.search.table_search import rf_elems
 from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.templates import conv_nest
 
@@ -46,3 +50,23 @@ def test_untabulated_layers_take_the_per_tiling_path_to_the_same_result(arch_nam
     for objective, best in tabulated.best.items():
         assert per_tiling.best[objective].value == best.value
         assert np.array_equal(per_tiling.best[objective].tiling, best.tiling)
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        conv_nest("slide", n=2, m=6, c=4, in_rows=9, in_cols=9, f_rows=3, f_cols=3, stride=(2, 2)),
+        conv_nest("dw", n=1, m=1, c=8, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(1, 1), depthwise=True),
+    ],
+)
+def test_the_table_search_counts_rf_elements_as_the_validity_rule(nest) -> None:
+    """table_search.rf_elems (sparse terms) equals validity.rf_elems_used (dense coefficients) on random RF tiles."""
+    problem = Problem(nest, load_arch("dmazerunner"))
+    arrays = problem.arrays
+    terms = coef_terms(arrays.dcoef, arrays.ndims)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        t = np.ones((4, len(nest.extents)), np.int64)
+        t[RF] = [rng.choice(divisors(e)) for e in nest.extents]
+        sparse = rf_elems(t, terms.nterms, terms.tloops, terms.tcoefs, arrays.ndims)
+        assert sparse == rf_elems_used(t, arrays.dcoef, arrays.ndims)

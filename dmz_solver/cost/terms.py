@@ -80,17 +80,17 @@ def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):  # noqa: PLR0917 - numb
 
 
 @njit(cache=True, inline="always")
-def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op, tiles):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
-    """Footprint of the tiles of one PE column (its loops' row factors) or one PE row (column factors).
-
-    Uses tiles[1] as work space.
-    """
-    for loop in range(t.shape[1]):
-        part = rowf[loop] if column else t[SP, loop] // rowf[loop]
-        tiles[1, loop] = t[RF, loop] * part
+def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
+    """Footprint of the tiles of one PE column (its loops' row factors) or one PE row (column factors): each loop's
+    extent is its RF factor times that part of its spatial factor (dim_extent over those extents)."""
     x = 1
     for d in range(ndims[op]):
-        x *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
+        e = 1
+        for k in range(nterms[op, d]):
+            loop = tloops[op, d, k]
+            part = rowf[loop] if column else t[SP, loop] // rowf[loop]
+            e += tcoefs[op, d, k] * (t[RF, loop] * part - 1)
+        x *= e
     return x
 
 
@@ -107,6 +107,7 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
     tc_sp = 1
     g_out = 1
     for loop in range(n_loops):
+        tiles[1, loop] = t[RF, loop] * t[SP, loop]
         tc_sp *= t[SP, loop]
         if isidx[0, loop]:
             g_out *= t[SP, loop]
@@ -121,11 +122,9 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
         d_row = 0  # footprints of the tiles of one PE row and of one PE column (profile kinds 1, 2)
         d_col = 0
         if pi[op, ROW] > 0 or pi[op, PI_EN + ROW] > 0:
-            d_row = box_footprint(t, rowf, False, nterms, tloops, tcoefs, ndims, op, tiles)
+            d_row = box_footprint(t, rowf, False, nterms, tloops, tcoefs, ndims, op)
         if pi[op, COL] > 0 or pi[op, PI_EN + COL] > 0:
-            d_col = box_footprint(t, rowf, True, nterms, tloops, tcoefs, ndims, op, tiles)
-        for loop in range(n_loops):
-            tiles[1, loop] = t[RF, loop] * t[SP, loop]
+            d_col = box_footprint(t, rowf, True, nterms, tloops, tcoefs, ndims, op)
         d_pe = 1
         for d in range(ndims[op]):
             d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)

@@ -25,6 +25,7 @@ from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
 from .bounds import certified, dma_cycles_floor, energy_floor
+from .stopping import halted
 from .supply import Candidate, Supply
 
 LOG_SCALE = 1000
@@ -33,6 +34,11 @@ CYCLES_LOG_CAP = 100 * LOG_SCALE
 """Upper end of the scaled log of cycles: e^100, far above any cycle count the model can hold."""
 TOP_K = 8
 """Distinct CP-SAT solutions handed to the proof for exact rescoring."""
+LEAN_SOLVER = {"cp_model_presolve": False, "linearization_level": 0}
+"""CP-SAT without its presolve and its LP relaxation: the model is small and its bound is proven by search. With
+both on (the defaults), every bound on the shipped models and five ImageNet networks, on every shipped arch and
+objective, was the same (with the shipped constraint files, three differed in the 15th digit), and CP-SAT took
+4 times the CPU time (docs/lower-bounds.md §4)."""
 
 
 @dataclass
@@ -272,6 +278,20 @@ def _relation(model: cp_model.CpModel, kind: int, expr) -> cp_model.Constraint:
     return model.add(expr != 0)
 
 
+def new_solver(**parameters: float | bool) -> cp_model.CpSolver:
+    """A CP-SAT solver on one worker with the given parameters, leaving Ctrl-C to Python.
+
+    By default CP-SAT takes over SIGINT during a solve and leaves the process without Python's handler afterwards:
+    a later Ctrl-C then killed the process outright, with no "interrupted" message (or a Python session with it).
+    """
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.catch_sigint_signal = False
+    for name, value in parameters.items():
+        setattr(solver.parameters, name, value)
+    return solver
+
+
 def cpsat_supply(problem: Problem, objective: Objective, seconds: float = math.inf, budget: float = 2.0) -> Supply:
     """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves, within `budget`
     deterministic seconds (one worker, a fixed seed: the same answer every run) and at most `seconds` of wall
@@ -281,13 +301,10 @@ def cpsat_supply(problem: Problem, objective: Objective, seconds: float = math.i
     energy the model has no objective (its bound is a constant) and gives one solution: enumerating more
     cost 0.02-0.09 s a layer and saved the proof nothing on ResNet-18 (bench/bench_supply.py).
     """
-    if not seconds > 0:
+    if not seconds > 0 or halted():
         return Supply([], None)
     built = build_model(problem, objective)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = budget
+    solver = new_solver(random_seed=0, max_deterministic_time=budget, **LEAN_SOLVER)
     if math.isfinite(seconds):
         solver.parameters.max_time_in_seconds = seconds
     collect = _Solutions(problem, built)

@@ -27,6 +27,7 @@ from ..vocabulary import OBJECTIVES, Objective, Status
 from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
 from .fallback import search_all
 from .outcome import Incumbent, layer_result
+from .stopping import stop_flag
 from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables, seconds_left
 from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
 
@@ -127,11 +128,12 @@ class TaskSearch:
             prune = NO_PRUNING if prune is None else prune
             return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune, deadline=deadline)
         profs = Profile(tasks.pi, tasks.pf, tasks.rowf)
-        stop = np.zeros(1, np.int64)
-        with ThreadPoolExecutor(1) as pool:  # the kernel releases the GIL, so this thread can raise the flag
-            future = pool.submit(search_all, tasks.sps, self.space, arrays, profs, stop)
-            wait([future], timeout=seconds_left(deadline))
-            stop[0] = 1
+        with stop_flag() as stop, ThreadPoolExecutor(1) as pool:  # the kernel releases the GIL: this thread can
+            future = pool.submit(search_all, tasks.sps, self.space, arrays, profs, stop)  # raise the flag
+            try:
+                wait([future], timeout=seconds_left(deadline))
+            finally:
+                stop[0] = 1
             counts, best, best_t, best_pair, done = future.result()
         floor = np.where(done, np.inf, -np.inf)
         zeros = np.zeros(len(tasks), np.int64)

@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from ..errors import InputError
 from ..problem import Problem
-from .cpsat_model import MappingModel, build_model
+from .cpsat_model import MappingModel, build_model, new_solver
 
 TIME_LIMIT_S = 20.0
 
@@ -25,9 +25,7 @@ def _infeasible(
 ) -> tuple[bool, cp_model.CpSolver, MappingModel]:
     """(is infeasible, solver, built model) of the tiling space with the given constraints."""
     built = build_model(problem, "energy", assumptions=assumptions, skip=skip)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = TIME_LIMIT_S
+    solver = new_solver(max_time_in_seconds=TIME_LIMIT_S)
     status = solver.solve(built.model)
     return status == cp_model.INFEASIBLE, solver, built
 

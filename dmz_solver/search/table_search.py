@@ -19,12 +19,12 @@ import numpy as np
 
 from ..constraints.compile import ConstraintArrays, leaf_ok
 from ..cost.pairs import SF_A, DramSide, Minima, PairTerms, SpmSide, pair_minima, pass_energies, spm_entry
-from ..cost.terms import base_energy, coef_terms, pe_terms
+from ..cost.terms import base_energy, coef_terms, dim_extent, pe_terms
 from ..jit import njit
-from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
+from ..layout import DRAM, F_RF_ELEMS, F_RF_UTIL, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
-from ..problem.validity import rf_fits, rf_util_ok
+from ..problem.validity import full_enough, within
 from .bounds import (
     ROUNDING_PJ,
     block_bound,
@@ -35,6 +35,7 @@ from .bounds import (
     pe_tiles,
     subtree_energy_bound,
 )
+from .stopping import stop_flag
 from .tables import LayerTables
 
 COUNT_ONLY = -2
@@ -81,6 +82,20 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
             np.full(n, -np.inf),
             np.zeros(n, np.int64),
         )
+
+
+@njit(cache=True, inline="always")
+def rf_elems(t, nterms, tloops, tcoefs, ndims):
+    """validity.rf_elems_used from the sparse coefficient terms (cost.terms.coef_terms): the same count from a few
+    products per operand, not a pass over every loop of every dim (the RF enumeration's check took half the time
+    of a search whose every block is pruned)."""
+    total = 0
+    for op in range(ndims.shape[0]):
+        d_rf = 1
+        for d in range(ndims[op]):
+            d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
+        total += d_rf
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -181,7 +196,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
         krf[lr] = kk
         qp[lr] = mult[lr, spos[lr], kk]
         t[RF, lr] = divs[lr, qp[lr]] // sp[lr]
-        if not rf_fits(t, dcoef, ndims, fp):  # larger RF factors only grow the footprint
+        rf_used = rf_elems(t, nterms, tloops, tcoefs, ndims)
+        if not within(rf_used, fp[F_RF_ELEMS]):  # rf_fits; larger RF factors only grow the footprint
             t[RF, lr] = 1
             lr -= 1
             continue
@@ -189,7 +205,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
             lr += 1
             krf[lr] = -1
             continue
-        if not rf_util_ok(t, dcoef, ndims, fp):
+        if not full_enough(rf_used, fp[F_RF_ELEMS], fp[F_RF_UTIL]):  # rf_util_ok, on the same count
             continue
         comp = 1
         base = 0
@@ -389,23 +405,25 @@ def search_all_tables(
     out = TaskResults.empty(n, space.ext.shape[0])
     starts = tuple_runs(sps)
     ids = itertools.count()  # next() is atomic under the GIL
-    stop = np.zeros(1, np.int64)
     if time.perf_counter() >= deadline:
         return out  # no task started: none is complete
+    with stop_flag() as stop:
 
-    def work() -> None:
-        for g in iter(lambda: next(ids), None):
-            if g >= len(starts) - 1 or stop[0]:
-                return
-            lo, hi = int(starts[g]), int(starts[g + 1])
-            profs = Profile(tasks.pi[lo:hi], tasks.pf[lo:hi], tasks.rowf[lo:hi])
-            search_tables(sps[lo], space, arrays, tables, cons, prune, profs, out, (lo, hi), stop)
+        def work() -> None:
+            for g in iter(lambda: next(ids), None):
+                if g >= len(starts) - 1 or stop[0]:
+                    return
+                lo, hi = int(starts[g]), int(starts[g + 1])
+                profs = Profile(tasks.pi[lo:hi], tasks.pf[lo:hi], tasks.rowf[lo:hi])
+                search_tables(sps[lo], space, arrays, tables, cons, prune, profs, out, (lo, hi), stop)
 
-    workers = max(1, min(numba.get_num_threads(), len(starts) - 1))
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(work) for _ in range(workers)]
-        wait(futures, timeout=seconds_left(deadline))
-        stop[0] = 1  # whatever still runs is past the deadline
-        for future in futures:
-            future.result()
+        workers = max(1, min(numba.get_num_threads(), len(starts) - 1))
+        with ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(work) for _ in range(workers)]
+            try:
+                wait(futures, timeout=seconds_left(deadline))
+            finally:
+                stop[0] = 1  # past the deadline, or interrupted: whatever still runs ends within milliseconds
+            for future in futures:
+                future.result()
     return out

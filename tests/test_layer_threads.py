@@ -1,0 +1,102 @@
+"""Layers solved by threads of one process: the serial results, in layer order, and a Ctrl-C that ends them all."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dmz_solver import solving
+from dmz_solver.arch import load_arch
+from dmz_solver.problem import Problem
+from dmz_solver.search import stopping
+from dmz_solver.search.exhaustive import TaskSearch
+from dmz_solver.vocabulary import Status
+from dmz_solver.workload.loader import load_model
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _solved(monkeypatch: pytest.MonkeyPatch, threads: int) -> list[tuple]:
+    monkeypatch.setattr(solving, "LAYER_THREADS", threads)
+    layers = load_model("resnet18").layers[:5]
+    result = solving.solve_model(layers, load_arch("eyeriss"), "edp", cache_dir=None)
+    return [(r.nest.name, r.status, r.mapping, r.cost, r.lower_bound) for r in result.layers]
+
+
+def test_layer_threads_give_the_serial_results_in_layer_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    threaded = _solved(monkeypatch, 2)
+    assert threaded == _solved(monkeypatch, 1)
+    assert [name for name, *_ in threaded] == [n.name for n in load_model("resnet18").layers[:5]]
+    assert all(status == Status.OPTIMAL for _, status, *_ in threaded)
+
+
+def test_halting_ends_a_running_search_with_its_tasks_incomplete() -> None:
+    problem = Problem(load_model("resnet18").layers[1], load_arch("eyeriss"))
+    search = TaskSearch(problem)  # the whole space, unpruned: about a minute
+    found = []
+    runner = threading.Thread(target=lambda: found.append(search.run(np.arange(len(search.sps)))))
+    runner.start()
+    time.sleep(0.5)
+    start = time.perf_counter()
+    stopping.halt_searches()
+    try:
+        runner.join(timeout=30)
+        assert not runner.is_alive()
+        assert time.perf_counter() - start < 5.0
+        assert not found[0].complete.all()
+        with stopping.stop_flag() as flag:  # halted: a new search would end at once
+            assert flag[0] == 1
+    finally:
+        stopping.resume_searches()
+    with stopping.stop_flag() as flag:
+        assert flag[0] == 0
+
+
+def test_ctrl_c_during_a_solve_says_interrupted_and_writes_nothing(tmp_path: Path) -> None:
+    """CP-SAT used to leave SIGINT at the C default after its first solve, so a Ctrl-C killed the process outright."""
+    out = tmp_path / "r.json"
+    argv = ["cli.py", "solve", "--model", "resnet18", "--arch", "eyeriss", "--search", "exhaustive", "--no-cache"]
+    proc = subprocess.Popen(
+        [sys.executable, *argv, "--json", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the header: the layers are being solved (an exhaustive ResNet-18 takes minutes)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    assert time.perf_counter() - sent < 10.0
+    assert not out.exists()
+
+
+def test_a_python_session_keeps_its_ctrl_c_after_a_cpsat_solve() -> None:
+    script = (
+        "import os, signal, threading, time\n"
+        "from dmz_solver import solve\n"
+        "solve('tiny', 'dmazerunner', cache_dir=None)\n"
+        "threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()\n"
+        "try:\n"
+        "    time.sleep(10)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('caught')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "caught", (proc.returncode, proc.stderr[-300:])
+
+
+def test_a_finished_search_lets_go_of_its_flag() -> None:
+    with stopping.stop_flag() as finished:
+        pass
+    with stopping.stop_flag() as running:
+        stopping.halt_searches()
+        stopping.resume_searches()
+    assert running[0] == 1 and finished[0] == 0
