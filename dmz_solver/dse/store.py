@@ -13,6 +13,7 @@ refused with an `InputError` that names the file and what differs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import math
@@ -71,13 +72,19 @@ class DseStore:
         try:
             _check(db, path, identity)
             lock = _lock(path)
-            run = _next_run(db)
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise InputError(f"is not a DSE store of dmz-solver ({exc})", source=str(path)) from None
+            foreign = InputError(f"is not a DSE store of dmz-solver ({exc})", source=str(path))
+            raise _full(exc, path) or foreign from None
         except BaseException:
             db.close()
             raise
+        try:
+            run = _next_run(db)
+        except sqlite3.Error as exc:  # the store is ours: what fails now is writing to it
+            db.close()
+            os.close(lock)
+            raise _write_error(exc, path) from None
         return cls(path, db, run, lock)
 
     def put(self, point: int, layer: int, result: LayerResult, source: str) -> None:
@@ -92,7 +99,7 @@ class DseStore:
         except sqlite3.IntegrityError:
             raise AssertionError(f"point {point}, layer {layer} stored twice in {self.path}") from None
         except sqlite3.Error as exc:  # a full disk, a read-only directory: what is stored stays stored
-            raise InputError(f"cannot write the DSE store ({exc})", source=str(self.path)) from None
+            raise _write_error(exc, self.path) from None
 
     def results(self, layers: list[LoopNest], points: int) -> dict[tuple[int, int], LayerResult]:
         """Every stored result, by (point, layer), attached to its layer's nest."""
@@ -125,13 +132,36 @@ class DseStore:
         self.close()
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """Whether `exc` says the disk is full: SQLite's SQLITE_FULL or the OS's ENOSPC."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def _full(exc: sqlite3.Error, path: Path) -> InputError | None:
+    """The error to report when `exc` says the disk is full, else None."""
+    if not _disk_full(exc):
+        return None
+    return InputError(
+        "cannot write the DSE store: the disk is full; every result stored so far is kept, and the same command "
+        "run again with free space resumes",
+        source=str(path),
+    )
+
+
+def _write_error(exc: sqlite3.Error, path: Path) -> InputError:
+    """One line for a failed write to the store at `path`: a full disk said plainly, another error as SQLite says."""
+    return _full(exc, path) or InputError(f"cannot write the DSE store ({exc})", source=str(path))
+
+
 def _create(path: Path, identity: dict[str, str]) -> None:
     """A new, empty store at `path` for the DSE `identity`: built under a temporary name and linked into place
     when complete, so a store is never seen half-made (a kill leaves at most a temporary file, not a store)."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"cannot create the DSE store ({exc.strerror or exc})", source=str(path)) from None
+        raise _create_error(exc, path) from None
     try:
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files
         os.close(fd)
@@ -151,9 +181,14 @@ def _create(path: Path, identity: dict[str, str]) -> None:
         with contextlib.suppress(FileExistsError):  # another run made it first: that one is checked instead
             os.link(tmp, path)
     except (OSError, sqlite3.Error) as exc:
-        raise InputError(f"cannot create the DSE store ({exc})", source=str(path)) from None
+        raise _create_error(exc, path) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _create_error(exc: OSError | sqlite3.Error, path: Path) -> InputError:
+    why = "the disk is full" if _disk_full(exc) else getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"cannot create the DSE store ({why})", source=str(path))
 
 
 def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None:
