@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import math
 import os
 import re
@@ -14,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -215,10 +217,56 @@ def test_running_a_finished_dse_again_solves_nothing_and_writes_the_same_files(
     small_dse: Path, capsys: pytest.CaptureFixture
 ) -> None:
     first = (small_dse / "dse.csv").read_text()
-    code, text, _ = run_cli(capsys, "dse", *SMALL, "--out", str(small_dse), "--no-cache")
-    assert code == 0
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(small_dse), "--no-cache")
+    assert code == 0 and err == ""  # every stored result re-evaluated and believed
     assert "4 of 4 points done (from the store), 0 layer results from the layer cache, 0 layer solves left" in text
     assert (small_dse / "dse.csv").read_text() == first  # the seconds too: they are the stored solve times
+
+
+def test_stored_results_the_cost_model_disagrees_with_are_solved_again(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Rows edited by hand: an energy one ulp off, a mapping whose figures are another's, text that is not JSON."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "dse.sqlite").write_bytes((small_dse / "dse.sqlite").read_bytes())
+    names = [nest.name for nest in load_model("tiny").layers]
+    with sqlite3.connect(out / "dse.sqlite") as db:
+
+        def edit(point: int, layer: int, change: Callable[[dict], object]) -> None:
+            (text,) = db.execute("SELECT result FROM results WHERE point = ? AND layer = ?", (point, layer)).fetchone()
+            body = json.loads(text)
+            changed = change(body)
+            text = changed if isinstance(changed, str) else json.dumps(body)
+            db.execute("UPDATE results SET result = ? WHERE point = ? AND layer = ?", (text, point, layer))
+
+        edit(0, 1, lambda b: b["cost"].update(energy_pj=math.nextafter(b["cost"]["energy_pj"], math.inf)))
+        mapping = {
+            p: json.loads(t)["mapping"] for p, t in db.execute("SELECT point, result FROM results WHERE layer = 3")
+        }
+        edit(2, 3, lambda b: b.update(mapping=mapping[0]))  # point 0's mapping (valid here) with this row's figures
+        edit(0, 3, lambda b: b.update(mapping=mapping[2]))  # too many PEs for point 0
+        edit(3, 0, lambda b: "{not json")
+    db.close()
+    before = stored(out / "dse.sqlite")
+
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert code == 0 and err.count("\n") == 1
+    assert err.startswith(f"warning: {out / 'dse.sqlite'}: 4 stored result(s) not used, solved again: ")
+    assert re.search(f"point 0 layer {names[1]} \\(its energy_pj [0-9.e+]+ is not the cost model's ", err)
+    assert f"point 0 layer {names[3]} (its mapping is not valid here: uses 64 PEs, the array has 16)" in err
+    assert f"point 2 layer {names[3]} (its cycles 1080.0 is not the cost model's 1392.0)" in err
+    assert f"point 3 layer {names[0]} (it cannot be read: " in err
+    assert "1 of 4 points done (from the store), 0 layer results from the layer cache, 4 layer solves left" in text
+    after = stored(out / "dse.sqlite")
+    resolved = {(0, 1), (0, 3), (2, 3), (3, 0)}
+    latest = max(run for *_, run in after)  # this run (the fixture's store may have been resumed before)
+    assert latest > max(run for *_, run in before)
+    assert [(p, layer) for p, layer, _, run in after if run == latest] == sorted(resolved)
+    assert [r for r in after if r[:2] not in resolved] == [r for r in before if r[:2] not in resolved]
+    assert without_seconds(out / "dse.csv") == without_seconds(small_dse / "dse.csv")
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert code == 0 and err == "" and "0 layer solves left" in text
 
 
 @pytest.mark.parametrize(
@@ -287,7 +335,7 @@ def test_stored_results_read_back_equal_to_the_solved_ones(small_dse: Path, tmp_
         for (point, layer), result in solved.results.items():
             store.put(point, layer, result, "solved")
     with DseStore.open(tmp_path, identity) as store:
-        assert store.results(layers, len(points)) == solved.results
+        assert store.results(layers, len(points)) == (solved.results, {})
 
 
 def test_an_infeasible_layer_is_stored_with_its_reason(tmp_path: Path) -> None:
@@ -300,7 +348,7 @@ def test_an_infeasible_layer_is_stored_with_its_reason(tmp_path: Path) -> None:
     with DseStore.open(tmp_path, {"test": "1"}) as store:
         for (point, layer), result in dse.results.items():
             store.put(point, layer, result, "solved")
-        assert store.results(layers, 1) == dse.results
+        assert store.results(layers, 1) == (dse.results, {})
     (point,) = dse.finish()
     assert point.status == "INFEASIBLE" and math.isnan(point.cycles)
 

@@ -20,6 +20,7 @@ import math
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -101,20 +102,37 @@ class DseStore:
         except sqlite3.Error as exc:  # a full disk, a read-only directory: what is stored stays stored
             raise _write_error(exc, self.path) from None
 
-    def results(self, layers: list[LoopNest], points: int) -> dict[tuple[int, int], LayerResult]:
-        """Every stored result, by (point, layer), attached to its layer's nest."""
-        out = {}
+    def results(
+        self, layers: list[LoopNest], points: int, check: Callable[[int, int, LayerResult], None] | None = None
+    ) -> tuple[dict[tuple[int, int], LayerResult], dict[tuple[int, int], str]]:
+        """Every stored result that reads back and passes `check(point, layer, result)` (which raises BadEntry),
+        by (point, layer), attached to its layer's nest; and why each other stored result was rejected."""
+        out, rejected = {}, {}
         for point, layer, text in self._db.execute("SELECT point, layer, result FROM results"):
-            if not (0 <= point < points and 0 <= layer < len(layers)):
-                raise InputError(
-                    f"holds a result for point {point}, layer {layer}, outside the DSE", source=str(self.path)
-                )
+            if not (isinstance(point, int) and isinstance(layer, int) and 0 <= point < points):
+                raise InputError(f"holds a result for point {point!r}, outside the DSE", source=str(self.path))
+            if not 0 <= layer < len(layers):
+                raise InputError(f"holds a result for layer {layer}, outside the model", source=str(self.path))
             try:
-                out[point, layer] = _row_result(json.loads(text), layers[layer])
+                result = _row_result(json.loads(text), layers[layer])
+                if check is not None:
+                    check(point, layer, result)
             except (ValueError, KeyError, TypeError, BadEntry) as exc:
-                where = f"point {point}, layer {layer}"
-                raise InputError(f"its result for {where} cannot be read ({exc})", source=str(self.path)) from None
-        return out
+                rejected[point, layer] = str(exc) if isinstance(exc, BadEntry) else f"it cannot be read: {exc}"
+            else:
+                out[point, layer] = result
+        return out, rejected
+
+    def discard(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Delete the results of these (point, layer) pairs, all in one transaction, so that they are solved again."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM results WHERE point = ? AND layer = ?", list(pairs))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise _write_error(exc, self.path) from None
 
     def counts(self) -> dict[tuple[int, str], int]:
         """Stored results by (run, source)."""
@@ -255,6 +273,12 @@ def _row_result(body: dict[str, Any], nest: LoopNest) -> LayerResult:
     if not isinstance(body, dict):
         raise BadEntry("it is not an object")
     if "reason" in body:
+        if (
+            body["status"] not in (Status.INFEASIBLE, Status.UNKNOWN)
+            or not isinstance(body["reason"], str)
+            or not body["reason"]
+        ):
+            raise BadEntry("a result without a mapping must be INFEASIBLE or UNKNOWN and say why")
         return LayerResult(
             nest,
             Objective(body["objective"]),
