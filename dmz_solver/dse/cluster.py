@@ -81,6 +81,7 @@ def local_cluster(workers: int) -> DaskBackend:
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its HTTP server on a free port: no clash, no warning
         silence_logs=logging.CRITICAL,  # a worker stopping with the cluster logs noise; failures reach the client
     )
     try:
