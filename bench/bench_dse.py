@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -141,7 +142,9 @@ def main() -> None:
     alone, together, ceiling = machine_ceiling(args.workers, args.ceiling_seconds)
     print(
         f"machine:       a CPU-bound kernel takes {alone:.2f} s alone, {together:.2f} s as {args.workers} processes "
-        f"at once: {ceiling:.2f}x is the most {args.workers} processes can gain here"
+        f"at once: {ceiling:.2f}x is the most {args.workers} processes can gain here "
+        f"(load average {os.getloadavg()[0]:.2f})",
+        flush=True,
     )
     print(
         f"{args.model}: {len(points)} points x {len(layers)} distinct layers, minimise {args.objective}, "
@@ -157,12 +160,18 @@ def main() -> None:
         size = -(-len(points) // args.rounds)
         for part in range(args.rounds):  # the serial run loads the compiled kernels in its first solve, as dse does
             chunk = points[part * size : (part + 1) * size]
-            runs = {}
+            runs, took = {}, {}
             for name, where in (("serial", InProcess()), ("dask", backend)):
-                runs[name], wall, solves = run(layers, chunk, args.objective, where, Path(tmp) / f"{name}{part}")
-                walls[name] += wall
+                runs[name], took[name], solves = run(layers, chunk, args.objective, where, Path(tmp) / f"{name}{part}")
+                walls[name] += took[name]
                 busy[name] += solves
             same_results(runs["serial"], runs["dask"], layers)
+            if args.rounds > 1:
+                print(
+                    f"  round {part + 1}:    serial {took['serial']:.1f} s, cluster solving {took['dask']:.1f} s "
+                    f"({took['serial'] / took['dask']:.2f}x), load average {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
         start = time.perf_counter()
         backend.close()
         closed = time.perf_counter() - start
@@ -170,7 +179,10 @@ def main() -> None:
     report(args, walls, busy, (started, closed), ceiling, one / default)
     print(f"               (thread gain on the first {GAIN_POINTS} points: {one:.1f} s on 1 thread, {default:.1f} s)")
     alone, together, after = machine_ceiling(args.workers, args.ceiling_seconds)
-    print(f"machine after: {after:.2f}x ({alone:.2f} s alone, {together:.2f} s at once)")
+    print(
+        f"machine after: {after:.2f}x ({alone:.2f} s alone, {together:.2f} s at once, load average "
+        f"{os.getloadavg()[0]:.2f})"
+    )
     print("results: identical (every mapping, cycles and energy)")
 
 
