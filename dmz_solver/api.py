@@ -15,7 +15,7 @@ from .errors import InputError
 from .loopnest import LoopNest
 from .problem import Knobs
 from .result import LayerResult, ModelResult, ModelSource, ProofProgress, RunRecord, file_sha256
-from .solving import check_search, solve_model
+from .solving import LayerRunner, check_search, solve_model
 from .specio import MAX_RESULT_BYTES, Fields, read_json
 from .vocabulary import OBJECTIVES
 from .workload.loader import Model, load_model
@@ -172,6 +172,7 @@ class SolvePlan:
         cache_dir: str | os.PathLike[str] | None = DEFAULT_CACHE_DIR,
         unrestricted: bool = False,
         monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
+        runner: LayerRunner | None = None,
     ) -> ModelResult:
         """solve_model on this plan's layers, with the options that only say how the solve runs."""
         return solve_model(
@@ -188,6 +189,7 @@ class SolvePlan:
             cache_dir=cache_dir,
             unrestricted=unrestricted,
             monitor=monitor,
+            runner=runner,
         )
 
 

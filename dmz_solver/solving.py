@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 import numba
 
@@ -48,6 +48,16 @@ DEFAULT_WORKERS = 1
 """Processes solving distinct layers by default (see docs/reports-and-dse.md for the measurement)."""
 LAYER_THREADS = 2
 """Distinct layers solved at once by threads of one process (the default, DEFAULT_WORKERS = 1)."""
+
+
+class LayerRunner(Protocol):
+    """Solves layers somewhere else than this process's pool (a Dask cluster: `dse.task.layer_runner`)."""
+
+    def __call__(
+        self, nests: Sequence[LoopNest], arch: Arch, objective: str, options: dict[str, Any]
+    ) -> Iterator[tuple[int, LayerResult]]:
+        """(index in `nests`, result) of each nest as it is solved: `solve_layer(nest, arch, objective, **options)`."""
+        ...
 
 
 def check_search(search: str) -> None:
@@ -137,6 +147,7 @@ def solve_model(
     constraints: ConstraintSet | None = None,
     unrestricted: bool = False,
     monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
+    runner: LayerRunner | None = None,
 ) -> ModelResult:
     """Solve every distinct layer (identical layers are already merged, with `instances`).
 
@@ -148,7 +159,8 @@ def solve_model(
     With `unrestricted` and knobs or constraint files in force, every layer is first solved over
     the whole space as well (the default search, no knobs, no constraint files), and each result
     carries that optimum and bound as `unrestricted`. `monitor(nest, progress)` follows each proof as it runs,
-    when the layers are solved in this process (one worker).
+    when the layers are solved in this process (one worker). A `runner` solves the layers the cache lacks
+    instead of this process or its pool (`workers` is then unused).
     """
     check_search(search)
     start = time.perf_counter()
@@ -159,7 +171,7 @@ def solve_model(
     record = RunRecord(arch, str(objective), search, time_limit, knobs, constraints or None)
     free: Sequence[LayerResult] = ()
     if unrestricted and record.restrictions():
-        whole = dict(objective=objective, time_limit=time_limit, workers=workers, cache_dir=cache_dir)
+        whole = dict(objective=objective, time_limit=time_limit, workers=workers, cache_dir=cache_dir, runner=runner)
         free = solve_model(layers, arch, model=model, **whole).layers
     options = {"search": search, "knobs": knobs, "time_limit": time_limit, "constraints": constraints or None}
     results: list[LayerResult | None] = [None] * len(layers)
@@ -171,7 +183,8 @@ def solve_model(
         if progress:
             progress(result)
 
-    for i, result in _solve_cached(layers, arch, objective, options, cache_dir, workers, monitor=monitor):
+    how = {"monitor": monitor, "runner": runner}
+    for i, result in _solve_cached(layers, arch, objective, options, cache_dir, workers, **how):
         finish(i, result)
     done = tuple(r for r in results if r is not None)
     return ModelResult(model, arch.name, objective, done, time.perf_counter() - start, record)
@@ -192,6 +205,7 @@ def _solve_cached(
     workers: int | None,
     *,
     monitor: Callable[[LoopNest, ProofProgress], None] | None = None,
+    runner: LayerRunner | None = None,
 ) -> Iterator[tuple[int, LayerResult]]:
     """(index, result) of each layer: the cached ones first, then the others as they are solved.
 
@@ -212,7 +226,12 @@ def _solve_cached(
             todo.append(i)
         else:
             yield i, hit
-    for i, result in _solve_all([layers[i] for i in todo], arch, objective, options, workers, todo, monitor=monitor):
+    nests = [layers[i] for i in todo]
+    if runner is None:
+        solved = _solve_all(nests, arch, objective, options, workers, todo, monitor=monitor)
+    else:
+        solved = ((todo[j], result) for j, result in (runner(nests, arch, objective, options) if nests else ()))
+    for i, result in solved:
         result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
         if cache and result.reason is None and reproducible(result):
             cache.put(keys[i], result)

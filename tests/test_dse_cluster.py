@@ -4,6 +4,7 @@ also when a worker is killed mid-run; bad or unreachable schedulers are one line
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import socket
@@ -107,6 +108,80 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # free once closed: nothing listens there
 
 
+def solve_json(path: Path) -> dict:
+    """A result JSON less what differs between runs: timings and the command line."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ("seconds", "command")}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(json.loads(path.read_text()))
+
+
+@pytest.fixture(scope="module")
+def serial_solves(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, dict]]:
+    """`solve` of tiny in this process: (exit status, standard error, result JSON), plain and with a knob that
+    leaves some layers INFEASIBLE (every PE used)."""
+    out = tmp_path_factory.mktemp("serial-solve")
+    runs = {}
+    for name, extra in SOLVE_VARIANTS.items():
+        code, err = solve_cli([*extra, "--json", str(out / f"{name}.json")])
+        runs[name] = (code, err, solve_json(out / f"{name}.json"))
+    return runs
+
+
+SOLVE_VARIANTS = {"plain": [], "knob": ["--opt-min-utilization", "1", "0", "0"]}
+
+
+def solve_cli(argv: list[str]) -> tuple[int, str]:
+    """`solve --model tiny --no-cache ARGV` in a child process: (exit status, standard error)."""
+    child = subprocess.run(
+        [sys.executable, "cli.py", "solve", "--model", "tiny", "--no-cache", *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return child.returncode, child.stderr
+
+
+@pytest.mark.parametrize("variant", list(SOLVE_VARIANTS))
+def test_solve_on_a_scheduler_gives_the_serial_mappings_totals_and_statuses(
+    cluster: DaskBackend, serial_solves: dict, tmp_path: Path, variant: str
+) -> None:
+    address = cluster.client.scheduler.address
+    code, err = solve_cli([*SOLVE_VARIANTS[variant], "--scheduler", address, "--json", str(tmp_path / "r.json")])
+    assert (code, err, solve_json(tmp_path / "r.json")) == serial_solves[variant]
+
+
+def test_the_knob_variant_leaves_some_layers_infeasible_and_fails(serial_solves: dict) -> None:
+    code, err, result = serial_solves["knob"]
+    statuses = [layer["status"] for layer in result["layers"]]
+    assert code == 2 and "no valid mapping of" in err and "OPTIMAL" in statuses and "INFEASIBLE" in statuses
+    assert serial_solves["plain"][0] == 0
+
+
+def test_solve_on_a_local_cluster_of_its_own_gives_the_serial_result(serial_solves: dict, tmp_path: Path) -> None:
+    code, err = solve_cli(["--cluster-workers", "2", "--json", str(tmp_path / "r.json")])
+    assert (code, err, solve_json(tmp_path / "r.json")) == serial_solves["plain"]
+
+
+COMMANDS = {
+    "dse": ["dse", "--model", "tiny", "--sweep", SWEEPS[0]],
+    "solve": ["solve", "--model", "tiny", "--no-cache"],
+}
+"""Each command that solves on a Dask cluster, less --out / --json."""
+
+
+def output_option(command: str, tmp_path: Path) -> tuple[list[str], Path]:
+    target = tmp_path / ("o" if command == "dse" else "r.json")
+    return ["--out" if command == "dse" else "--json", str(target)], target
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize(
     ("address", "says"),
     [
@@ -120,25 +195,26 @@ def closed_port() -> int:
     ],
 )
 def test_a_bad_or_unreachable_scheduler_is_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture, address: str, says: str
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: str, address: str, says: str
 ) -> None:
     port = closed_port()
     address, says = address.format(closed=port), says.format(closed=port)
-    out = tmp_path / "o"
-    code = main(["dse", "--model", "tiny", "--sweep", SWEEPS[0], "--out", str(out), "--scheduler", address])
-    err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1
-    assert err.startswith("error: --scheduler: ") and says in err
-    assert not out.exists()
+    output, target = output_option(command, tmp_path)
+    code = main([*COMMANDS[command], *output, "--scheduler", address])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.count("\n") == 1
+    assert captured.err.startswith("error: --scheduler: ") and says in captured.err
+    assert not target.exists() and captured.out == ""  # nothing solved, nothing written
 
 
-def test_a_port_where_no_scheduler_answers_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_port_where_no_scheduler_answers_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
     """A listening socket that never speaks Dask: the handshake is bounded by --scheduler-timeout."""
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
-        argv = ["dse", "--model", "tiny", "--sweep", SWEEPS[0], "--out", str(tmp_path / "o")]
+        argv = [*COMMANDS[command], *output_option(command, tmp_path)[0]]
         child = subprocess.run(  # a separate process: the stuck handshake's thread dies with it
             [sys.executable, "cli.py", *argv, "--scheduler", address, "--scheduler-timeout", "1"],
             cwd=ROOT,
@@ -153,6 +229,15 @@ def test_a_port_where_no_scheduler_answers_is_one_line_and_exit_2(tmp_path: Path
     )
 
 
-def test_workers_and_scheduler_together_are_a_usage_error(capsys: pytest.CaptureFixture) -> None:
-    code = main(["dse", "--model", "tiny", "--sweep", SWEEPS[0], "--workers", "2", "--scheduler", "tcp://h:1"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [*COMMANDS["dse"], "--workers", "2", "--scheduler", "tcp://h:1"],
+        [*COMMANDS["solve"], "--workers", "2", "--scheduler", "tcp://h:1"],
+        [*COMMANDS["solve"], "--workers", "2", "--cluster-workers", "2"],
+        [*COMMANDS["solve"], "--cluster-workers", "2", "--scheduler", "tcp://h:1"],
+    ],
+)
+def test_two_places_to_solve_are_a_usage_error(capsys: pytest.CaptureFixture, argv: list[str]) -> None:
+    code = main(argv)
     assert code == 2 and "not allowed with argument" in capsys.readouterr().err

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import math
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,8 +64,16 @@ def small_dse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 9-point DSE of KILL_SWEEP run without interruption (its store, CSV and report)."""
+    out = tmp_path_factory.mktemp("dse-whole") / "o"
+    assert main(["dse", "--model", "tiny", *KILL_SWEEP, "--no-cache", "--out", str(out)]) == 0
+    return out
+
+
 def test_a_dse_killed_mid_run_resumes_without_losing_or_repeating_a_solve(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, uninterrupted: Path, capsys: pytest.CaptureFixture
 ) -> None:
     out = tmp_path / "killed"
     argv = ["dse", "--model", "tiny", *KILL_SWEEP, "--no-cache"]
@@ -102,20 +113,160 @@ def test_a_dse_killed_mid_run_resumes_without_losing_or_repeating_a_solve(
     assert {run for *_, run in after} == {1, 2} and {source for _, _, source, _ in after} == {"solved"}
     assert sum(run == 2 for *_, run in after) == 45 - len(before)  # the resumed run solved only what was missing
 
-    fresh = tmp_path / "fresh"
-    assert main([*argv, "--out", str(fresh)]) == 0
-    assert without_seconds(out / "dse.csv") == without_seconds(fresh / "dse.csv")
-    assert (out / "report.md").read_text() == (fresh / "report.md").read_text()
+    assert without_seconds(out / "dse.csv") == without_seconds(uninterrupted / "dse.csv")
+    assert (out / "report.md").read_text() == (uninterrupted / "report.md").read_text()
+
+
+FULL_DISK = """
+set -u
+mnt=$1 keep=$2 python=$3
+shift 3
+dse() { "$python" cli.py "$@" --out "$mnt/o" > "$keep/out$run" 2> "$keep/err$run"; echo $? > "$keep/rc$run"; }
+mount -t tmpfs -o size=128k tmpfs "$mnt" || exit 3
+run=1; dse "$@"; cp -a "$mnt/o" "$keep/full"
+run=2; dse "$@"; cp -a "$mnt/o" "$keep/still-full"
+mount -o remount,size=64m "$mnt" || exit 3
+run=3; dse "$@"; cp -a "$mnt/o" "$keep/done"
+"""
+"""Runs a DSE on a 128 KiB file system (a tmpfs in a private mount namespace) until the disk is full, once more
+while it is full, and again once it has room; each run's status, output and store are kept in $keep."""
+
+
+def private_mounts() -> bool:
+    """Whether this user may mount a tmpfs in a user and mount namespace of its own (no privileges needed)."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.skipif(not private_mounts(), reason="needs `unshare -rm` to mount a small tmpfs without privileges")
+def test_a_full_disk_stops_the_dse_in_one_line_and_keeps_every_stored_result(
+    tmp_path: Path, uninterrupted: Path
+) -> None:
+    mnt, keep = tmp_path / "mnt", tmp_path / "keep"
+    mnt.mkdir()
+    keep.mkdir()
+    argv = ["dse", "--model", "tiny", *KILL_SWEEP, "--no-cache"]
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", FULL_DISK, "sh", str(mnt), str(keep), sys.executable, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    store = mnt / "o" / "dse.sqlite"  # as the runs saw it
+    full = f"error: {store}: cannot write the DSE store: the disk is full; every result stored so far is kept, "
+    for run in (1, 2):  # filled up while solving; still full when the next run starts
+        assert (keep / f"rc{run}").read_text() == "2\n"
+        err = (keep / f"err{run}").read_text()
+        assert err.startswith(full) and err.count("\n") == 1  # one line, no traceback
+    assert {p.name for p in (keep / "full").iterdir()} <= {"dse.sqlite", "dse.sqlite-wal", "dse.sqlite-shm"}
+    assert (keep / "full" / "dse.sqlite-wal").exists()  # the disk filled while results were written
+    before = stored(keep / "full" / "dse.sqlite")  # every result stored before the disk filled, readable
+    assert 1 <= len(before) < 45
+    assert stored(keep / "still-full" / "dse.sqlite") == before
+    for copy in ("full", "still-full"):
+        with sqlite3.connect(keep / copy / "dse.sqlite") as db:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    assert (keep / "rc3").read_text() == "0\n", (keep / "err3").read_text()
+    complete = sum([p for p, *_ in before].count(p) == 5 for p in range(9))
+    assert (
+        f"resuming {store}: {complete} of 9 points done (from the store), 0 layer results from the layer "
+        f"cache, {45 - len(before)} layer solves left" in (keep / "out3").read_text()
+    )
+    after = stored(keep / "done" / "dse.sqlite")
+    assert set(before) <= set(after) and len(after) == 45
+    assert sum(run == 2 for *_, run in after) == 45 - len(before)  # the run that failed at start stored nothing
+    assert without_seconds(keep / "done" / "dse.csv") == without_seconds(uninterrupted / "dse.csv")
+    assert (keep / "done" / "report.md").read_text() == (uninterrupted / "report.md").read_text()
+
+
+def test_a_store_that_may_not_grow_fails_like_a_full_disk(
+    tmp_path: Path, uninterrupted: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's own "database or disk is full" (SQLITE_FULL), forced by capping the store's pages."""
+    opened = DseStore.open
+
+    def capped(directory: Path, identity: dict[str, str]) -> DseStore:
+        store = opened(directory, identity)
+        (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+        store._db.execute(f"PRAGMA max_page_count = {pages + 3}")
+        return store
+
+    out = tmp_path / "o"
+    argv = ["dse", "--model", "tiny", *KILL_SWEEP, "--no-cache", "--out", str(out)]
+    with monkeypatch.context() as patch:
+        patch.setattr(DseStore, "open", capped)
+        code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: {out / 'dse.sqlite'}: cannot write the DSE store: the disk is full;")
+    assert {p.name for p in out.iterdir()} == {"dse.sqlite"}  # no CSV, report or plot; no temporary file
+    before = stored(out / "dse.sqlite")
+    assert 1 <= len(before) < 45
+    code, text, _ = run_cli(capsys, *argv)
+    assert code == 0 and f"{45 - len(before)} layer solves left" in text
+    after = stored(out / "dse.sqlite")
+    assert set(before) <= set(after) and sum(run == 2 for *_, run in after) == 45 - len(before)
+    assert without_seconds(out / "dse.csv") == without_seconds(uninterrupted / "dse.csv")
 
 
 def test_running_a_finished_dse_again_solves_nothing_and_writes_the_same_files(
     small_dse: Path, capsys: pytest.CaptureFixture
 ) -> None:
     first = (small_dse / "dse.csv").read_text()
-    code, text, _ = run_cli(capsys, "dse", *SMALL, "--out", str(small_dse), "--no-cache")
-    assert code == 0
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(small_dse), "--no-cache")
+    assert code == 0 and err == ""  # every stored result re-evaluated and believed
     assert "4 of 4 points done (from the store), 0 layer results from the layer cache, 0 layer solves left" in text
     assert (small_dse / "dse.csv").read_text() == first  # the seconds too: they are the stored solve times
+
+
+def test_stored_results_the_cost_model_disagrees_with_are_solved_again(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Rows edited by hand: an energy one ulp off, a mapping whose figures are another's, text that is not JSON."""
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "dse.sqlite").write_bytes((small_dse / "dse.sqlite").read_bytes())
+    names = [nest.name for nest in load_model("tiny").layers]
+    with sqlite3.connect(out / "dse.sqlite") as db:
+
+        def edit(point: int, layer: int, change: Callable[[dict], object]) -> None:
+            (text,) = db.execute("SELECT result FROM results WHERE point = ? AND layer = ?", (point, layer)).fetchone()
+            body = json.loads(text)
+            changed = change(body)
+            text = changed if isinstance(changed, str) else json.dumps(body)
+            db.execute("UPDATE results SET result = ? WHERE point = ? AND layer = ?", (text, point, layer))
+
+        edit(0, 1, lambda b: b["cost"].update(energy_pj=math.nextafter(b["cost"]["energy_pj"], math.inf)))
+        mapping = {
+            p: json.loads(t)["mapping"] for p, t in db.execute("SELECT point, result FROM results WHERE layer = 3")
+        }
+        edit(2, 3, lambda b: b.update(mapping=mapping[0]))  # point 0's mapping (valid here) with this row's figures
+        edit(0, 3, lambda b: b.update(mapping=mapping[2]))  # too many PEs for point 0
+        edit(3, 0, lambda b: "{not json")
+    db.close()
+    before = stored(out / "dse.sqlite")
+
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert code == 0 and err.count("\n") == 1
+    assert err.startswith(f"warning: {out / 'dse.sqlite'}: 4 stored result(s) not used, solved again: ")
+    assert re.search(f"point 0 layer {names[1]} \\(its energy_pj [0-9.e+]+ is not the cost model's ", err)
+    assert f"point 0 layer {names[3]} (its mapping is not valid here: uses 64 PEs, the array has 16)" in err
+    assert f"point 2 layer {names[3]} (its cycles 1080.0 is not the cost model's 1392.0)" in err
+    assert f"point 3 layer {names[0]} (it cannot be read: " in err
+    assert "1 of 4 points done (from the store), 0 layer results from the layer cache, 4 layer solves left" in text
+    after = stored(out / "dse.sqlite")
+    resolved = {(0, 1), (0, 3), (2, 3), (3, 0)}
+    latest = max(run for *_, run in after)  # this run (the fixture's store may have been resumed before)
+    assert latest > max(run for *_, run in before)
+    assert [(p, layer) for p, layer, _, run in after if run == latest] == sorted(resolved)
+    assert [r for r in after if r[:2] not in resolved] == [r for r in before if r[:2] not in resolved]
+    assert without_seconds(out / "dse.csv") == without_seconds(small_dse / "dse.csv")
+    code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert code == 0 and err == "" and "0 layer solves left" in text
 
 
 @pytest.mark.parametrize(
@@ -184,7 +335,7 @@ def test_stored_results_read_back_equal_to_the_solved_ones(small_dse: Path, tmp_
         for (point, layer), result in solved.results.items():
             store.put(point, layer, result, "solved")
     with DseStore.open(tmp_path, identity) as store:
-        assert store.results(layers, len(points)) == solved.results
+        assert store.results(layers, len(points)) == (solved.results, {})
 
 
 def test_an_infeasible_layer_is_stored_with_its_reason(tmp_path: Path) -> None:
@@ -197,7 +348,7 @@ def test_an_infeasible_layer_is_stored_with_its_reason(tmp_path: Path) -> None:
     with DseStore.open(tmp_path, {"test": "1"}) as store:
         for (point, layer), result in dse.results.items():
             store.put(point, layer, result, "solved")
-        assert store.results(layers, 1) == dse.results
+        assert store.results(layers, 1) == (dse.results, {})
     (point,) = dse.finish()
     assert point.status == "INFEASIBLE" and math.isnan(point.cycles)
 

@@ -8,7 +8,6 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 
 from tqdm import tqdm
 
@@ -19,7 +18,7 @@ from ..dse.sample import latin_hypercube
 from ..dse.store import DseStore
 from ..dse.summary import dse_markdown
 from ..dse.sweep import Sweep, arch_points, load_scaling, parse_sweep
-from ..dse.task import Backend, InProcess
+from ..dse.task import Backend
 from ..errors import InputError
 from ..problem.numeric import check_model_range
 from ..report.output import make_directory, write_text
@@ -27,6 +26,7 @@ from ..report.text import format_table
 from ..solving import DEFAULT_TIME_LIMIT
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import Model, load_model
+from .backend import SCHEDULER_TIMEOUT, BackendStarter
 from .common import add_cache, add_model_arch, check_output_dir, integer, positive_float, positive_int
 
 TABLE_POINTS = 100
@@ -66,9 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler-timeout",
         type=positive_float,
-        default=10.0,
+        default=SCHEDULER_TIMEOUT,
         metavar="SECONDS",
-        help="how long to try reaching --scheduler (default: 10)",
+        help=f"how long to try reaching --scheduler (default: {SCHEDULER_TIMEOUT:g})",
     )
     add_cache(parser)
 
@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     for _, arch in points:  # every point in the cost model's numeric range, before the store or a cluster exists
         check_model_range(model.layers, arch)
     keys = [s.key for s in sweeps]
-    starter = _BackendStarter(args)  # an unreachable scheduler fails here, before the store is made
+    local = args.workers if args.workers and args.workers > 1 else None  # --workers 1: in this process
+    starter = BackendStarter(args.scheduler, args.scheduler_timeout, local)  # a bad scheduler fails here
     print(f"DSE of {model.name} on {base.name}: {len(points)} points{note}, minimise {args.objective}", flush=True)
     try:
         out = make_directory(args.out)
@@ -116,7 +117,7 @@ def _stored_results(
     model: Model,
     points: list[tuple[dict, Arch]],
     constraints: ConstraintSet | None,
-    starter: _BackendStarter,
+    starter: BackendStarter,
 ) -> list[DsePoint]:
     """Every point's totals, from the store in --out after solving what it lacks (what is left is printed)."""
     identity = dse_identity(model.layers, points, args.objective, constraints)
@@ -152,31 +153,6 @@ def _sample(sweeps: list[Sweep], n: int | None, seed: int) -> tuple[list[tuple[i
 
 def _report_note(note: str) -> str:
     return f" Points: {note.strip(' ()')}." if note else ""
-
-
-class _BackendStarter:
-    """Starts the back-end when there is something to solve (a --scheduler is reached at once), and closes it."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.backend: Backend | None = None
-        self.workers = args.workers or 1
-        self.cluster: ModuleType | None = None
-        if args.scheduler is None and self.workers == 1:
-            return
-        from ..dse import cluster  # start-up: Dask is loaded only for a DSE on a cluster
-
-        self.cluster = cluster
-        if args.scheduler is not None:
-            self.backend = cluster.connect(args.scheduler, args.scheduler_timeout)
-
-    def start(self) -> Backend:
-        if self.backend is None:
-            self.backend = InProcess() if self.cluster is None else self.cluster.local_cluster(self.workers)
-        return self.backend
-
-    def close(self) -> None:
-        if self.backend is not None:
-            self.backend.close()
 
 
 def _plan_line(dse: Dse, store: DseStore, cached: int, tasks: int) -> str:

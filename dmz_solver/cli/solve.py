@@ -12,14 +12,16 @@ from tqdm import tqdm
 
 from ..api import SolvePlan, find_layer, read_rerun, with_model
 from ..arch import load_arch
+from ..dse.task import layer_runner
 from ..errors import InputError
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary, progress_text
 from ..search.registry import SEARCHES as SEARCH_METHODS
-from ..solving import DEFAULT_TIME_LIMIT, SEARCHES
+from ..solving import DEFAULT_TIME_LIMIT, SEARCHES, LayerRunner
 from ..version import __version__
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
+from .backend import SCHEDULER_TIMEOUT, BackendStarter
 from .common import (
     add_cache,
     add_constraints,
@@ -86,11 +88,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help=f"seconds per layer for the search (default: {DEFAULT_TIME_LIMIT:g})",
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--workers",
         type=positive_int,
         metavar="N",
         help="distinct layers solved in N processes, one thread each (default: this process, all cores)",
+    )
+    where.add_argument(
+        "--cluster-workers",
+        type=positive_int,
+        metavar="N",
+        help="distinct layers solved on a Dask LocalCluster of N worker processes, one thread each",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="distinct layers solved on the Dask cluster of this scheduler (tcp://HOST:PORT)",
+    )
+    parser.add_argument(
+        "--scheduler-timeout",
+        type=positive_float,
+        default=SCHEDULER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to try reaching --scheduler (default: {SCHEDULER_TIMEOUT:g})",
     )
     add_cache(parser)
     parser.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
@@ -124,9 +145,14 @@ def run(args: argparse.Namespace) -> int:
     plan = _plan_from_result(args) if args.rerun else _plan_from_options(args)
     if args.workers:
         _set_threads(args.workers)
-    out = text_stream(args.json)
-    emit(out, _header(plan))
-    result = _solve_layers(plan, args, out=out)
+    starter = BackendStarter(args.scheduler, args.scheduler_timeout, args.cluster_workers)  # a bad address fails here
+    try:
+        out = text_stream(args.json)
+        emit(out, _header(plan))
+        runner = layer_runner(starter.start) if starter.distributed else None
+        result = _solve_layers(plan, args, out=out, runner=runner)
+    finally:
+        starter.close()
     result = with_model(result, plan.model, plan.layer, getattr(args, "command_line", None))
     if len(result.layers) > 1:
         emit(out, format_summary(result))
@@ -200,8 +226,10 @@ def _header(plan: SolvePlan) -> str:
     )
 
 
-def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | None) -> ModelResult:
-    """Solve the layers through solve_model, printing each layer's block as it finishes."""
+def _solve_layers(
+    plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | None, runner: LayerRunner | None
+) -> ModelResult:
+    """Solve the layers through solve_model (on `runner`, if any), printing each layer's block as it finishes."""
 
     layers = plan.layers
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=not sys.stderr.isatty())
@@ -229,6 +257,7 @@ def _solve_layers(plan: SolvePlan, args: argparse.Namespace, *, out: TextIO | No
             workers=args.workers,
             unrestricted=args.unrestricted,
             monitor=None if bar.disable else monitor,
+            runner=runner,
         )
     finally:
         bar.close()

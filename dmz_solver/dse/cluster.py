@@ -44,9 +44,11 @@ class WarmWorker(WorkerPlugin):
 class DaskBackend:
     """Tasks spread over the workers of a Dask cluster; results come back as they finish (`as_completed`)."""
 
-    def __init__(self, client: Client, cluster: LocalCluster | None = None) -> None:
+    def __init__(self, client: Client, cluster: LocalCluster | None = None, threads: int = 1) -> None:
         self.client = client
         self.cluster = cluster  # a LocalCluster this back-end started (closed with it), or None
+        self.threads = threads
+        """numba threads of each task (1: a worker process per core keeps processes x threads at the cores)."""
 
     @property
     def workers(self) -> int:
@@ -60,7 +62,8 @@ class DaskBackend:
         code = code_fingerprint()
         futures = {}
         for task in tasks:
-            future = self.client.submit(solve_task, task, code, 1, key=f"dmz-solve-{task.key}", retries=RETRIES)
+            key = f"dmz-solve-{task.key}"
+            future = self.client.submit(solve_task, task, code, self.threads, key=key, retries=RETRIES)
             futures[future] = task
         try:
             for future, result in as_completed(futures, loop=self.client.loop, with_results=True):
@@ -74,17 +77,19 @@ class DaskBackend:
             self.cluster.close()
 
 
-def local_cluster(workers: int) -> DaskBackend:
-    """A LocalCluster of `workers` processes with one thread each, and a client of it."""
+def local_cluster(workers: int, threads: int = 1) -> DaskBackend:
+    """A LocalCluster of `workers` processes with one Dask thread each, each task on `threads` numba threads, and
+    a client of it."""
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its HTTP server on a free port: no clash, no warning
         silence_logs=logging.CRITICAL,  # a worker stopping with the cluster logs noise; failures reach the client
     )
     try:
-        return DaskBackend(Client(cluster, set_as_default=False), cluster)
+        return DaskBackend(Client(cluster, set_as_default=False), cluster, threads)
     except BaseException:
         cluster.close()
         raise

@@ -12,12 +12,15 @@ import csv
 import hashlib
 import io
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..arch import Arch
 from ..cache import LayerCache, SolveKey, code_fingerprint
+from ..cache.check import check_result
+from ..cache.entry import BadEntry
 from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
 from ..problem import Knobs, Problem
@@ -29,6 +32,8 @@ from ..vocabulary import Objective, Status
 from .store import DseStore
 from .task import Backend, InProcess, Task
 
+SHOWN_REJECTED = 5
+"""Stored results named in the warning about those not used (the others are counted)."""
 SEARCH = "cpsat"
 """Every point is solved with the default search, proven optimal."""
 
@@ -149,11 +154,43 @@ class Dse:
         self.store = store
         for nest in self.layers if constraints and self.points else ():  # a file naming what a layer lacks
             _ = Problem(nest, self.points[0][1], Knobs(), constraints).compiled
-        self.results = store.results(self.layers, len(self.points)) if store else {}
+        self.results: dict[tuple[int, int], LayerResult] = {}
+        self.discarded = 0
+        """Stored results this run found wrong (the cost model disagrees, or they do not read) and solves again."""
+        if store:
+            self._read_store(store)
         self.stored_points = self.done_points()
         """Points complete in the store when the DSE was opened."""
         self.solved = 0
         """Tasks solved by this run."""
+
+    def _read_store(self, store: DseStore) -> None:
+        """Take the store's results, each re-evaluated with the exact cost model: one that does not give the
+        stored figures bit for bit, or that cannot be read, is deleted from the store (it is solved again) and
+        named in one warning line."""
+        self.results, rejected = store.results(self.layers, len(self.points), self._check_stored)
+        if not rejected:
+            return
+        store.discard(rejected)
+        self.discarded = len(rejected)
+        named = [f"point {p} layer {self.layers[layer].name} ({why})" for (p, layer), why in sorted(rejected.items())]
+        more = f"; and {len(named) - SHOWN_REJECTED} more" if len(named) > SHOWN_REJECTED else ""
+        print(
+            f"warning: {store.path}: {len(named)} stored result(s) not used, solved again: "
+            f"{'; '.join(named[:SHOWN_REJECTED])}{more}",
+            file=sys.stderr,
+        )
+
+    def _check_stored(self, point: int, layer: int, result: LayerResult) -> None:
+        """A BadEntry unless the stored `result` answers this pair: a mapping the cost model prices exactly as
+        stored (the layer cache's check), or no mapping with a reason."""
+        key = self._key(point, layer)
+        if result.mapping is not None:
+            check_result(result, key, self.constraints)
+        elif result.objective != key.objective or result.search != key.search:
+            raise BadEntry(
+                f"it is a {result.search} result for {result.objective}, not {key.search} for {key.objective}"
+            )
 
     @property
     def pairs(self) -> int:

@@ -13,12 +13,14 @@ refused with an `InputError` that names the file and what differs.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import math
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -71,13 +73,19 @@ class DseStore:
         try:
             _check(db, path, identity)
             lock = _lock(path)
-            run = _next_run(db)
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise InputError(f"is not a DSE store of dmz-solver ({exc})", source=str(path)) from None
+            foreign = InputError(f"is not a DSE store of dmz-solver ({exc})", source=str(path))
+            raise _full(exc, path) or foreign from None
         except BaseException:
             db.close()
             raise
+        try:
+            run = _next_run(db)
+        except sqlite3.Error as exc:  # the store is ours: what fails now is writing to it
+            db.close()
+            os.close(lock)
+            raise _write_error(exc, path) from None
         return cls(path, db, run, lock)
 
     def put(self, point: int, layer: int, result: LayerResult, source: str) -> None:
@@ -92,22 +100,39 @@ class DseStore:
         except sqlite3.IntegrityError:
             raise AssertionError(f"point {point}, layer {layer} stored twice in {self.path}") from None
         except sqlite3.Error as exc:  # a full disk, a read-only directory: what is stored stays stored
-            raise InputError(f"cannot write the DSE store ({exc})", source=str(self.path)) from None
+            raise _write_error(exc, self.path) from None
 
-    def results(self, layers: list[LoopNest], points: int) -> dict[tuple[int, int], LayerResult]:
-        """Every stored result, by (point, layer), attached to its layer's nest."""
-        out = {}
+    def results(
+        self, layers: list[LoopNest], points: int, check: Callable[[int, int, LayerResult], None] | None = None
+    ) -> tuple[dict[tuple[int, int], LayerResult], dict[tuple[int, int], str]]:
+        """Every stored result that reads back and passes `check(point, layer, result)` (which raises BadEntry),
+        by (point, layer), attached to its layer's nest; and why each other stored result was rejected."""
+        out, rejected = {}, {}
         for point, layer, text in self._db.execute("SELECT point, layer, result FROM results"):
-            if not (0 <= point < points and 0 <= layer < len(layers)):
-                raise InputError(
-                    f"holds a result for point {point}, layer {layer}, outside the DSE", source=str(self.path)
-                )
+            if not (isinstance(point, int) and isinstance(layer, int) and 0 <= point < points):
+                raise InputError(f"holds a result for point {point!r}, outside the DSE", source=str(self.path))
+            if not 0 <= layer < len(layers):
+                raise InputError(f"holds a result for layer {layer}, outside the model", source=str(self.path))
             try:
-                out[point, layer] = _row_result(json.loads(text), layers[layer])
+                result = _row_result(json.loads(text), layers[layer])
+                if check is not None:
+                    check(point, layer, result)
             except (ValueError, KeyError, TypeError, BadEntry) as exc:
-                where = f"point {point}, layer {layer}"
-                raise InputError(f"its result for {where} cannot be read ({exc})", source=str(self.path)) from None
-        return out
+                rejected[point, layer] = str(exc) if isinstance(exc, BadEntry) else f"it cannot be read: {exc}"
+            else:
+                out[point, layer] = result
+        return out, rejected
+
+    def discard(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Delete the results of these (point, layer) pairs, all in one transaction, so that they are solved again."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM results WHERE point = ? AND layer = ?", list(pairs))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise _write_error(exc, self.path) from None
 
     def counts(self) -> dict[tuple[int, str], int]:
         """Stored results by (run, source)."""
@@ -125,13 +150,36 @@ class DseStore:
         self.close()
 
 
+def _disk_full(exc: BaseException) -> bool:
+    """Whether `exc` says the disk is full: SQLite's SQLITE_FULL or the OS's ENOSPC."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
+def _full(exc: sqlite3.Error, path: Path) -> InputError | None:
+    """The error to report when `exc` says the disk is full, else None."""
+    if not _disk_full(exc):
+        return None
+    return InputError(
+        "cannot write the DSE store: the disk is full; every result stored so far is kept, and the same command "
+        "run again with free space resumes",
+        source=str(path),
+    )
+
+
+def _write_error(exc: sqlite3.Error, path: Path) -> InputError:
+    """One line for a failed write to the store at `path`: a full disk said plainly, another error as SQLite says."""
+    return _full(exc, path) or InputError(f"cannot write the DSE store ({exc})", source=str(path))
+
+
 def _create(path: Path, identity: dict[str, str]) -> None:
     """A new, empty store at `path` for the DSE `identity`: built under a temporary name and linked into place
     when complete, so a store is never seen half-made (a kill leaves at most a temporary file, not a store)."""
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"cannot create the DSE store ({exc.strerror or exc})", source=str(path)) from None
+        raise _create_error(exc, path) from None
     try:
         os.fchmod(fd, file_mode())  # mkstemp makes 0600 files
         os.close(fd)
@@ -151,9 +199,14 @@ def _create(path: Path, identity: dict[str, str]) -> None:
         with contextlib.suppress(FileExistsError):  # another run made it first: that one is checked instead
             os.link(tmp, path)
     except (OSError, sqlite3.Error) as exc:
-        raise InputError(f"cannot create the DSE store ({exc})", source=str(path)) from None
+        raise _create_error(exc, path) from None
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def _create_error(exc: OSError | sqlite3.Error, path: Path) -> InputError:
+    why = "the disk is full" if _disk_full(exc) else getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"cannot create the DSE store ({why})", source=str(path))
 
 
 def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None:
@@ -220,6 +273,12 @@ def _row_result(body: dict[str, Any], nest: LoopNest) -> LayerResult:
     if not isinstance(body, dict):
         raise BadEntry("it is not an object")
     if "reason" in body:
+        if (
+            body["status"] not in (Status.INFEASIBLE, Status.UNKNOWN)
+            or not isinstance(body["reason"], str)
+            or not body["reason"]
+        ):
+            raise BadEntry("a result without a mapping must be INFEASIBLE or UNKNOWN and say why")
         return LayerResult(
             nest,
             Objective(body["objective"]),

@@ -2,24 +2,25 @@
 
 A back-end's `run(tasks)` yields (task, result) as each task finishes, in the calling process, so that the
 caller stores each result as it comes back. `InProcess` solves them one after another; `cluster.DaskBackend`
-spreads them over a Dask cluster.
+spreads them over a Dask cluster. `layer_runner` puts a whole-model solve (`solve --scheduler`) on a back-end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numba
 
 from ..arch import Arch
-from ..cache import code_fingerprint
+from ..cache import SolveKey, code_fingerprint
 from ..constraints.parse import ConstraintSet
 from ..errors import InputError
 from ..loopnest import LoopNest
+from ..problem import Knobs
 from ..result import LayerResult
-from ..solving import solve_layer
+from ..solving import LayerRunner, solve_layer
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ class Task:
     constraints: ConstraintSet | None
     time_limit: float | None = None
     """Seconds for the layer's search (the command line's default: 600)."""
+    search: str = "cpsat"
+    knobs: Knobs | None = None
 
 
 def solve_task(task: Task, code: str, threads: int | None = None) -> LayerResult:
@@ -50,7 +53,37 @@ def solve_task(task: Task, code: str, threads: int | None = None) -> LayerResult
         )
     if threads is not None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    return solve_layer(task.nest, task.arch, task.objective, constraints=task.constraints, time_limit=task.time_limit)
+    return solve_layer(
+        task.nest,
+        task.arch,
+        task.objective,
+        search=task.search,
+        knobs=task.knobs,
+        constraints=task.constraints,
+        time_limit=task.time_limit,
+    )
+
+
+def layer_runner(start: Callable[[], Backend]) -> LayerRunner:
+    """A `solve_model` runner that solves a model's layers as tasks on the back-end `start()` gives (called once,
+    when there is a layer to solve): one task per distinct solve key, results as they come back."""
+
+    def run(
+        nests: Sequence[LoopNest], arch: Arch, objective: str, options: dict[str, Any]
+    ) -> Iterator[tuple[int, LayerResult]]:
+        constraints, limit, search, knobs = (options[k] for k in ("constraints", "time_limit", "search", "knobs"))
+        fingerprint = constraints.fingerprint if constraints else ""
+        tasks: dict[str, Task] = {}
+        answers: dict[str, list[int]] = {}  # layers of the same shape and options share one task
+        for index, nest in enumerate(nests):
+            key = SolveKey(nest, arch, objective, search, knobs, fingerprint, limit).digest
+            tasks.setdefault(key, Task(key, nest, arch, objective, constraints, limit, search, knobs))
+            answers.setdefault(key, []).append(index)
+        for task, result in start().run(tasks.values()):
+            for index in answers[task.key]:
+                yield index, result
+
+    return run
 
 
 class Backend(Protocol):

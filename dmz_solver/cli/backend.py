@@ -1,0 +1,48 @@
+"""Where `dse` and `solve` run their layer solves: in this process, or on a Dask cluster (`--scheduler`, or a
+LocalCluster the command starts). A scheduler is reached at once, so that a bad or unreachable address fails
+before anything is solved; a LocalCluster is started only when there is something to solve."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..dse.task import Backend, InProcess
+
+SCHEDULER_TIMEOUT = 10.0
+"""Default of --scheduler-timeout: seconds to reach a scheduler."""
+
+
+class BackendStarter:
+    """Starts the back-end when there is something to solve, and closes it."""
+
+    def __init__(self, scheduler: str | None, timeout: float, local_workers: int | None) -> None:
+        """`scheduler`: the address of a running Dask scheduler; else `local_workers`: the worker processes of a
+        LocalCluster; neither: solve in this process."""
+        self.backend: Backend | None = None
+        self.local_workers = local_workers
+        self.cluster: ModuleType | None = None
+        if scheduler is None and local_workers is None:
+            return
+        from ..dse import cluster  # start-up: Dask is loaded only for a solve on a cluster
+
+        self.cluster = cluster
+        if scheduler is not None:
+            self.backend = cluster.connect(scheduler, timeout)
+
+    @property
+    def distributed(self) -> bool:
+        """Whether the solves go to a Dask cluster."""
+        return self.cluster is not None
+
+    def start(self) -> Backend:
+        if self.backend is None:
+            if self.cluster is None:
+                self.backend = InProcess()
+            else:
+                assert self.local_workers is not None
+                self.backend = self.cluster.local_cluster(self.local_workers)
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.close()
