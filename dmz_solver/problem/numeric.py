@@ -57,9 +57,7 @@ def noc_extremes(arch) -> NocExtremes:  # noqa: ANN001 - an arch.Arch (this stag
     bandwidths = [net.bandwidth for net in networks]
     bandwidths += [net.segment_bandwidth for net in networks if net.kind == BUS and net.segments != "none"]
     latency = max(net.latency for net in networks) * (noc.rows + noc.cols + 2)
-    per_element = max(
-        (net.energy_pj(arch.noc_energy_pj) + net.segment_energy) * (2 * pes + 1) for net in networks
-    )
+    per_element = max((net.energy_pj(arch.noc_energy_pj) + net.segment_energy) * (2 * pes + 1) for net in networks)
     return NocExtremes(pes, 2 * pes + 1, float(min(bandwidths)), int(latency), float(per_element))
 
 
