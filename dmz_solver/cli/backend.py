@@ -4,12 +4,25 @@ before anything is solved; a LocalCluster is started only when there is somethin
 
 from __future__ import annotations
 
+import argparse
 from types import ModuleType
 
 from ..dse.task import Backend, InProcess
+from .common import positive_float
 
 SCHEDULER_TIMEOUT = 10.0
 """Default of --scheduler-timeout: seconds to reach a scheduler."""
+
+
+def add_scheduler_timeout(parser: argparse.ArgumentParser) -> None:
+    """The --scheduler-timeout option of the commands that take --scheduler."""
+    parser.add_argument(
+        "--scheduler-timeout",
+        type=positive_float,
+        default=SCHEDULER_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to try reaching --scheduler (default: {SCHEDULER_TIMEOUT:g})",
+    )
 
 
 class BackendStarter:

@@ -26,8 +26,8 @@ from ..report.text import format_table
 from ..solving import DEFAULT_TIME_LIMIT
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import Model, load_model
-from .backend import SCHEDULER_TIMEOUT, BackendStarter
-from .common import add_cache, add_model_arch, check_output_dir, integer, positive_float, positive_int
+from .backend import BackendStarter, add_scheduler_timeout
+from .common import add_cache, add_model_arch, check_output_dir, integer, positive_int
 
 TABLE_POINTS = 100
 """Above this many points the printed table shows only the Pareto front (dse.csv has every point)."""
@@ -63,13 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--scheduler", metavar="ADDRESS", help="solve on the Dask cluster of this scheduler (tcp://HOST:PORT)"
     )
-    parser.add_argument(
-        "--scheduler-timeout",
-        type=positive_float,
-        default=SCHEDULER_TIMEOUT,
-        metavar="SECONDS",
-        help=f"how long to try reaching --scheduler (default: {SCHEDULER_TIMEOUT:g})",
-    )
+    add_scheduler_timeout(parser)
     add_cache(parser)
 
 

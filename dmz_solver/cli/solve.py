@@ -21,7 +21,7 @@ from ..solving import DEFAULT_TIME_LIMIT, SEARCHES, LayerRunner
 from ..version import __version__
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
-from .backend import SCHEDULER_TIMEOUT, BackendStarter
+from .backend import BackendStarter, add_scheduler_timeout
 from .common import (
     add_cache,
     add_constraints,
@@ -106,13 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDRESS",
         help="distinct layers solved on the Dask cluster of this scheduler (tcp://HOST:PORT)",
     )
-    parser.add_argument(
-        "--scheduler-timeout",
-        type=positive_float,
-        default=SCHEDULER_TIMEOUT,
-        metavar="SECONDS",
-        help=f"how long to try reaching --scheduler (default: {SCHEDULER_TIMEOUT:g})",
-    )
+    add_scheduler_timeout(parser)
     add_cache(parser)
     parser.add_argument("--report", metavar="DIR", help="write DIR/result.json, PNG plots and DIR/report.md")
     add_constraints(parser)
