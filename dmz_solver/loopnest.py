@@ -125,8 +125,9 @@ def make_operand(
 
 
 @functools.lru_cache(maxsize=256)
-def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
-    """Distinct elements of an operand the whole loop nest reads or writes.
+def touched_elements(operand: Operand, extents: tuple[int, ...], dims: int | None = None) -> int:
+    """Distinct elements of an operand the whole loop nest reads or writes (with `dims`: distinct index tuples of its
+    first `dims` dimensions, the outermost ones).
 
     Smaller than the footprint box when a stride skips elements (a 1x1 filter with stride 2).
     Each dimension counts the distinct values of its index; with dimensions indexed by
@@ -134,7 +135,7 @@ def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
     A dimension indexed by one loop has as many values as the loop's extent; the others are counted.
     """
     counts = []
-    for dim in operand.dims:
+    for dim in operand.dims[:dims]:
         terms = [(loop, coef) for loop, coef in dim.terms if coef != 0 and extents[loop] > 1]
         if len(terms) <= 1:
             counts.append(extents[terms[0][0]] if terms else 1)
@@ -143,5 +144,7 @@ def touched_elements(operand: Operand, extents: tuple[int, ...]) -> int:
         for loop, coef in terms:
             values = np.unique(np.add.outer(values, coef * np.arange(extents[loop], dtype=np.int64)).ravel())
         counts.append(len(values))
-    loops = [loop for dim in operand.dims for loop, _ in dim.terms]
+    if not counts:
+        return 1
+    loops = [loop for dim in operand.dims[:dims] for loop, _ in dim.terms]
     return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)

@@ -15,7 +15,7 @@ from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import tiling_violations
 from dmz_solver.search.bnb import branch_and_bound
-from dmz_solver.search.bounds import dma_cycles_floor
+from dmz_solver.search.bounds import dma_calls_floor, dma_cycles_floor
 from dmz_solver.search.cpsat_model import TOP_K, cpsat_supply
 from dmz_solver.search.exhaustive import exhaustive_search
 from dmz_solver.search.supply import no_supply
@@ -112,6 +112,23 @@ def test_dma_floor_is_every_element_moved_once_plus_one_invocation_per_operand()
     problem = Problem(GEMM, load_arch("dmazerunner"))  # 500 MHz array, 3200 MHz DMA, 0.24 cycles/byte, 2 B, 291
     elements = 16 * 8 + 8 * 12 + 16 * 12
     assert dma_cycles_floor(problem) == pytest.approx(500 / 3200 * (0.24 * 2 * elements + 291 * 3))
+
+
+def test_dma_floor_counts_an_invocation_per_input_row_when_no_tile_covers_a_row() -> None:
+    """Stride 2 over 8 padded columns with a 3-wide filter reads columns 0..6 only: no SPM tile spans a whole row of
+    8, so every transfer makes one invocation per (channel, row) it holds, and the 4 channels x 7 rows read need
+    28 at least (docs/cost-model.md §5.6)."""
+    nest = conv_nest("s2", n=1, m=4, c=4, in_rows=8, in_cols=8, f_rows=3, f_cols=3, stride=(2, 2))
+    extents = tuple(nest.extents)
+    assert [dma_calls_floor(op, extents) for op in nest.operands] == [1, 28, 1]  # output, input, weights
+    for arch_name in ("dmazerunner", "tpu_v1_256"):
+        problem = Problem(nest, load_arch(arch_name))
+        arch = problem.arch
+        touched = 4 * 3 * 3 + 4 * 7 * 7 + 4 * 4 * 3 * 3
+        ratio = arch.accel_mhz / arch.dma_mhz
+        expected = ratio * (arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched + arch.dma_init_cycles * 30)
+        assert dma_cycles_floor(problem) == pytest.approx(expected)
+        assert dma_cycles_floor(problem) <= exhaustive_search(problem).best[Objective.CYCLES].value
 
 
 def test_cpsat_bound_holds_the_dma_floor_on_a_memory_bound_layer() -> None:

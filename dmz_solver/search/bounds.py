@@ -16,7 +16,7 @@ from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
-from ..loopnest import touched_elements
+from ..loopnest import Operand, touched_elements
 from ..noc.profile import COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW
 from ..problem import Problem
 from ..vocabulary import Objective
@@ -59,13 +59,28 @@ def energy_floor(problem: Problem) -> float:
     return e_fixed + arch.dram_energy_pj * touched_total(problem)
 
 
+def dma_calls_floor(operand: Operand, extents: tuple[int, ...]) -> int:
+    """DMA invocations every mapping makes for an operand (docs/lower-bounds.md §1a): at least one; and when some
+    dimension of the tensor is never covered whole by any SPM tile (a strided window that skips the last rows),
+    every transfer makes one invocation per index tuple of the dimensions outside the innermost such one (§5.6),
+    and the transfers together cover every tuple the layer touches there."""
+    ragged = [
+        d
+        for d, dim in enumerate(operand.dims)
+        if 1 + sum(coef * (extents[loop] - 1) for loop, coef in dim.terms) < dim.size
+    ]
+    return touched_elements(operand, extents, max(ragged)) if ragged else 1
+
+
 def dma_cycles_floor(problem: Problem) -> float:
     """Cycles every mapping spends on DMA (docs/lower-bounds.md §1a): the layer takes at least the DMA time of all
-    its transfers, each touched element is moved once, and each operand needs one DMA invocation."""
+    its transfers, each touched element is moved once, and each operand needs dma_calls_floor invocations."""
     arch = problem.arch
     ratio = arch.accel_mhz / arch.dma_mhz
+    extents = tuple(problem.nest.extents)
     per_byte = arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched_total(problem)
-    return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * len(problem.nest.operands))
+    calls = sum(dma_calls_floor(op, extents) for op in problem.nest.operands)
+    return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * calls)
 
 
 def every_loop_indexes_two(problem: Problem) -> bool:
