@@ -2,14 +2,14 @@
 
 A checksum catches accidents, not a hand that recomputes it; so a hit is also held against the model. The
 stored mapping must be valid for the layer and arch of the key, its cycles, energy and breakdown must be the
-ones the exact cost model gives it (bit for bit: both come from `evaluate_mapping`), and its status must agree
+ones the exact cost model gives it (bit for bit: both come from `evaluate_valid_mapping`), and its status must agree
 with its bound. Re-evaluating one mapping takes well under a millisecond.
 """
 
 from __future__ import annotations
 
 from ..constraints.parse import ConstraintSet
-from ..cost.evaluate import evaluate_mapping
+from ..cost.evaluate import evaluate_valid_mapping
 from ..errors import InputError
 from ..problem import Knobs, Problem
 from ..problem.space import tiling_violations
@@ -36,7 +36,7 @@ def check_result(result: LayerResult, key: SolveKey, constraints: ConstraintSet 
     if broken:
         raise BadEntry(f"its mapping is not valid here: {'; '.join(dict.fromkeys(broken))}")
     try:
-        used, cost = evaluate_mapping(problem, mapping, key.objective)
+        used, cost = evaluate_valid_mapping(problem, mapping, key.objective)  # checked above
     except InputError as exc:
         raise BadEntry(f"its mapping cannot be evaluated: {exc.reason}") from None
     if used != mapping:

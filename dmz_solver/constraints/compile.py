@@ -13,6 +13,7 @@ level, the set of loops allowed innermost (innermost among the loops with trip c
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import namedtuple
 from dataclasses import dataclass
@@ -92,6 +93,8 @@ class CompiledConstraints:
         """Names of the constraints a (4 x loops) tiling (and its (DRAM, SPM) orders, outermost first, and the
         row parts of its spatial factors) breaks. Without `rows` on a multi-row array, relations over row and
         column parts are not checked."""
+        if not self.relations and (orders is None or not self.order_rules):
+            return []  # nothing to check (no constraint files): no atoms to compute
         atoms = atom_values(self.nest, tiling, self.bytes_per_elem, rows)
         unknown = rows is None and self.array_rows > 1
         broken = [r.constraint for r in self.relations if not (unknown and self.on_array(r)) and not _holds(r, atoms)]
@@ -252,8 +255,13 @@ def leaf_ok(t, dcoef, ndims, bytes_per_elem, cons, atoms, ext):  # noqa: C901, P
 
 def atom_symbols(nest: LoopNest) -> list[sympy.Symbol]:
     """One positive integer symbol per atom, in atom order."""
-    n = 6 * len(nest.loops) + 3 * len(nest.operands) + 3
-    return [sympy.Symbol(f"a{i}", positive=True, integer=True) for i in range(n)]
+    return list(_symbols(6 * len(nest.loops) + 3 * len(nest.operands) + 3))
+
+
+@functools.lru_cache(maxsize=8)
+def _symbols(n: int) -> tuple[sympy.Symbol, ...]:
+    """a0 ... a(n-1) (sympy symbols are equal by name and assumptions, so one tuple serves every layer)."""
+    return tuple(sympy.Symbol(f"a{i}", positive=True, integer=True) for i in range(n))
 
 
 def atom_upper_bounds(nest: LoopNest, arch: Arch) -> list[int]:

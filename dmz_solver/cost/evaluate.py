@@ -88,10 +88,17 @@ def evaluate_mapping(
 
     Returns the mapping with the orders (and split) that were used, and its cost.
     """
-    tiling = mapping.array()
-    violations = tiling_violations(problem, tiling)
+    violations = tiling_violations(problem, mapping.array())
     if violations:
         raise InputError("; ".join(violations), source=source, field="tiling")
+    return evaluate_valid_mapping(problem, mapping, objective, source=source)
+
+
+def evaluate_valid_mapping(
+    problem: Problem, mapping: Mapping, objective: str = "edp", *, source: str = "mapping"
+) -> tuple[Mapping, Cost]:
+    """evaluate_mapping of a mapping whose tiling the caller has checked (problem.space.tiling_violations)."""
+    tiling = mapping.array()
     noc = problem.arch.noc
     options = problem.unrollings(tiling[SP], mapping.spatial_rows)
     if not options:
