@@ -38,7 +38,7 @@ LEAN_SOLVER = {"cp_model_presolve": False, "linearization_level": 0}
 """CP-SAT without its presolve and its LP relaxation: the model is small and its bound is proven by search. With
 both on (the defaults), every bound on the shipped models and five ImageNet networks, on every shipped arch and
 objective, was the same (with the shipped constraint files, three differed in the 15th digit), and CP-SAT took
-4 times the CPU time (docs/lower-bounds.md §4)."""
+about 4 times the CPU time (docs/lower-bounds.md §4)."""
 
 
 @dataclass
