@@ -59,12 +59,23 @@ def test_halting_ends_a_running_search_with_its_tasks_incomplete() -> None:
         assert flag[0] == 0
 
 
+def _hear_ctrl_c() -> None:
+    """In the child: SIGINT at its default, as in a terminal. A suite started in the background of a shell inherits
+    it ignored, and Python then keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_a_solve_says_interrupted_and_writes_nothing(tmp_path: Path) -> None:
     """CP-SAT used to leave SIGINT at the C default after its first solve, so a Ctrl-C killed the process outright."""
     out = tmp_path / "r.json"
     argv = ["cli.py", "solve", "--model", "resnet18", "--arch", "eyeriss", "--search", "exhaustive", "--no-cache"]
     proc = subprocess.Popen(
-        [sys.executable, *argv, "--json", str(out)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *argv, "--json", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_hear_ctrl_c,
     )
     assert proc.stdout is not None
     proc.stdout.readline()  # the header: the layers are being solved (an exhaustive ResNet-18 takes minutes)
@@ -89,7 +100,8 @@ def test_a_python_session_keeps_its_ctrl_c_after_a_cpsat_solve() -> None:
         "except KeyboardInterrupt:\n"
         "    print('caught')\n"
     )
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    run = [sys.executable, "-c", script]
+    proc = subprocess.run(run, cwd=REPO, capture_output=True, text=True, timeout=120, preexec_fn=_hear_ctrl_c)
     assert proc.returncode == 0 and proc.stdout.strip() == "caught", (proc.returncode, proc.stderr[-300:])
 
 
