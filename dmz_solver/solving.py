@@ -37,7 +37,7 @@ from .search.exhaustive import count_tilings
 from .search.explain import explain_infeasible
 from .search.registry import SEARCHES as REGISTRY
 from .search.registry import SearchMethod
-from .search.stopping import halt_searches, resume_searches
+from .search.stopping import HaltGroup
 from .vocabulary import Objective, Status
 
 SEARCHES: tuple[str, ...] = tuple(REGISTRY)
@@ -284,8 +284,10 @@ def _solve_here(
 
     A layer's serial parts (its tables, CP-SAT, the set-up of its proof) then overlap another layer's search; the
     layers share numba's threads (one each on two cores). On an
-    exception here (a layer's bad input, a Ctrl-C, the caller closing this generator) every running search is
-    halted, the queued layers are dropped, and the exception goes on once the running layers have returned.
+    exception here (a layer's bad input, a Ctrl-C, the caller closing this generator) the searches of its layers
+    are halted (search/stopping.py; no other caller's), the queued layers are dropped, and the exception goes on
+    once the running layers have returned: within a few seconds, as a CP-SAT call or a layer's tables that have
+    started run to their end.
     """
     threads = min(threads, len(nests))
     lock = threading.Lock()
@@ -308,15 +310,20 @@ def _solve_here(
             yield i, solve(nest)
         return
     share = max(1, numba.get_num_threads() // threads)
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="layer", initializer=numba.set_num_threads, initargs=(share,))
+    group = HaltGroup()
+
+    def enter() -> None:
+        numba.set_num_threads(share)
+        group.join()
+
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="layer", initializer=enter)
     futures = [pool.submit(solve, nest) for nest in nests]
     try:
         for i, future in zip(ids, futures, strict=True):
             yield i, future.result()
     except BaseException:
-        halt_searches()  # the running layers end as at a deadline; their results are dropped
+        group.halt()  # this solve's running layers end as at a deadline; their results are dropped
         pool.shutdown(wait=True, cancel_futures=True)
-        resume_searches()
         raise
     pool.shutdown(wait=True)
 

@@ -9,13 +9,14 @@ import threading
 import time
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
 from dmz_solver import solving
 from dmz_solver.arch import load_arch
 from dmz_solver.problem import Problem
-from dmz_solver.search import stopping
+from dmz_solver.search import exhaustive, stopping
 from dmz_solver.search.exhaustive import TaskSearch
 from dmz_solver.vocabulary import Status
 from dmz_solver.workload.loader import load_model
@@ -37,26 +38,37 @@ def test_layer_threads_give_the_serial_results_in_layer_order(monkeypatch: pytes
     assert all(status == Status.OPTIMAL for _, status, *_ in threaded)
 
 
-def test_halting_ends_a_running_search_with_its_tasks_incomplete() -> None:
+def _in_thread(work, *args) -> threading.Thread:
+    runner = threading.Thread(target=work, args=args)
+    runner.start()
+    return runner
+
+
+def test_halting_a_group_ends_its_running_search_and_no_other() -> None:
     problem = Problem(load_model("resnet18").layers[1], load_arch("eyeriss"))
     search = TaskSearch(problem)  # the whole space, unpruned: about a minute
-    found = []
-    runner = threading.Thread(target=lambda: found.append(search.run(np.arange(len(search.sps)))))
-    runner.start()
+    group, found = stopping.HaltGroup(), {}
+
+    def member() -> None:
+        group.join()
+        found["member"] = search.run(np.arange(len(search.sps)))
+        with stopping.stop_flag() as flag:  # the group is halted: a new search would end at once
+            found["next flag"] = int(flag[0])
+
+    def outsider() -> None:
+        with stopping.stop_flag() as flag:
+            time.sleep(1.0)
+            found["outsider flag"] = int(flag[0])
+
+    runners = [_in_thread(member), _in_thread(outsider)]
     time.sleep(0.5)
     start = time.perf_counter()
-    stopping.halt_searches()
-    try:
+    group.halt()
+    for runner in runners:
         runner.join(timeout=30)
-        assert not runner.is_alive()
-        assert time.perf_counter() - start < 5.0
-        assert not found[0].complete.all()
-        with stopping.stop_flag() as flag:  # halted: a new search would end at once
-            assert flag[0] == 1
-    finally:
-        stopping.resume_searches()
-    with stopping.stop_flag() as flag:
-        assert flag[0] == 0
+    assert time.perf_counter() - start < 5.0
+    assert not found["member"].complete.all()
+    assert found["next flag"] == 1 and found["outsider flag"] == 0
 
 
 def _hear_ctrl_c() -> None:
@@ -106,9 +118,36 @@ def test_a_python_session_keeps_its_ctrl_c_after_a_cpsat_solve() -> None:
 
 
 def test_a_finished_search_lets_go_of_its_flag() -> None:
-    with stopping.stop_flag() as finished:
-        pass
-    with stopping.stop_flag() as running:
-        stopping.halt_searches()
-        stopping.resume_searches()
-    assert running[0] == 1 and finished[0] == 0
+    group, flags = stopping.HaltGroup(), {}
+
+    def member() -> None:
+        group.join()
+        with stopping.stop_flag() as finished:
+            pass
+        with stopping.stop_flag() as running:
+            group.halt()
+        flags["finished"], flags["running"] = int(finished[0]), int(running[0])
+
+    _in_thread(member).join(timeout=10)
+    assert flags == {"finished": 0, "running": 1}
+
+
+def test_the_per_tiling_search_keeps_the_callers_numba_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers too large for tables run search_all in a helper thread, which starts with numba's default threads."""
+    seen = []
+    real = exhaustive.search_all
+
+    def recording(*args):  # noqa: ANN002, ANN202 - a pass-through of the kernel's arguments
+        seen.append(numba.get_num_threads())
+        return real(*args)
+
+    monkeypatch.setattr(exhaustive, "search_all", recording)
+    monkeypatch.setattr(exhaustive, "MAX_TABLE_BYTES", 0)
+    nest = load_model("tiny").layers[0]
+
+    def one_thread() -> None:
+        numba.set_num_threads(1)
+        exhaustive.exhaustive_search(Problem(nest, load_arch("dmazerunner")))
+
+    _in_thread(one_thread).join(timeout=120)
+    assert seen == [1]

@@ -228,15 +228,15 @@ def _solve_layers(
     layers = plan.layers
     bar = tqdm(total=len(layers), unit="layer", file=sys.stderr, disable=not sys.stderr.isatty())
     finished: dict[int, LayerResult] = {}  # by id of the nest: layers may finish out of order
-    shown = [0.0]  # when the proof's line was last redrawn
+    shown: dict[str, float] = {}  # per layer (two may run at once): when its proof's line was last redrawn
 
     def monitor(nest: LoopNest, state: ProofProgress) -> None:
-        if state.seconds - shown[0] >= PROGRESS_EVERY:  # a proof reports often; redraw a few times a second
-            shown[0] = state.seconds
+        if state.seconds - shown.get(nest.name, 0.0) >= PROGRESS_EVERY:  # proofs report often: redraw a few
+            shown[nest.name] = state.seconds  # times a second
             bar.set_postfix_str(progress_text(nest.name, state))
 
     def progress(result: LayerResult) -> None:
-        shown[0] = 0.0
+        shown.pop(result.nest.name, None)
         finished[id(result.nest)] = result
         if out is not None:
             bar.clear()

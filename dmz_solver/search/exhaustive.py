@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ..constraints.compile import Relation
@@ -25,7 +26,7 @@ from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
 from ..result import LayerResult, Monitor
 from ..vocabulary import OBJECTIVES, Objective, Status
 from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
-from .fallback import search_all
+from .fallback import PARALLEL_LAUNCH, search_all
 from .outcome import Incumbent, layer_result
 from .stopping import stop_flag
 from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables, seconds_left
@@ -128,8 +129,15 @@ class TaskSearch:
             prune = NO_PRUNING if prune is None else prune
             return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune, deadline=deadline)
         profs = Profile(tasks.pi, tasks.pf, tasks.rowf)
+        threads = numba.get_num_threads()  # a new thread has numba's default, not this thread's setting
+
+        def run_all(stop: np.ndarray) -> tuple:
+            numba.set_num_threads(threads)
+            with PARALLEL_LAUNCH:
+                return search_all(tasks.sps, self.space, arrays, profs, stop)
+
         with stop_flag() as stop, ThreadPoolExecutor(1) as pool:  # the kernel releases the GIL: this thread can
-            future = pool.submit(search_all, tasks.sps, self.space, arrays, profs, stop)  # raise the flag
+            future = pool.submit(run_all, stop)  # raise the flag
             try:
                 wait([future], timeout=seconds_left(deadline))
             finally:

@@ -7,6 +7,8 @@ table search, only slower.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..cost.batch import make_workspace, tiling_minima
@@ -47,6 +49,12 @@ def search_under(sp, space, arrays, prof, best, best_t, best_pair, stop):  # noq
                 best_pair[obj] = pairs[obj]
         pos = next_inner(t, pos, idx, space, arrays, tile)
     return count, True
+
+
+PARALLEL_LAUNCH = threading.Lock()
+"""Held while search_all runs: one numba-parallel kernel at a time in a process (layers solve in threads, and
+numba's workqueue threading layer, the one left when neither TBB nor OpenMP is installed, aborts on concurrent
+launches)."""
 
 
 @njit(cache=True, parallel=True, nogil=True)
