@@ -49,6 +49,12 @@ MANIFEST = "manifest.json"
 """In SHIPPED: the numba version the entries were compiled with, and per index the SHA-256 of its source file."""
 
 
+def limit_threads(threads: int) -> None:
+    """Run the calling thread's numba-parallel work and searches on at most `threads` threads (numba's setting is
+    per thread, and never above the pool numba started with)."""
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
 def _source_of(index: Path, package_dir: Path) -> Path:
     """The module an index belongs to: for `tasks.build_tasks-66.py311.nbi`, the file `tasks` in package_dir."""
     return package_dir / (index.name.split(".", 1)[0] + ".py")

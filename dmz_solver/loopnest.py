@@ -148,3 +148,8 @@ def touched_elements(operand: Operand, extents: tuple[int, ...], dims: int | Non
         return 1
     loops = [loop for dim in operand.dims[:dims] for loop, _ in dim.terms]
     return math.prod(counts) if len(loops) == len(set(loops)) else max(counts)
+
+
+def touched_total(nest: LoopNest) -> int:
+    """Distinct elements of all the nest's operands together: each crosses DRAM at least once."""
+    return sum(touched_elements(op, tuple(nest.extents)) for op in nest.operands)

@@ -199,6 +199,12 @@ def reproducible(result: LayerResult) -> bool:
     return result.status in (Status.OPTIMAL, Status.INFEASIBLE) or result.search == "auto"
 
 
+def worth_caching(result: LayerResult) -> bool:
+    """Whether a solved layer goes to the layer cache: it has a mapping (a result without one carries a reason
+    naming the layer and the constraint files, which the cache key leaves out) and is reproducible."""
+    return result.reason is None and reproducible(result)
+
+
 def _solve_cached(
     layers: Sequence[LoopNest],
     arch: Arch,
@@ -236,7 +242,7 @@ def _solve_cached(
         solved = ((todo[j], result) for j, result in (runner(nests, arch, objective, options) if nests else ()))
     for i, result in solved:
         result = replace(result, nest=layers[i])  # the caller's nest object, also after a round trip to a process
-        if cache and result.reason is None and reproducible(result):
+        if cache and worth_caching(result):
             cache.put(keys[i], result)
         yield i, result
 

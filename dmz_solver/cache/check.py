@@ -21,8 +21,7 @@ from .key import SolveKey
 
 def check_result(result: LayerResult, key: SolveKey, constraints: ConstraintSet | None) -> None:
     """A BadEntry naming the first way `result` disagrees with its key or with the cost model."""
-    if result.objective != key.objective or result.search != key.search:
-        raise BadEntry(f"it is a {result.search} result for {result.objective}, not {key.search} for {key.objective}")
+    check_answers(result, key)
     problem = Problem(key.nest, key.arch, _knobs_obeyed(key), constraints)
     mapping = result.mapping
     assert mapping is not None and result.cost is not None  # entry.result_from_json reads nothing else
@@ -46,6 +45,12 @@ def check_result(result: LayerResult, key: SolveKey, constraints: ConstraintSet 
         if getattr(stored, name) != getattr(cost, name):
             raise BadEntry(f"its {name} {getattr(stored, name)} is not the cost model's {getattr(cost, name)}")
     _check_status(result)
+
+
+def check_answers(result: LayerResult, key: SolveKey) -> None:
+    """A BadEntry unless `result` is for the objective and search of `key` (with or without a mapping)."""
+    if result.objective != key.objective or result.search != key.search:
+        raise BadEntry(f"it is a {result.search} result for {result.objective}, not {key.search} for {key.objective}")
 
 
 def _knobs_obeyed(key: SolveKey) -> Knobs:

@@ -7,11 +7,8 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from ..dse.task import Backend, InProcess
+from ..dse.task import SCHEDULER_TIMEOUT, Backend, InProcess
 from .common import positive_float
-
-SCHEDULER_TIMEOUT = 10.0
-"""Default of --scheduler-timeout: seconds to reach a scheduler."""
 
 
 def add_scheduler_timeout(parser: argparse.ArgumentParser) -> None:

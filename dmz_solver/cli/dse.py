@@ -18,7 +18,7 @@ from ..dse.sample import latin_hypercube
 from ..dse.store import DseStore
 from ..dse.summary import dse_markdown
 from ..dse.sweep import Sweep, arch_points, load_scaling, parse_sweep
-from ..dse.task import Backend
+from ..dse.task import Backend, Task
 from ..errors import InputError
 from ..problem.numeric import check_model_range
 from ..report.output import make_directory, write_text
@@ -130,7 +130,7 @@ def _stored_results(
         tasks, _ = dse.tasks()
         print(_plan_line(dse, store, cached, len(tasks)), flush=True)
         if tasks:
-            _solve(dse, starter.start())
+            _solve(dse, starter.start(), min(tasks, key=lambda t: t.nest.macs))
         return dse.finish()
 
 
@@ -159,9 +159,10 @@ def _plan_line(dse: Dse, store: DseStore, cached: int, tasks: int) -> str:
     )
 
 
-def _solve(dse: Dse, backend: Backend) -> None:
-    """Solve what is left, with a progress bar on a terminal: points done, ETA, size of the Pareto front."""
-    backend.warm(min(dse.tasks()[0], key=lambda t: t.nest.macs))
+def _solve(dse: Dse, backend: Backend, first: Task) -> None:
+    """Solve what is left (warming the back-end with its smallest task, `first`), with a progress bar on a
+    terminal: points done, ETA, size of the Pareto front."""
+    backend.warm(first)
     bar = tqdm(
         total=len(dse.points),
         initial=dse.done_points(),

@@ -7,13 +7,13 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, TextIO
 
-import numba
 from tqdm import tqdm
 
 from ..api import SolvePlan, find_layer, read_rerun, with_model
 from ..arch import load_arch
 from ..dse.task import layer_runner
 from ..errors import InputError
+from ..jit import limit_threads
 from ..report.output import write_json
 from ..report.text import format_layer_result, format_summary, progress_text
 from ..search.registry import SEARCHES as SEARCH_METHODS
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_dir(args.report, "--report")
     plan = _plan_from_result(args) if args.rerun else _plan_from_options(args)
     if args.workers:
-        _set_threads(args.workers)
+        limit_threads(args.workers)  # numba's parallel kernels (the exhaustive search)
     starter = BackendStarter(args.scheduler, args.scheduler_timeout, args.cluster_workers)  # a bad address fails here
     try:
         out = text_stream(args.json)
@@ -256,9 +256,3 @@ def _solve_layers(
     finally:
         bar.close()
     return replace(result, layers=tuple(finished[id(r.nest)] for r in result.layers))
-
-
-def _set_threads(workers: int) -> None:
-    """Limit numba's parallel kernels (the exhaustive search) to `workers` threads."""
-
-    numba.set_num_threads(min(workers, numba.config.NUMBA_NUM_THREADS))

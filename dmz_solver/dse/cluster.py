@@ -18,13 +18,11 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 from ..cache import code_fingerprint
 from ..errors import InputError
 from ..result import LayerResult
-from .task import Task, solve_task
+from .task import SCHEDULER_TIMEOUT, Task, solve_task
 
 RETRIES = 2
 """Times Dask runs a task again after it raised. A task whose worker died is rescheduled by Dask itself (up to
 its `distributed.scheduler.allowed-failures`, 3 by default)."""
-CONNECT_TIMEOUT = 10.0
-"""Default seconds to reach a scheduler (`dse --scheduler-timeout`)."""
 
 
 class WarmWorker(WorkerPlugin):
@@ -95,7 +93,7 @@ def local_cluster(workers: int, threads: int = 1) -> DaskBackend:
         raise
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT) -> DaskBackend:
+def connect(address: str, timeout: float = SCHEDULER_TIMEOUT) -> DaskBackend:
     """A client of the scheduler at `address` (`tcp://HOST:PORT`, `tls://HOST:PORT` or `HOST:PORT`); an
     InputError if the address is malformed or no scheduler answers there within `timeout` seconds."""
     host, port = _host_port(address)

@@ -19,15 +19,14 @@ from pathlib import Path
 
 from ..arch import Arch
 from ..cache import LayerCache, SolveKey, code_fingerprint
-from ..cache.check import check_result
-from ..cache.entry import BadEntry
+from ..cache.check import check_answers, check_result
 from ..constraints.parse import ConstraintSet
 from ..loopnest import LoopNest
 from ..problem import Knobs, Problem
 from ..problem.numeric import check_model_range
 from ..report.output import write_text
 from ..result import LayerResult, ModelResult
-from ..solving import reproducible
+from ..solving import worth_caching
 from ..vocabulary import Objective, Status
 from .store import DseStore
 from .task import Backend, InProcess, Task
@@ -187,10 +186,8 @@ class Dse:
         key = self._key(point, layer)
         if result.mapping is not None:
             check_result(result, key, self.constraints)
-        elif result.objective != key.objective or result.search != key.search:
-            raise BadEntry(
-                f"it is a {result.search} result for {result.objective}, not {key.search} for {key.objective}"
-            )
+        else:
+            check_answers(result, key)
 
     @property
     def pairs(self) -> int:
@@ -257,7 +254,7 @@ class Dse:
         done = self.done_points()
         for task, result in backend.run(tasks):
             self.solved += 1
-            if self.cache and result.reason is None and reproducible(result):
+            if self.cache and worth_caching(result):
                 self.cache.put(self._key(*waiting[task.key][0]), result)
             for point, layer in waiting[task.key]:
                 self._record(point, layer, result, "solved")
@@ -323,13 +320,7 @@ def mark_pareto(points: Sequence[DsePoint]) -> list[DsePoint]:
     """Flag the points no other solved point dominates in (cycles, energy), both minimised."""
 
     def dominated(p: DsePoint) -> bool:
-        return any(
-            q.solved
-            and q.cycles <= p.cycles
-            and q.energy_pj <= p.energy_pj
-            and (q.cycles < p.cycles or q.energy_pj < p.energy_pj)
-            for q in points
-        )
+        return any(q.solved and _dominates((q.cycles, q.energy_pj), (p.cycles, p.energy_pj)) for q in points)
 
     return [replace(p, pareto=p.solved and not dominated(p)) for p in points]
 

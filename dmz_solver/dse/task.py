@@ -11,16 +11,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numba
-
 from ..arch import Arch
 from ..cache import SolveKey, code_fingerprint
 from ..constraints.parse import ConstraintSet
 from ..errors import InputError
+from ..jit import limit_threads
 from ..loopnest import LoopNest
 from ..problem import Knobs
 from ..result import LayerResult
 from ..solving import LayerRunner, solve_layer
+
+SCHEDULER_TIMEOUT = 10.0
+"""Default seconds to reach a Dask scheduler (`--scheduler-timeout` of `dse` and `solve`)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ def solve_task(task: Task, code: str, threads: int | None = None) -> LayerResult
             field="--scheduler",
         )
     if threads is not None:
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        limit_threads(threads)
     return solve_layer(
         task.nest,
         task.arch,

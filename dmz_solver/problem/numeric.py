@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 
 from ..errors import InputError
-from ..loopnest import LoopNest, Operand, touched_elements
+from ..loopnest import LoopNest, Operand, touched_total
 from ..noc.spec import BUS, REDUCTION, ROLES
 
 INT64_LIMIT = 2**63 - 1
@@ -200,8 +200,8 @@ ROUNDS_TO_ZERO = 0.5
 def least_energy(nest: LoopNest, arch) -> float:  # noqa: ANN001 - an arch.Arch
     """Energy every mapping of the nest pays: its MACs and RF accesses and each touched element once from DRAM
     (docs/lower-bounds.md §1)."""
-    fixed = nest.macs * (arch.mac_energy_pj + 4 * arch.rf_energy_pj)
-    return fixed + arch.dram_energy_pj * sum(touched_elements(op, tuple(nest.extents)) for op in nest.operands)
+    fixed = nest.macs * arch.mac_energy_pj + 4 * nest.macs * arch.rf_energy_pj
+    return fixed + arch.dram_energy_pj * touched_total(nest)
 
 
 def _arch_named(arch) -> str:  # noqa: ANN001 - an arch.Arch

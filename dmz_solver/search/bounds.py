@@ -16,9 +16,10 @@ from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
-from ..loopnest import Operand, touched_elements
+from ..loopnest import Operand, touched_elements, touched_total
 from ..noc.profile import COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW
 from ..problem import Problem
+from ..problem.numeric import least_energy
 from ..vocabulary import Objective
 
 SAFETY = 1e-9
@@ -46,17 +47,10 @@ def bound_value(objective, energy, cycles):
     return certified(value)
 
 
-def touched_total(problem: Problem) -> int:
-    """Distinct elements of all operands together: each crosses DRAM at least once."""
-    return sum(touched_elements(op, problem.nest.extents) for op in problem.nest.operands)
-
-
 def energy_floor(problem: Problem) -> float:
-    """Energy every mapping pays: all MACs and RF accesses, and each touched element once from DRAM."""
-    nest, arch = problem.nest, problem.arch
-    macs = nest.macs
-    e_fixed = macs * arch.mac_energy_pj + 4 * macs * arch.rf_energy_pj
-    return e_fixed + arch.dram_energy_pj * touched_total(problem)
+    """Energy every mapping pays: all MACs and RF accesses, and each touched element once from DRAM
+    (problem.numeric.least_energy, which also refuses layers whose energy could round to 0 pJ)."""
+    return least_energy(problem.nest, problem.arch)
 
 
 def dma_calls_floor(operand: Operand, extents: tuple[int, ...]) -> int:
@@ -78,7 +72,7 @@ def dma_cycles_floor(problem: Problem) -> float:
     arch = problem.arch
     ratio = arch.accel_mhz / arch.dma_mhz
     extents = tuple(problem.nest.extents)
-    per_byte = arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched_total(problem)
+    per_byte = arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched_total(problem.nest)
     calls = sum(dma_calls_floor(op, extents) for op in problem.nest.operands)
     return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * calls)
 
