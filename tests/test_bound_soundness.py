@@ -2,9 +2,9 @@
 tiling: 10,000 valid tilings per shipped arch and per random network configuration, every objective.
 
 For each tiling, the leaf bound of its SPM tile, the subtree bound of a node holding that tile alone, the
-bound of its (spatial, RF) block, the bound of its spatial tuple and the bound over the whole space must each
-be at most the tiling's exact minimum over its ordering pairs. The tabulated minima the subtree bound reads
-are checked against a brute force.
+bound of its (spatial, RF) block, the bound of its spatial tuple, the bound over the whole space and the floors of
+the SPM tile table must each be at most the tiling's exact minimum over its ordering pairs. The tabulated minima
+the subtree bound reads are checked against a brute force.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dmz_solver.search.bounds import (
     every_loop_indexes_two,
     global_lower_bound,
     leaf_bounds_of,
+    space_floors,
     spatial_bounds,
 )
 from dmz_solver.search.exhaustive import TaskSearch
@@ -79,6 +80,7 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     exact = np.zeros((len(tilings), 3))
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
     e_floor = energy_floor(problem)
+    floors = space_floors(problem, TaskSearch(problem).tables.tiles)
     pruning = Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem))
     blocks, leaves = np.zeros((len(tilings), 2)), np.zeros((len(tilings), 3))
     block_bounds_of(tilings, problem.arrays, prof, pruning, blocks)
@@ -96,6 +98,8 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
         assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))
         assert np.all(tuple_bound <= worst), (nest.name, objective)
         assert global_lower_bound(problem, objective) <= worst.min(), (nest.name, objective)
+        floor = bound_value(column, floors.energy, floors.cycles)  # §1b: the SPM tile table's floors
+        assert np.all(floor <= worst), (nest.name, objective, int(np.argmax(floor - worst)))
         assert np.all(block > 0), (nest.name, objective)  # a real bound, not a vacuous one
     return len(tilings)
 

@@ -27,7 +27,7 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, spatial_bounds
+from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, space_floors, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
 from .outcome import Incumbent, layer_result
@@ -61,7 +61,9 @@ def branch_and_bound(
     objective = Objective(objective)
     proof = _Proof(problem, objective.column, start, monitor)
     proof.lap("tables")
-    supply = supplier(problem, objective, deadline - time.perf_counter())
+    tables = proof.search.tables
+    floors = space_floors(problem, tables.tiles if tables is not None else None)
+    supply = supplier(problem, objective, deadline - time.perf_counter(), floors)
     proof.root_bound = supply.lower_bound
     proof.lap("cpsat")
     if supply.lower_bound == math.inf or len(proof.search.sps) == 0:

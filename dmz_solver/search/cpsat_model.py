@@ -24,7 +24,7 @@ from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
-from .bounds import certified, dma_cycles_floor, energy_floor
+from .bounds import SpaceFloors, certified, space_floors
 from .stopping import halted
 from .supply import Candidate, Supply
 
@@ -67,9 +67,15 @@ def _product(model: cp_model.CpModel, terms: list, upper: int, name: str) -> cp_
 
 
 def build_model(
-    problem: Problem, objective: Objective, *, assumptions: bool = False, skip: frozenset[str] = frozenset()
+    problem: Problem,
+    objective: Objective,
+    *,
+    floors: SpaceFloors | None = None,
+    assumptions: bool = False,
+    skip: frozenset[str] = frozenset(),
 ) -> MappingModel:
-    """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective.
+    """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective over the floors
+    every mapping pays (search/bounds.py: space_floors, without the SPM tile table when not given).
 
     Custom constraints (problem.constraints) are stated over the same factor and footprint
     variables; with `assumptions` each named one is enforced by a literal taken as an assumption
@@ -80,7 +86,7 @@ def build_model(
     space.state_tiles()
     usage = space.state_capacities()
     enforce = _add_custom(space.model, problem, space.atoms(usage), assumptions, skip)
-    offset, weight = space.state_objective(Objective(objective))
+    offset, weight = space.state_objective(Objective(objective), floors or space_floors(problem))
     return MappingModel(space.model, space.factor, offset, weight, enforce)
 
 
@@ -196,19 +202,20 @@ class _SpaceModel:
             atoms += [factor.get((loop, part), 1 if part == "ROWS" else factor[loop, "SPATIAL"]) for loop in nest.loops]
         return atoms
 
-    def state_objective(self, objective: Objective) -> tuple[float, int]:
+    def state_objective(self, objective: Objective, floors: SpaceFloors) -> tuple[float, int]:
         """Minimise the log of the spatial bound (docs/lower-bounds.md §3, §4); returns the constant log offset and
         the objective's weight per unit of the bound's log.
 
-        The bound is the energy floor (energy, EDP) times the cycle floor (cycles, EDP): the larger of MACs / PEs
-        used and the DMA floor. log(PEs used) is the sum over the primes of each spatial factor, each prime's log
-        rounded up, and the other logs are rounded down, so the objective never exceeds the log of the bound.
-        Among equal bounds (the DMA floor decides), the objective prefers more PEs: it is the bound's log times
+        The bound is the energy floor (energy, EDP) times the cycle bound (cycles, EDP): the larger of MACs / PEs
+        used and the cycle floor (`floors`, docs/lower-bounds.md §1b). log(PEs used) is the sum over the primes of
+        each spatial factor, each prime's log rounded up, and the other logs are rounded down, so the objective
+        never exceeds the log of the bound. Among equal bounds (the cycle floor decides), the objective prefers
+        more PEs: it is the bound's log times
         a weight larger than the log of PEs used, minus that log.
         """
         nest, model = self.nest, self.model
         # a Problem's energy floor is above 0.5 pJ (problem/numeric.py refuses the others)
-        offset = math.log(energy_floor(self.problem)) if objective != Objective.CYCLES else 0.0
+        offset = math.log(floors.energy) if objective != Objective.CYCLES else 0.0
         if objective == Objective.ENERGY:
             return offset, 1
         log_pes, most = 0, 0
@@ -220,7 +227,7 @@ class _SpaceModel:
                 log_pes += a * math.ceil(LOG_SCALE * math.log(p))
                 most += e * math.ceil(LOG_SCALE * math.log(p))
         log_macs = math.floor(LOG_SCALE * math.log(nest.macs))
-        dma = dma_cycles_floor(self.problem)
+        dma = floors.cycles
         log_dma = math.floor(LOG_SCALE * math.log(dma)) if dma > 1 else 0
         log_cycles = model.new_int_var(0, CYCLES_LOG_CAP, "log_cycles")
         model.add(log_cycles >= log_macs - log_pes)
@@ -292,8 +299,15 @@ def new_solver(**parameters: float | bool) -> cp_model.CpSolver:
     return solver
 
 
-def cpsat_supply(problem: Problem, objective: Objective, seconds: float = math.inf, budget: float = 2.0) -> Supply:
-    """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves, within `budget`
+def cpsat_supply(
+    problem: Problem,
+    objective: Objective,
+    seconds: float = math.inf,
+    floors: SpaceFloors | None = None,
+    budget: float = 2.0,
+) -> Supply:
+    """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves over the floors (search/bounds.py,
+    space_floors; without the SPM tile table when not given), within `budget`
     deterministic seconds (one worker, a fixed seed: the same answer every run) and at most `seconds` of wall
     time (a time limit; cut short, the answer may differ, as any result under a time limit may).
 
@@ -303,7 +317,7 @@ def cpsat_supply(problem: Problem, objective: Objective, seconds: float = math.i
     """
     if not seconds > 0 or halted():
         return Supply([], None)
-    built = build_model(problem, objective)
+    built = build_model(problem, objective, floors=floors)
     solver = new_solver(random_seed=0, max_deterministic_time=budget, **LEAN_SOLVER)
     if math.isfinite(seconds):
         solver.parameters.max_time_in_seconds = seconds

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..problem import Problem
 from ..vocabulary import Objective
+from .bounds import SpaceFloors
 
 Candidate = tuple[np.ndarray, tuple[int, ...] | None]
 """A (4 x loops) tiling and the row part of each spatial factor (None: let the evaluator choose)."""
@@ -28,10 +29,13 @@ class Supply:
     lower_bound: float | None
 
 
-Supplier = Callable[[Problem, Objective, float], Supply]
-"""supplier(problem, objective, seconds): what it finds within `seconds` of wall time (inf: its own budget)."""
+Supplier = Callable[[Problem, Objective, float, SpaceFloors], Supply]
+"""supplier(problem, objective, seconds, floors): what it finds within `seconds` of wall time (inf: its own budget),
+knowing the floors every mapping pays (search/bounds.py)."""
 
 
-def no_supply(problem: Problem, objective: Objective, seconds: float = math.inf) -> Supply:
+def no_supply(
+    problem: Problem, objective: Objective, seconds: float = math.inf, floors: SpaceFloors | None = None
+) -> Supply:
     """A supplier that knows nothing: the proof starts from its own spatial bounds."""
     return Supply([], None)
