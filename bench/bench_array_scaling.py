@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
 
 from dmz_solver.arch import arch_from_json, load_arch, resolve_arch_path  # noqa: E402
 from dmz_solver.noc.tasks import build_tasks, make_tasks, pe_array  # noqa: E402
@@ -46,7 +45,7 @@ def square_tpu(size: int):
 def layer_row(label: str, nest, arch, objective: str) -> str:
     problem = Problem(nest, arch)
     tuples = problem_spatial_tuples(problem)
-    splits = len(build_tasks(np.ascontiguousarray(tuples, np.int64), problem.arrays.isidx, pe_array(arch))[0])
+    splits = len(build_tasks(tuples, problem.arrays.isidx, pe_array(arch)))
     start = time.perf_counter()
     tasks = make_tasks(tuples, problem.arrays.isidx, arch)
     build = time.perf_counter() - start

@@ -120,7 +120,7 @@ def repeat_add(s, x, n):
 
 
 @njit(cache=True)
-def _keys(f, idx, used, out):
+def axis_keys(f, idx, used, out):
     """out[i], i < used: position i's digits (mixed radix over f, first loop most significant) on the loops in idx,
     as one number below the product of f over idx, which it returns. Counts up digit by digit (no divisions)."""
     n_loops = f.shape[0]
@@ -147,7 +147,7 @@ def _keys(f, idx, used, out):
 
 
 @njit(cache=True)
-def _distinct(keys, lo, hi, mark):
+def count_distinct(keys, lo, hi, mark):
     """How many distinct keys keys[lo:hi] holds (mark: zeros, left as found)."""
     n = 0
     for i in range(lo, hi):
@@ -160,7 +160,7 @@ def _distinct(keys, lo, hi, mark):
 
 
 @njit(cache=True)
-def _sum_last(pos, keys, n, mark):
+def chain_steps(pos, keys, n, mark):
     """Sum over the distinct keys among keys[:n] of 1 + the largest position pos[i] holding it (pos ascending):
     the classes a chain carries past each of its nodes, summed over the nodes."""
     total = 0
@@ -222,8 +222,8 @@ def _bus_nodes(op, ni, nf, parts, array, work, state, weigh, ratio):  # noqa: PL
     rs, rk, nr, cs, ck, nc = parts
     mark = work.mark
     multicast = ni[NET_MULTICAST] != 0
-    dr = _distinct(rk, 0, nr, mark)
-    dc = _distinct(ck, 0, nc, mark)
+    dr = count_distinct(rk, 0, nr, mark)
+    dc = count_distinct(ck, 0, nc, mark)
     e_pe = nf[NET_E] if op > 0 else 0.0
     e_bus = 0.0 if op > 0 else nf[NET_E]
     kind = _node_kind(multicast, ni[NET_SCOPE_BUS], op)
@@ -260,7 +260,7 @@ def _bus_nodes(op, ni, nf, parts, array, work, state, weigh, ratio):  # noqa: PL
         h = rstart[bi + 1] - rstart[bi]
         if h == 0:
             continue
-        d_r = _distinct(rk, rstart[bi], rstart[bi + 1], mark)
+        d_r = count_distinct(rk, rstart[bi], rstart[bi + 1], mark)
         for bj in range(nbc):
             w = cstart[bj + 1] - cstart[bj]
             if w == 0:
@@ -268,11 +268,33 @@ def _bus_nodes(op, ni, nf, parts, array, work, state, weigh, ratio):  # noqa: PL
             cnt = (
                 1
                 if seg_kind != UNIT
-                else (d_r * _distinct(ck, cstart[bj], cstart[bj + 1], mark) if multicast else h * w)
+                else (d_r * count_distinct(ck, cstart[bj], cstart[bj + 1], mark) if multicast else h * w)
             )
             _load(op, seg_kind, cnt, seg_bw, state[0], state[1], ratio)
             _charge(op, seg_kind, cnt, seg_e, 1, state, weigh)
             _charge(op, pe_kind, 1, e_pe, h * w, state, weigh)
+
+
+@njit(cache=True)
+def reset_operand(op, pi, pf):
+    """An operand's profile row before its network is derived: no load and no energy of any kind."""
+    for kind in range(N_KINDS):
+        pi[op, kind] = 0
+        pi[op, PI_EN + kind] = 0
+        pf[op, kind] = 1.0
+        pf[op, PI_EN + kind] = 0.0
+
+
+@njit(cache=True)
+def chain_terms(op, chains, chain, ni, nf, state):
+    """An operand's distribution (or write-back) along `chains` alike systolic chains. chain = (head, steps, reach):
+    the classes the node at a chain's head carries, the classes carried past each node summed over a chain's nodes
+    (the node at step k carries the classes of the PEs at step k or beyond), and the steps to the farthest PE."""
+    pi, pf = state[0], state[1]
+    head, steps, reach = chain
+    _load(op, UNIT, head, nf[NET_BW], pi, pf, np.zeros(N_KINDS))
+    _charge(op, UNIT, chains * steps, nf[NET_E], 1, state, False)
+    pi[op, PI_LAT] = reach * ni[NET_LAT]
 
 
 @njit(cache=True)
@@ -284,26 +306,19 @@ def _distribution(op, parts, array, work):
     pi, pf = work.pi, work.pf
     rs, rk, nr, cs, ck, nc = parts
     ni, nf = array.net_i[op], array.net_f[op]
-    for kind in range(N_KINDS):
-        pi[op, kind] = 0
-        pi[op, PI_EN + kind] = 0
-        pf[op, kind] = 1.0
-        pf[op, PI_EN + kind] = 0.0
+    reset_operand(op, pi, pf)
     ratio = np.zeros(N_KINDS)
     uniform = np.ones(N_KINDS, np.bool_)
     en_w = np.zeros(N_KINDS)
     state = (pi, pf, uniform, en_w)
     lat = ni[NET_LAT]
     if ni[NET_KIND] == KIND_SYSTOLIC:
-        # One chain per row (or column) served; the node at step k of a chain carries the classes of the PEs at
-        # step k or beyond: the most at its head. All links alike.
-        along_rows = ni[NET_DIR] == DIR_ROWS
-        chains = nr if along_rows else nc
-        head = _distinct(ck, 0, nc, work.mark) if along_rows else _distinct(rk, 0, nr, work.mark)
-        _load(op, UNIT, head, nf[NET_BW], pi, pf, ratio)
-        steps = _sum_last(cs, ck, nc, work.mark) if along_rows else _sum_last(rs, rk, nr, work.mark)
-        _charge(op, UNIT, chains * steps, nf[NET_E], 1, state, False)
-        pi[op, PI_LAT] = ((cs[nc - 1] if along_rows else rs[nr - 1]) + 1) * lat
+        if ni[NET_DIR] == DIR_ROWS:  # one chain per row served, its classes those of the columns
+            chain = (count_distinct(ck, 0, nc, work.mark), chain_steps(cs, ck, nc, work.mark), cs[nc - 1] + 1)
+            chain_terms(op, nr, chain, ni, nf, state)
+        else:
+            chain = (count_distinct(rk, 0, nr, work.mark), chain_steps(rs, rk, nr, work.mark), rs[nr - 1] + 1)
+            chain_terms(op, nc, chain, ni, nf, state)
         return
     _bus_nodes(op, ni, nf, parts, array, work, state, False, ratio)
     if not uniform.all():  # mixed energies: one weighted term, summed again in the tree's order
@@ -332,20 +347,28 @@ def _hop_unit(pf, array, hop, uniform, total):
 
 
 @njit(cache=True)
-def _chain_reduction(keys, n, across, ni, nf, array, work):  # noqa: C901, PLR0917 - numba kernel: flat loops and args
-    """The reduction along systolic chains, each class inside one chain: positions 0..n-1 along a chain with their
-    class keys, `across` chains used, all alike. Partial sums climb from the deepest member of a class to the next."""
-    pi, pf = work.pi, work.pf
-    e, lat = nf[NET_E], ni[NET_LAT]
+def hop_energies(e, n):
+    """hd[d]: the hop energy of a transfer over d links, climbed one by one, for d <= n."""
+    hd = np.empty(n + 1)
+    hd[0] = 0.0
+    for d in range(1, n + 1):
+        hd[d] = hd[d - 1] + e
+    return hd
+
+
+@njit(cache=True)
+def chain_walk(keys, n, hd, climbs):
+    """The reduction along one systolic chain, each class inside it: positions 0..n-1 along the chain with their
+    class keys. Partial sums climb from the deepest member of a class to the next, farthest from the port first.
+
+    Writes the links each add climbs to climbs[:adds], in the order of the adds, and returns (busiest, longest,
+    hop, uniform, adds): the most transfers crossing one link, the most links one class's transfers climb, the hop
+    energy of the first add and whether every add's is the same (hd: hop_energies)."""
     deeper = np.full(n, -1, np.int64)  # the next member of a position's class farther from the port
     seen = np.full(n + 1, -1, np.int64)
     for i in range(n - 1, -1, -1):
         deeper[i] = seen[keys[i]]
         seen[keys[i]] = i
-    hd = np.empty(n + 1)  # hop energy of a transfer over d links, climbed one by one
-    hd[0] = 0.0
-    for d in range(1, n + 1):
-        hd[d] = hd[d - 1] + e
     cover = np.zeros(n + 1, np.int64)  # transfers crossing the link into each position
     longest = 0
     span = np.zeros(n, np.int64)  # per class key: links its transfers climb
@@ -364,22 +387,46 @@ def _chain_reduction(keys, n, across, ni, nf, array, work):  # noqa: C901, PLR09
             hop = hd[d]
         elif hd[d] != hop:
             uniform = False
+        climbs[adds] = d
         adds += 1
     busiest = 0
     running = 0
     for i in range(n + 1):
         running += cover[i]
         busiest = max(busiest, running)
+    return busiest, longest, hop, uniform, adds
+
+
+@njit(cache=True)
+def climb_energy(climbs, across, hd):
+    """The hop energy of all adds of `across` alike chains, in the order of the adds (by position, then across the
+    chains), one chain's adds climbing climbs[a] links each."""
     total = 0.0
-    if not uniform:  # the hop energies in the order of the adds: by position, then across the chains
-        for i in range(n - 1, -1, -1):
-            if deeper[i] >= 0:
-                total = repeat_add(total, hd[deeper[i] - i], across)
+    for a in range(climbs.shape[0]):
+        total = repeat_add(total, hd[climbs[a]], across)
+    return total
+
+
+@njit(cache=True)
+def chain_reduction_terms(walk, total, ni, nf, array, pi, pf):  # noqa: PLR0917 - numba kernel: flat args
+    """The reduction's terms (pi[RED], pf[RED]) from one chain's chain_walk; total: climb_energy when the adds' hop
+    energies differ."""
+    busiest, longest, hop, uniform, _ = walk
     if busiest > 0:
         pi[RED, R_CNT] = busiest
         pf[RED, R_BW] = nf[NET_BW]
-    pi[RED, R_LAT] = longest * lat
+    pi[RED, R_LAT] = longest * ni[NET_LAT]
     _hop_unit(pf, array, hop, uniform, total)
+
+
+@njit(cache=True)
+def _chain_reduction(keys, n, across, ni, nf, array, work):  # noqa: PLR0917 - numba kernel: flat args
+    """The reduction along `across` alike systolic chains (chain_walk, chain_reduction_terms)."""
+    hd = hop_energies(nf[NET_E], n)
+    climbs = np.empty(n, np.int64)
+    walk = chain_walk(keys, n, hd, climbs)
+    total = 0.0 if walk[3] else climb_energy(climbs[: walk[4]], across, hd)
+    chain_reduction_terms(walk, total, ni, nf, array, work.pi, work.pf)
 
 
 @njit(cache=True)
@@ -460,7 +507,7 @@ def _bus_reduction(used, kr, kc, ni, nf, array, work):  # noqa: C901, PLR0917 - 
 
 
 @njit(cache=True)
-def _occurrences(keys, n, first, out, mark):
+def occurrences(keys, n, first, out, mark):
     """Positions 0..n-1 holding the first (or last) occurrence of their key, ascending, into out; returns how many.
     mark: zeros over the keys, left as found."""
     m = 0
@@ -503,8 +550,8 @@ def task_profile(sp, rowf, isidx, array, work):  # noqa: C901 - numba kernel: fl
     kr = np.empty(nops, np.int64)
     kc = np.empty(nops, np.int64)
     for op in range(nops):
-        kr[op] = _keys(rowf, isidx[op], ru, work.rkey[op])
-        kc[op] = _keys(colf, isidx[op], cu, work.ckey[op])
+        kr[op] = axis_keys(rowf, isidx[op], ru, work.rkey[op])
+        kc[op] = axis_keys(colf, isidx[op], cu, work.ckey[op])
     ni, nf = array.net_i[NET_REDUCTION], array.net_f[NET_REDUCTION]
     pf[RED, R_BW] = 1.0
     rs, cs = work.rpos[0], work.cpos[0]
@@ -513,18 +560,18 @@ def task_profile(sp, rowf, isidx, array, work):  # noqa: C901 - numba kernel: fl
             if kc[0] < cu:
                 return False  # partial sums of one output in two column chains
             _chain_reduction(work.rkey[0], ru, cu, ni, nf, array, work)
-            nr = _occurrences(work.rkey[0], ru, True, rs, work.mark)  # the result: nearest the port, last column
-            nc = _occurrences(work.ckey[0], cu, False, cs, work.mark)
+            nr = occurrences(work.rkey[0], ru, True, rs, work.mark)  # the result: nearest the port, last column
+            nc = occurrences(work.ckey[0], cu, False, cs, work.mark)
         else:
             if kr[0] < ru:
                 return False
             _chain_reduction(work.ckey[0], cu, ru, ni, nf, array, work)
-            nr = _occurrences(work.rkey[0], ru, False, rs, work.mark)
-            nc = _occurrences(work.ckey[0], cu, True, cs, work.mark)
+            nr = occurrences(work.rkey[0], ru, False, rs, work.mark)
+            nc = occurrences(work.ckey[0], cu, True, cs, work.mark)
     else:
         _bus_reduction((ru, cu), kr[0], kc[0], ni, nf, array, work)
-        nr = _occurrences(work.rkey[0], ru, False, rs, work.mark)  # the result: last group, last PE
-        nc = _occurrences(work.ckey[0], cu, False, cs, work.mark)
+        nr = occurrences(work.rkey[0], ru, False, rs, work.mark)  # the result: last group, last PE
+        nc = occurrences(work.ckey[0], cu, False, cs, work.mark)
     # Write-back of the results from the last PE of each class (rows rs x columns cs), then the read-only operands.
     rk, ck = work.rpos[1], work.cpos[1]
     for i in range(nr):
