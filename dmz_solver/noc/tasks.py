@@ -250,6 +250,15 @@ def _distinct(tasks: Tasks) -> np.ndarray:
 
 
 @njit(cache=True)
+def _same(a, b):
+    """a == b element by element, stopping at the first difference (np.array_equal builds a whole mask)."""
+    for i in range(a.shape[0]):  # noqa: SIM110 - numba kernel: a loop, not a generator
+        if a[i] != b[i]:
+            return False
+    return True
+
+
+@njit(cache=True)
 def _first_of_equals(sps, pi, pf_bits, rowf, boxes):  # noqa: C901 - numba kernel: one flat scan
     """The rows of the first task of each class of equal tasks (_distinct): a task is compared with the kept tasks
     of its own tuple, which are consecutive rows (one tuple's splits are built together)."""
@@ -258,13 +267,13 @@ def _first_of_equals(sps, pi, pf_bits, rowf, boxes):  # noqa: C901 - numba kerne
     m = 0
     run = 0  # where the kept tasks of the current tuple start in keep
     for i in range(n):
-        if i > 0 and not np.array_equal(sps[i], sps[i - 1]):
+        if i > 0 and not _same(sps[i], sps[i - 1]):
             run = m
         duplicate = False
         for j in range(run, m):
             k = keep[j]
-            same = np.array_equal(pi[i], pi[k]) and np.array_equal(pf_bits[i], pf_bits[k])
-            if same and (not boxes[i] or np.array_equal(rowf[i], rowf[k])):
+            same = _same(pi[i], pi[k]) and _same(pf_bits[i], pf_bits[k])
+            if same and (not boxes[i] or _same(rowf[i], rowf[k])):
                 duplicate = True
                 break
         if not duplicate:
