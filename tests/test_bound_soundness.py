@@ -28,10 +28,10 @@ from dmz_solver.search.bounds import (
     every_loop_indexes_two,
     global_lower_bound,
     leaf_bounds_of,
-    space_floors,
     spatial_bounds,
 )
 from dmz_solver.search.exhaustive import TaskSearch
+from dmz_solver.search.floors import space_floors
 from dmz_solver.search.table_search import Pruning
 from dmz_solver.vocabulary import Objective
 from dmz_solver.workload.templates import conv_nest, gemm_nest

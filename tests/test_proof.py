@@ -15,9 +15,10 @@ from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import tiling_violations
 from dmz_solver.search.bnb import branch_and_bound
-from dmz_solver.search.bounds import dma_calls_floor, dma_cycles_floor, energy_floor, space_floors
+from dmz_solver.search.bounds import dma_calls_floor, dma_cycles_floor, energy_floor
 from dmz_solver.search.cpsat_model import TOP_K, cpsat_supply
 from dmz_solver.search.exhaustive import TaskSearch, exhaustive_search
+from dmz_solver.search.floors import space_floors
 from dmz_solver.search.supply import no_supply
 from dmz_solver.solving import solve_layer
 from dmz_solver.vocabulary import Objective, Status

@@ -27,9 +27,10 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, space_floors, spatial_bounds
+from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
+from .floors import space_floors
 from .outcome import Incumbent, layer_result
 from .supply import Candidate, Supplier
 

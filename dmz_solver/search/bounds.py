@@ -7,7 +7,6 @@ of any mapping it covers: the optimality proof (search/bnb.py) rests on that.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,7 +21,6 @@ from ..noc.profile import COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_H
 from ..problem import Problem
 from ..problem.numeric import least_energy
 from ..vocabulary import Objective
-from .tables import TileTable
 
 SAFETY = 1e-9
 """Relative slack on every certified bound, so that float rounding can never prune an optimal tiling."""
@@ -77,30 +75,6 @@ def dma_cycles_floor(problem: Problem) -> float:
     per_byte = arch.dma_cycles_per_byte * arch.dma_elem_bytes * touched_total(problem.nest)
     calls = sum(dma_calls_floor(op, extents) for op in problem.nest.operands)
     return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * calls)
-
-
-@dataclass(frozen=True)
-class SpaceFloors:
-    """What every mapping of a layer's space pays, in energy (pJ) and in cycles (docs/lower-bounds.md §1b)."""
-
-    energy: float
-    cycles: float
-
-
-def space_floors(problem: Problem, tiles: TileTable | None = None) -> SpaceFloors:
-    """The floors of §1 and §1a, raised by the SPM tile table when there is one (§1b): every touched element is
-    read from the SPM at least once, and a mapping's DMA energy and time are at least the smallest of any SPM tile
-    that fits."""
-    nest, arch = problem.nest, problem.arch
-    touched = touched_total(nest)
-    dram_floor = arch.dram_energy_pj * touched
-    dram, cycles = dram_floor, dma_cycles_floor(problem)
-    if tiles is not None and np.any(tiles.state > 0):
-        fits = tiles.state > 0
-        dram = max(dram, float(tiles.dma_min[fits].min()))
-        cycles = max(cycles, float(tiles.dma_cycles[fits].min()))
-    energy = energy_floor(problem) + arch.spm_energy_pj * touched + (dram - dram_floor)
-    return SpaceFloors(energy, cycles)
 
 
 def every_loop_indexes_two(problem: Problem) -> bool:

@@ -24,7 +24,8 @@ from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
-from .bounds import SpaceFloors, certified, space_floors
+from .bounds import certified
+from .floors import SpaceFloors, space_floors
 from .stopping import halted
 from .supply import Candidate, Supply
 
@@ -75,7 +76,7 @@ def build_model(
     skip: frozenset[str] = frozenset(),
 ) -> MappingModel:
     """The mapping space of one layer as a CP-SAT model with a log-space lower-bound objective over the floors
-    every mapping pays (search/bounds.py: space_floors, without the SPM tile table when not given).
+    every mapping pays (search/floors.py: space_floors, without the SPM tile table when not given).
 
     Custom constraints (problem.constraints) are stated over the same factor and footprint
     variables; with `assumptions` each named one is enforced by a literal taken as an assumption
@@ -306,7 +307,7 @@ def cpsat_supply(
     floors: SpaceFloors | None = None,
     budget: float = 2.0,
 ) -> Supply:
-    """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves over the floors (search/bounds.py,
+    """The best TOP_K distinct mappings CP-SAT finds and the lower bound it proves over the floors (search/floors.py,
     space_floors; without the SPM tile table when not given), within `budget`
     deterministic seconds (one worker, a fixed seed: the same answer every run) and at most `seconds` of wall
     time (a time limit; cut short, the answer may differ, as any result under a time limit may).

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..problem import Problem
 from ..vocabulary import Objective
-from .bounds import SpaceFloors
+from .floors import SpaceFloors
 
 Candidate = tuple[np.ndarray, tuple[int, ...] | None]
 """A (4 x loops) tiling and the row part of each spatial factor (None: let the evaluator choose)."""
@@ -31,7 +31,7 @@ class Supply:
 
 Supplier = Callable[[Problem, Objective, float, SpaceFloors], Supply]
 """supplier(problem, objective, seconds, floors): what it finds within `seconds` of wall time (inf: its own budget),
-knowing the floors every mapping pays (search/bounds.py)."""
+knowing the floors every mapping pays (search/floors.py)."""
 
 
 def no_supply(
