@@ -26,6 +26,9 @@ SAFETY = 1e-9
 """Relative slack on every certified bound, so that float rounding can never prune an optimal tiling."""
 ROUNDING_PJ = 1.0
 """Energies are rounded to whole pJ (docs/cost-model.md §6.4): the exact value may lie 0.5 below the sum."""
+WHOLE_STEP = 1.0
+"""Exact values are whole numbers (cycles, energies rounded to whole pJ, and their product): one below another is
+below it by 1 at least (docs/lower-bounds.md §5a)."""
 
 
 @njit(cache=True)
@@ -45,6 +48,15 @@ def bound_value(objective, energy, cycles):
     else:
         value = energy * cycles
     return certified(value)
+
+
+@njit(cache=True, inline="always")
+def pruning_bar(limit, lead):
+    """The value a certified bound must exceed to prune, in a task that comes at or after one that reached `lead`
+    (inf: none yet) in enumeration order: above `limit`, which ties must survive (they may be first minima), or
+    above lead - 1, where nothing strictly below lead lies, and a tie with lead is not the first minimum
+    (docs/lower-bounds.md §5a)."""
+    return min(limit, lead - WHOLE_STEP)
 
 
 def energy_floor(problem: Problem) -> float:
