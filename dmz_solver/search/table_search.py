@@ -111,14 +111,21 @@ def rf_elems(t, nterms, tloops, tcoefs, ndims):
 
 
 @njit(cache=True, inline="always")
-def lead_of(s, lo, hi, best, objective, prec):
-    """The smallest value of the objective reached so far by task s or by a task before it: prec.lead[s], and the
-    best of the tasks rows lo..hi-1 of this search that come at or before s in enumeration order."""
-    lead = prec.lead[s]
+def pass_lead(value, s, lo, hi, prec, leads):
+    """Task s reached value: it becomes the lead of s and of every task of rows lo..hi-1 after s in enumeration
+    order, where leads[r - lo] is the smallest value reached by task r or a task before it."""
     for r in range(lo, hi):
-        if prec.order[r] <= prec.order[s]:
-            lead = min(lead, best[r, objective])
-    return lead
+        if prec.order[r] >= prec.order[s]:
+            leads[r - lo] = min(leads[r - lo], value)
+
+
+@njit(cache=True, inline="always")
+def shared_bar(limit, leads):
+    """The highest pruning bar of the tasks whose leads are given: a bound above it prunes for all of them."""
+    bar = -np.inf
+    for k in range(leads.shape[0]):
+        bar = max(bar, pruning_bar(limit, leads[k]))
+    return bar
 
 
 @njit(cache=True, nogil=True)
@@ -133,7 +140,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     With prune.objective = 0, 1 or 2, a (spatial, RF) block, a node of the SPM enumeration or a valid leaf (SPM
     tile) is skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and the smallest value of
     that objective any of the tasks has reached so far, or exceeds lead - 1, where lead is the smallest value
-    reached by task s or a task before it in enumeration order (prec, a Precedence; lead_of): exact values are
+    reached by task s or a task before it in enumeration order (prec, a Precedence; pass_lead): exact values are
     whole numbers, so that prunes only ties, which are not first minima (docs/lower-bounds.md §5a). pruned[s]
     counts them, so that a task with nothing pruned is known to be searched in full, and floor[s] keeps the
     smallest of their bounds. Pruning is otherwise strict, so a task whose minimum is the smallest of the call,
@@ -194,6 +201,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
         floor[s] = np.inf
         out.counts[s] = 0
     limit = cutoff  # the cutoff, or the smallest value any of the tasks reached if smaller
+    leads = prec.lead[lo:hi].copy()  # per task: the smallest value it or a task before it has reached (pass_lead)
+    block_bar = shared_bar(limit, leads)
     shared = hi - lo > 1 and objective >= 0
     fl_pi = np.empty(profs.pi.shape[1:], np.int64)
     fl_pf = np.empty(profs.pf.shape[1:])
@@ -246,9 +255,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
             c_lb = max(c_lb, below[0, nops + 1, base])
             value = bound_value(objective, e_lb, c_lb)
-            bar = -np.inf  # the block is pruned for all tasks if its bound exceeds every task's bar
-            for s in range(lo, hi):
-                bar = max(bar, pruning_bar(limit, lead_of(s, lo, hi, best, objective, prec)))
+            bar = block_bar  # the block is pruned for all tasks if its bound exceeds every task's bar
             if energy_bounds and value <= bar:
                 pair_tiles(ext, isidx, tiles, pairs)
                 for op in range(nops):
@@ -265,8 +272,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             k = s - lo
             pi, pf, rowf = profs.pi[k], profs.pf[k], profs.rowf[k]
             red = 0
-            lead = lead_of(s, lo, hi, best, objective, prec) if objective >= 0 else np.inf
-            bar = pruning_bar(limit, lead)
+            bar = pruning_bar(limit, leads[k])
             if objective != COUNT_ONLY:
                 red, _, e_red, _, _ = pe_terms(
                     t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf
@@ -386,8 +392,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                             best_t[s, obj] = t
                     if objective >= 0:
                         limit = min(limit, best[s, objective])
-                        lead = min(lead, best[s, objective])
-                        bar = pruning_bar(limit, lead)
+                        pass_lead(best[s, objective], s, lo, hi, prec, leads)
+                        bar = pruning_bar(limit, leads[k])
+                        block_bar = shared_bar(limit, leads)
             if stopped:
                 break
         if stopped:
