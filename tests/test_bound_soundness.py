@@ -150,3 +150,23 @@ def test_tabulated_subtree_minima_equal_a_brute_force_over_the_multiples(nest: L
             expected.append(tiles.dma_min[under].min() if under.any() else np.inf)
             expected.append(tiles.dma_cycles[under].min() if under.any() else np.inf)
             assert list(tiles.below[skippable, :, e]) == expected, (skippable, e)
+
+
+def test_dma_cycle_bound_charges_a_reused_output_its_store_and_its_reload() -> None:
+    """docs/lower-bounds.md §2c: an output reused over the DRAM passes pays both miss terms of §5.8 ([RB] dma2 =
+    Cum[u] for the output). Hand-computed on tpu_v1_256 (200 cycles an invocation, 0.023 a byte, 1 B), with C split
+    4 ways at DRAM and every other loop spatial, so T is a few cycles and each pass waits for its DMA:
+    input tile 1 x 1 x 7 x 7 in 1 x 4 x 8 x 8 (no tile spans a row of 8): 7 invocations of ceil(200.161) = 201;
+    weights 4 x 1 x 3 x 3 in 4 x 4 x 3 x 3: 4 invocations of ceil(200.207) = 201; so Cum[1] = 2,211 a pass;
+    output one burst of 36 B, ceil(200.828) = 201, reused over the 4 passes: 4 x 2,211 + 2 x 201 = 9,246 cycles,
+    where the output's DMA counted once would give 9,045."""
+    nest = LAYERS[4]
+    problem = Problem(nest, load_arch("tpu_v1_256"))
+    tiling = np.array([[1, 1, 4, 1, 1, 1, 1], [1] * 7, [1] * 7, [1, 4, 1, 3, 3, 3, 3]], np.int64)  # DRAM, SPM, RF, SP
+    prof = problem.batch_profiles(tiling[None])
+    exact = np.zeros((1, 3))
+    evaluate_batch(tiling[None], problem.arrays, prof, exact, np.zeros((1, 3, 4), np.int64))
+    leaves = np.zeros((1, 3))
+    leaf_bounds_of(tiling[None], problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem), True), leaves)
+    assert exact[0, 1] == 9246
+    assert leaves[0, 1] == 9246

@@ -107,35 +107,6 @@ def dma_energy_min(nd, df, slot):
 
 
 @njit(cache=True, inline="always")
-def dma_cycles_min(nd, di, slot, dram_passes):
-    """A lower bound on the cycles of every ordering pair from the DMA alone, over the nd DRAM representatives
-    whose entries dram_entry wrote to di[slot] (§5.8).
-
-    For representative j, cycles >= F * spm1 + sum over the operands of each group g >= 2 of
-    max(0, Cum[g] - spm1) * F / u_g, with spm1 >= Cum[1]: the smallest of that convex function of spm1 over
-    spm1 >= Cum[1], found at Cum[1] or at a later Cum[g].
-    """
-    nops = (di.shape[2] - DI_KEYS) // 4
-    keys, cums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 3 * nops
-    smallest = np.inf
-    for j in range(nd):
-        nu = di[slot, j, DI_NU]
-        for start in range(nu):  # spm1 at Cum[start]
-            spm1 = di[slot, j, cums + start]
-            cycles = float(spm1 * dram_passes)
-            for g in range(1, nu):
-                late = di[slot, j, cums + g] - spm1
-                if late <= 0:
-                    continue
-                u = di[slot, j, keys + g]
-                for op in range(nops):
-                    if di[slot, j, rdc + op] == u:
-                        cycles += late * dram_passes / u
-            smallest = min(smallest, cycles)
-    return smallest
-
-
-@njit(cache=True, inline="always")
 def spm_pass_cycles(reps, rslot, i, skipmask, spm_passes, comp, red, iop, scratch):  # noqa: C901, PLR0917 - numba kernel: inlined in the pair loop, flat args, see bench/README.md
     """Cycles T of one SPM pass and comm[1] (§5.4, §5.5) for SPM vector reps[rslot, i].
 

@@ -6,7 +6,9 @@ smallest bounds) give the incumbent U. The proof then raises a cutoff G from the
 every spatial tuple whose bound is at most G is searched by the exhaustive enumeration, pruning each
 (spatial, RF) block whose certified bound (search/bounds.py) exceeds min(G, the tuple's best). If the
 best value found is at most G, it is optimal, and it is the exhaustive search's first minimum because
-pruning is strict; otherwise no mapping is worth G or less, G becomes a proven bound, and G rises.
+pruning is strict but for ties: a task prunes only what ties a value it or an earlier task has reached
+(the leader, docs/lower-bounds.md §5a); otherwise no mapping is worth G or less, G becomes a proven bound,
+and G rises.
 Each search of a task raises that task's bound to the smaller of its best and the smallest bound it
 pruned (docs/lower-bounds.md §5).
 Under a time limit the result is FEASIBLE, with the proven bound as its lower bound (UNKNOWN if nothing was found
@@ -135,6 +137,9 @@ class _Proof:
         )
         """A certified bound of each task (spatial tuple and split)."""
         self.incumbent = Incumbent()
+        self.leader = (math.inf, -1)
+        """The smallest value the searches have reached and the first task reaching it: a later task need not find
+        a tiling that only ties it (docs/lower-bounds.md §5a)."""
         self.evaluated = 0
 
     def run(self, task_ids: np.ndarray, cutoff: float, deadline: float = math.inf) -> tuple[Incumbent, int, int, bool]:
@@ -143,7 +148,7 @@ class _Proof:
         was searched in full (False: the deadline cut the search; what it found still joins the incumbent)."""
         column = self.column
         pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
-        results = self.search.run(task_ids, pruning, deadline)
+        results = self.search.run(task_ids, pruning, deadline, self.leader)
         counts, best, best_t, best_pair, pruned, floor, _ = results
         complete = bool(results.complete.all())
         self.evaluated += int(counts.sum())
@@ -160,6 +165,7 @@ class _Proof:
         orders = (int(best_pair[first, column, 2]), int(best_pair[first, column, 3]))
         found.offer(float(values[first]), best_t[first, column], orders, rows)
         self.incumbent.offer(found.value, found.tiling, found.orders, found.rows)
+        self.leader = min(self.leader, (found.value, int(task_ids[first])))
         return found, int(pruned.sum()), int(task_ids[first]), complete
 
     def tell(self) -> None:
@@ -183,7 +189,8 @@ class _Proof:
 
         Chunks run smallest task bound first, each under the best value of the chunks before it, so a good
         value found early prunes the rest; the result is still the first minimum in enumeration order,
-        because pruning is strict. Chunks grow from FIRST_CHUNK to CHUNK tasks.
+        because pruning is strict but for ties with the leader's value in later tasks. Chunks grow from
+        FIRST_CHUNK to CHUNK tasks.
         """
         order = todo[np.argsort(self.bounds[todo], kind="stable")]
         best, best_task = Incumbent(), -1

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..cost.pairs import DF_Q, DI_KEYS, dma_cycles_min, dma_energy_min, dram_entry, pass_energies
+from ..cost.pairs import DF_Q, DI_KEYS, DI_NU, dma_energy_min, dram_entry, pass_energies
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
 from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
@@ -26,6 +26,9 @@ SAFETY = 1e-9
 """Relative slack on every certified bound, so that float rounding can never prune an optimal tiling."""
 ROUNDING_PJ = 1.0
 """Energies are rounded to whole pJ (docs/cost-model.md §6.4): the exact value may lie 0.5 below the sum."""
+WHOLE_STEP = 1.0
+"""Exact values are whole numbers (cycles, energies rounded to whole pJ, and their product): one below another is
+below it by 1 at least (docs/lower-bounds.md §5a)."""
 
 
 @njit(cache=True)
@@ -45,6 +48,15 @@ def bound_value(objective, energy, cycles):
     else:
         value = energy * cycles
     return certified(value)
+
+
+@njit(cache=True, inline="always")
+def pruning_bar(limit, lead):
+    """The value a certified bound must exceed to prune, in a task that comes at or after one that reached `lead`
+    (inf: none yet) in enumeration order: above `limit`, which ties must survive (they may be first minima), or
+    above lead - 1, where nothing strictly below lead lies, and a tie with lead is not the first minimum
+    (docs/lower-bounds.md §5a)."""
+    return min(limit, lead - WHOLE_STEP)
 
 
 def energy_floor(problem: Problem) -> float:
@@ -142,6 +154,38 @@ def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
         case_c = rf_passes * base + (tc_rf + red)
         cycles = min(cycles, case_b, case_c)
     return energy, cycles
+
+
+@njit(cache=True, inline="always")
+def dma_cycles_min(nd, di, slot, dram_passes):
+    """A lower bound on the cycles of every ordering pair from the DMA alone, over the nd DRAM representatives
+    whose entries dram_entry wrote to di[slot] (§5.8; docs/lower-bounds.md §2c).
+
+    For representative j, cycles >= F * spm1 + the DMA parts of the miss penalties, with spm1 >= Cum[1]: each
+    operand of a group g >= 2 pays max(0, Cum[g] - spm1) * F / u_g, and its second term max(0, Cum[g] - spm1)
+    again for the output [RB] or max(0, Cum[g - 1] - spm1) for the others. The smallest of that convex function
+    of spm1 over spm1 >= Cum[1], found at Cum[1] or at a later Cum[g].
+    """
+    nops = (di.shape[2] - DI_KEYS) // 4
+    keys, cums, rdc = DI_KEYS, DI_KEYS + nops, DI_KEYS + 3 * nops
+    smallest = np.inf
+    for j in range(nd):
+        nu = di[slot, j, DI_NU]
+        for start in range(nu):  # spm1 at Cum[start]
+            spm1 = di[slot, j, cums + start]
+            cycles = float(spm1 * dram_passes)
+            for g in range(1, nu):
+                late = di[slot, j, cums + g] - spm1
+                if late <= 0:
+                    continue
+                early = max(0, di[slot, j, cums + g - 1] - spm1)
+                u = di[slot, j, keys + g]
+                for op in range(nops):
+                    if di[slot, j, rdc + op] == u:
+                        second = late if op == 0 else early
+                        cycles += (late + second) * dram_passes / u
+            smallest = min(smallest, cycles)
+    return smallest
 
 
 @njit(cache=True, inline="always")

@@ -29,7 +29,7 @@ from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
 from .fallback import PARALLEL_LAUNCH, search_all
 from .outcome import Incumbent, layer_result
 from .stopping import stop_flag
-from .table_search import COUNT_ONLY, Pruning, TaskResults, search_all_tables, seconds_left
+from .table_search import COUNT_ONLY, Precedence, Pruning, TaskResults, search_all_tables, seconds_left
 from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
 
 
@@ -117,9 +117,16 @@ class TaskSearch:
         counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0, False)).counts
         return int(counts.sum())
 
-    def run(self, task_ids: np.ndarray, prune: Pruning | None = None, deadline: float = math.inf) -> TaskResults:
+    def run(
+        self,
+        task_ids: np.ndarray,
+        prune: Pruning | None = None,
+        deadline: float = math.inf,
+        lead: tuple[float, int] = (math.inf, -1),
+    ) -> TaskResults:
         """The TaskResults of the given tasks; at `deadline` (time.perf_counter()) the search stops within a few
-        milliseconds, and the tasks it did not finish are not `complete`.
+        milliseconds, and the tasks it did not finish are not `complete`. lead = (value, task): a tiling of that
+        task reaches that value of the pruned objective, so a task after it may prune what only ties it.
 
         Without tables (very large layers) every tiling is evaluated: pruning is an optimisation only.
         """
@@ -127,7 +134,11 @@ class TaskSearch:
         arrays = self.problem.arrays
         if self.tables is not None:
             prune = NO_PRUNING if prune is None else prune
-            return search_all_tables(tasks, self.space, arrays, self.tables, self.cons, prune, deadline=deadline)
+            order = np.asarray(task_ids, np.int64)
+            prec = Precedence(order, np.where(order > lead[1], lead[0], math.inf))
+            return search_all_tables(
+                tasks, self.space, arrays, self.tables, self.cons, prune, deadline=deadline, prec=prec
+            )
         profs = Profile(tasks.pi, tasks.pf, tasks.rowf)
         threads = numba.get_num_threads()  # a new thread has numba's default, not this thread's setting
 

@@ -33,6 +33,7 @@ from .bounds import (
     floor_profile,
     pair_tiles,
     pe_tiles,
+    pruning_bar,
     subtree_energy_bound,
 )
 from .stopping import stop_flag
@@ -55,6 +56,17 @@ class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
 
     def __new__(cls, objective: int, cutoff: float, e_floor: float, two_indexed: bool) -> Pruning:
         return super().__new__(cls, int(objective), float(cutoff), float(e_floor), bool(two_indexed))
+
+
+Precedence = namedtuple("Precedence", "order lead")
+"""Per task row of a search: order[s], its place in the enumeration order (task-major: a smaller one comes first),
+and lead[s], the smallest value of the pruned objective that a task before it has reached (inf: none known).
+A tiling of task s that only ties lead[s] is not the first minimum, so s may prune it (bounds.pruning_bar)."""
+
+
+def no_precedence(n: int) -> Precedence:
+    """Tasks in enumeration order with nothing known before them."""
+    return Precedence(np.arange(n, dtype=np.int64), np.full(n, np.inf))
 
 
 class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned floor shared")):
@@ -98,8 +110,26 @@ def rf_elems(t, nterms, tloops, tcoefs, ndims):
     return total
 
 
+@njit(cache=True, inline="always")
+def pass_lead(value, s, lo, hi, prec, leads):
+    """Task s reached value: it becomes the lead of s and of every task of rows lo..hi-1 after s in enumeration
+    order, where leads[r - lo] is the smallest value reached by task r or a task before it."""
+    for r in range(lo, hi):
+        if prec.order[r] >= prec.order[s]:
+            leads[r - lo] = min(leads[r - lo], value)
+
+
+@njit(cache=True, inline="always")
+def shared_bar(limit, leads):
+    """The highest pruning bar of the tasks whose leads are given: a bound above it prunes for all of them."""
+    bar = -np.inf
+    for k in range(leads.shape[0]):
+        bar = max(bar, pruning_bar(limit, leads[k]))
+    return bar
+
+
 @njit(cache=True, nogil=True)
-def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
+def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective,
     for each of the tasks rows[0] <= s < rows[1] of sp (one per row/column split).
 
@@ -109,14 +139,17 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
     and none is evaluated.
     With prune.objective = 0, 1 or 2, a (spatial, RF) block, a node of the SPM enumeration or a valid leaf (SPM
     tile) is skipped when its lower bound (search/bounds.py) exceeds both prune.cutoff and the smallest value of
-    that objective any of the tasks has reached so far; pruned[s] counts them, so that a task with nothing pruned
-    is known to be searched in full, and floor[s] keeps the smallest of their bounds. Pruning is strict, so a
-    task whose minimum is the smallest of the call, and at most the cutoff, still finds its first minimal tiling;
-    the others find a value above it or none, and min(best[s], floor[s]) still bounds everything task s holds.
+    that objective any of the tasks has reached so far, or exceeds lead - 1, where lead is the smallest value
+    reached by task s or a task before it in enumeration order (prec, a Precedence; pass_lead): exact values are
+    whole numbers, so that prunes only ties, which are not first minima (docs/lower-bounds.md §5a). pruned[s]
+    counts them, so that a task with nothing pruned is known to be searched in full, and floor[s] keeps the
+    smallest of their bounds. Pruning is otherwise strict, so a task whose minimum is the smallest of the call,
+    at most the cutoff and below the leads of the tasks before it, still finds its first minimal tiling; the
+    others find a value above it or none, and min(best[s], floor[s]) still bounds everything task s holds.
     The tasks share the enumeration of the RF blocks: each block is visited once, and every task searches it in
     turn (each task still sees its own tilings in enumeration order). When several tasks share it, a block is
     first bounded once under the floor profile of the tasks (search/bounds.py: floor_profile), which is at most
-    every task's own block bound; if that exceeds the pruning limit, the block is pruned for all of them.
+    every task's own block bound; if that exceeds every task's pruning limit, the block is pruned for all of them.
     The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
     the search ends with floor[s] = -inf for every task (what they found stands, the rest is unknown).
     """
@@ -168,6 +201,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
         floor[s] = np.inf
         out.counts[s] = 0
     limit = cutoff  # the cutoff, or the smallest value any of the tasks reached if smaller
+    leads = prec.lead[lo:hi].copy()  # per task: the smallest value it or a task before it has reached (pass_lead)
+    block_bar = shared_bar(limit, leads)
     shared = hi - lo > 1 and objective >= 0
     fl_pi = np.empty(profs.pi.shape[1:], np.int64)
     fl_pf = np.empty(profs.pf.shape[1:])
@@ -220,13 +255,14 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
             e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
             c_lb = max(c_lb, below[0, nops + 1, base])
             value = bound_value(objective, e_lb, c_lb)
-            if energy_bounds and value <= limit:
+            bar = block_bar  # the block is pruned for all tasks if its bound exceeds every task's bar
+            if energy_bounds and value <= bar:
                 pair_tiles(ext, isidx, tiles, pairs)
                 for op in range(nops):
                     visits[op] = pe_tiles(ext, isidx, tiles, op)
                 e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
                 value = bound_value(objective, max(e_lb, e_sub), c_lb)
-            if value > limit and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
+            if value > bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
                 for s in range(lo, hi):
                     pruned[s] += 1  # the block bound of every task is at least value
                     out.shared[s] += 1
@@ -236,6 +272,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
             k = s - lo
             pi, pf, rowf = profs.pi[k], profs.pf[k], profs.rowf[k]
             red = 0
+            bar = pruning_bar(limit, leads[k])
             if objective != COUNT_ONLY:
                 red, _, e_red, _, _ = pe_terms(
                     t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf
@@ -245,7 +282,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                     e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
                     c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
                     value = bound_value(objective, e_lb, c_lb)
-                    if energy_bounds and value <= limit:  # the cheap bound first
+                    if energy_bounds and value <= bar:  # the cheap bound first
                         pair_tiles(ext, isidx, tiles, pairs)
                         for op in range(nops):
                             visits[op] = pe_tiles(ext, isidx, tiles, op)
@@ -253,7 +290,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                             e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
                         value = bound_value(objective, max(e_lb, e_sub), c_lb)
-                    if value > limit:
+                    if value > bar:
                         pruned[s] += 1  # §2, §2b: the block bound
                         floor[s] = min(floor[s], value)
                         continue
@@ -305,7 +342,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                             )
                         c_node = max(c_lb, below[0, nops + 1, index])
                         value = bound_value(objective, e_node, c_node)
-                        if value > limit:
+                        if value > bar:
                             pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
                             floor[s] = min(floor[s], value)
                             continue
@@ -331,7 +368,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                         fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
                         e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
                     value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
-                    if value > limit:
+                    if value > bar:
                         pruned[s] += 1  # §2a, §2c: the leaf bound
                         floor[s] = min(floor[s], value)
                         continue
@@ -355,6 +392,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, stop
                             best_t[s, obj] = t
                     if objective >= 0:
                         limit = min(limit, best[s, objective])
+                        pass_lead(best[s, objective], s, lo, hi, prec, leads)
+                        bar = pruning_bar(limit, leads[k])
+                        block_bar = shared_bar(limit, leads)
             if stopped:
                 break
         if stopped:
@@ -390,8 +430,10 @@ def search_all_tables(
     prune: Pruning,
     *,
     deadline: float = math.inf,
+    prec: Precedence | None = None,
 ) -> TaskResults:
-    """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state.
+    """search_tables for every task (a noc.tasks.Tasks) on numba.get_num_threads() threads, under a pruning state
+    and the tasks' Precedence (default: the rows are in enumeration order and nothing is known before them).
 
     Consecutive tasks of one spatial tuple (its row/column splits) go to one call, which enumerates their RF blocks
     once. Calls differ in size by orders of magnitude, so each thread takes the next one when it is done with one
@@ -403,6 +445,7 @@ def search_all_tables(
     sps = tasks.sps
     n = sps.shape[0]
     out = TaskResults.empty(n, space.ext.shape[0])
+    prec = no_precedence(n) if prec is None else prec
     starts = tuple_runs(sps)
     ids = itertools.count()  # next() is atomic under the GIL
     if time.perf_counter() >= deadline:
@@ -415,7 +458,7 @@ def search_all_tables(
                     return
                 lo, hi = int(starts[g]), int(starts[g + 1])
                 profs = Profile(tasks.pi[lo:hi], tasks.pf[lo:hi], tasks.rowf[lo:hi])
-                search_tables(sps[lo], space, arrays, tables, cons, prune, profs, out, (lo, hi), stop)
+                search_tables(sps[lo], space, arrays, tables, cons, prune, profs, out, (lo, hi), prec, stop)
 
         workers = max(1, min(numba.get_num_threads(), len(starts) - 1))
         with ThreadPoolExecutor(workers) as pool:

@@ -12,13 +12,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_cycles_min, dma_energy_min, dram_entry, spm_groups
+from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
 from ..cost.terms import coef_terms, spm_tile_terms
 from ..jit import njit
 from ..layout import NestArrays
 from ..problem.space import LoopSpace
 from ..problem.validity import spm_usage_fits, spm_usage_full_enough
+from .bounds import dma_cycles_min
 
 MAX_TABLE_BYTES = 1 << 30
 """Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch."""
