@@ -1,8 +1,8 @@
 """Shape-only ONNX graphs of ImageNet networks and BERT-base, as their standard model definitions export them (224x224
-images, 128 tokens, batch 1).
+images, 299x299 for Inception-v3, 128 tokens, batch 1).
 
-ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, SqueezeNet 1.1, ShuffleNetV2 x1.0,
-MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names,
+ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, Inception-v3, SqueezeNet 1.1, ShuffleNetV2
+x1.0, MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names,
 channel tables, strides, padding, pooling modes); `inception_v1` is GoogLeNet with the paper's 5x5 branches, which
 torchvision convolves with 3x3 kernels. ViT-B/16 follows torchvision's and timm's ViT (one fused QKV projection per
 encoder layer), BERT-base Hugging Face's `BertModel`. Batch normalisation is left out, as an inference export folds it
@@ -373,6 +373,132 @@ def _maxpool_ceil(g: GraphBuilder, x: str, name: str, kernel: int, stride: int =
     return g.node("MaxPool", [x], name, kernel_shape=[kernel] * 2, strides=[stride] * 2, ceil_mode=1)
 
 
+# --- Inception-v3 --------------------------------------------------------------------------------------------------
+
+INCEPTION_V3 = (
+    ("Mixed_5b", "A", 32),
+    ("Mixed_5c", "A", 64),
+    ("Mixed_5d", "A", 64),
+    ("Mixed_6a", "B", 0),
+    ("Mixed_6b", "C", 128),
+    ("Mixed_6c", "C", 160),
+    ("Mixed_6d", "C", 160),
+    ("Mixed_6e", "C", 192),
+    ("Mixed_7a", "D", 0),
+    ("Mixed_7b", "E", 0),
+    ("Mixed_7c", "E", 0),
+)
+"""torchvision's `Inception3` modules: name, kind (InceptionA-E), and the pool features (A) or the width of the
+7x7 factorisation (C); each module's input is the previous one's output (192 channels at 35x35 for the first)."""
+
+
+def build_inception_v3(path: str | Path, modules: tuple[tuple[str, str, int], ...] = INCEPTION_V3) -> Path:
+    """Inception-v3 (Szegedy et al. 2016) as torchvision defines it, in eval mode, on a 299x299 image: 7x7 and 3x3
+    convolutions factorised into 1x7 and 7x1 (1x3 and 3x1) pairs, and grid reductions with stride-2 3x3s. `modules`
+    keeps only some modules, for quick tests."""
+    g = GraphBuilder("inception_v3")
+    conv = _conv_relu(g)
+    x = conv(g.input("image", [1, 3, 299, 299]), "Conv2d_1a_3x3", 3, 32, 3, stride=2)
+    x = conv(conv(x, "Conv2d_2a_3x3", 32, 32, 3), "Conv2d_2b_3x3", 32, 64, 3, pad=1)
+    x = conv(g.maxpool(x, "maxpool1", 3, 2), "Conv2d_3b_1x1", 64, 80, 1)
+    x = g.maxpool(conv(x, "Conv2d_4a_3x3", 80, 192, 3), "maxpool2", 3, 2)
+    channels = 192
+    for name, kind, width in modules:
+        x, channels = INCEPTION_V3_MODULES[kind](g, x, name, channels, width)
+    return g.save(_classifier(g, x, "fc", (channels, 1000)), path)
+
+
+def _conv_relu(g: GraphBuilder) -> Callable[..., str]:
+    """torchvision's `BasicConv2d` (conv, batch norm folded, ReLU), named after the conv."""
+
+    def conv(x: str, name: str, c_in: int, c_out: int, kernel: int | tuple[int, int], **kwargs: object) -> str:
+        return g.relu(g.conv(x, f"{name}.conv", c_in, c_out, kernel, **kwargs), f"{name}.relu")
+
+    return conv
+
+
+def _pool_branch(g: GraphBuilder, x: str, name: str, c_in: int, c_out: int) -> str:
+    """avg_pool2d(3, stride 1, padding 1), then a 1x1 conv."""
+    pooled = g.node(
+        "AveragePool", [x], f"{name}.branch_pool_avg", kernel_shape=[3, 3], pads=[1] * 4, count_include_pad=1
+    )
+    return _conv_relu(g)(pooled, f"{name}.branch_pool", c_in, c_out, 1)
+
+
+def _inception_a(g: GraphBuilder, x: str, name: str, c_in: int, pool_features: int) -> tuple[str, int]:
+    conv = _conv_relu(g)
+    b1 = conv(x, f"{name}.branch1x1", c_in, 64, 1)
+    b5 = conv(conv(x, f"{name}.branch5x5_1", c_in, 48, 1), f"{name}.branch5x5_2", 48, 64, 5, pad=2)
+    b3 = conv(conv(x, f"{name}.branch3x3dbl_1", c_in, 64, 1), f"{name}.branch3x3dbl_2", 64, 96, 3, pad=1)
+    b3 = conv(b3, f"{name}.branch3x3dbl_3", 96, 96, 3, pad=1)
+    bp = _pool_branch(g, x, name, c_in, pool_features)
+    return g.node("Concat", [b1, b5, b3, bp], f"{name}.concat", axis=1), 64 + 64 + 96 + pool_features
+
+
+def _inception_b(g: GraphBuilder, x: str, name: str, c_in: int, _: int) -> tuple[str, int]:
+    conv = _conv_relu(g)
+    b3 = conv(x, f"{name}.branch3x3", c_in, 384, 3, stride=2)
+    bd = conv(conv(x, f"{name}.branch3x3dbl_1", c_in, 64, 1), f"{name}.branch3x3dbl_2", 64, 96, 3, pad=1)
+    bd = conv(bd, f"{name}.branch3x3dbl_3", 96, 96, 3, stride=2)
+    bp = g.maxpool(x, f"{name}.branch_pool", 3, 2)
+    return g.node("Concat", [b3, bd, bp], f"{name}.concat", axis=1), 384 + 96 + c_in
+
+
+PAD_1X7, PAD_7X1 = {"pad": (0, 3, 0, 3)}, {"pad": (3, 0, 3, 0)}
+"""Padding of a 1x7 and of a 7x1 kernel (ONNX pads: top, left, bottom, right)."""
+
+
+def _inception_c(g: GraphBuilder, x: str, name: str, c_in: int, c7: int) -> tuple[str, int]:
+    conv = _conv_relu(g)
+    b1 = conv(x, f"{name}.branch1x1", c_in, 192, 1)
+    b7 = conv(x, f"{name}.branch7x7_1", c_in, c7, 1)
+    b7 = conv(
+        conv(b7, f"{name}.branch7x7_2", c7, c7, (1, 7), **PAD_1X7), f"{name}.branch7x7_3", c7, 192, (7, 1), **PAD_7X1
+    )
+    bd = conv(x, f"{name}.branch7x7dbl_1", c_in, c7, 1)
+    for i, (kernel, pad) in enumerate((((7, 1), PAD_7X1), ((1, 7), PAD_1X7), ((7, 1), PAD_7X1)), start=2):
+        bd = conv(bd, f"{name}.branch7x7dbl_{i}", c7, c7, kernel, **pad)
+    bd = conv(bd, f"{name}.branch7x7dbl_5", c7, 192, (1, 7), **PAD_1X7)
+    bp = _pool_branch(g, x, name, c_in, 192)
+    return g.node("Concat", [b1, b7, bd, bp], f"{name}.concat", axis=1), 4 * 192
+
+
+def _inception_d(g: GraphBuilder, x: str, name: str, c_in: int, _: int) -> tuple[str, int]:
+    conv = _conv_relu(g)
+    b3 = conv(conv(x, f"{name}.branch3x3_1", c_in, 192, 1), f"{name}.branch3x3_2", 192, 320, 3, stride=2)
+    b7 = conv(x, f"{name}.branch7x7x3_1", c_in, 192, 1)
+    b7 = conv(
+        conv(b7, f"{name}.branch7x7x3_2", 192, 192, (1, 7), **PAD_1X7),
+        f"{name}.branch7x7x3_3",
+        192,
+        192,
+        (7, 1),
+        **PAD_7X1,
+    )
+    b7 = conv(b7, f"{name}.branch7x7x3_4", 192, 192, 3, stride=2)
+    bp = g.maxpool(x, f"{name}.branch_pool", 3, 2)
+    return g.node("Concat", [b3, b7, bp], f"{name}.concat", axis=1), 320 + 192 + c_in
+
+
+def _inception_e(g: GraphBuilder, x: str, name: str, c_in: int, _: int) -> tuple[str, int]:
+    conv = _conv_relu(g)
+
+    def split_3x3(t: str, prefix: str) -> str:  # a 1x3 and a 3x1 conv side by side, concatenated
+        row = conv(t, f"{prefix}a", 384, 384, (1, 3), pad=(0, 1, 0, 1))
+        column = conv(t, f"{prefix}b", 384, 384, (3, 1), pad=(1, 0, 1, 0))
+        return g.node("Concat", [row, column], f"{prefix}_concat", axis=1)
+
+    b1 = conv(x, f"{name}.branch1x1", c_in, 320, 1)
+    b3 = split_3x3(conv(x, f"{name}.branch3x3_1", c_in, 384, 1), f"{name}.branch3x3_2")
+    bd = conv(conv(x, f"{name}.branch3x3dbl_1", c_in, 448, 1), f"{name}.branch3x3dbl_2", 448, 384, 3, pad=1)
+    bd = split_3x3(bd, f"{name}.branch3x3dbl_3")
+    bp = _pool_branch(g, x, name, c_in, 192)
+    return g.node("Concat", [b1, b3, bd, bp], f"{name}.concat", axis=1), 320 + 768 + 768 + 192
+
+
+INCEPTION_V3_MODULES = {"A": _inception_a, "B": _inception_b, "C": _inception_c, "D": _inception_d, "E": _inception_e}
+
+
 # --- SqueezeNet 1.1 -------------------------------------------------------------------------------------------------
 
 SQUEEZENET1_1 = (
@@ -648,6 +774,7 @@ NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "alexnet": _generate.build_alexnet,
     "googlenet": build_googlenet,
     "inception_v1": partial(build_googlenet, kernel5=5),
+    "inception_v3": build_inception_v3,
     "squeezenet1_1": build_squeezenet1_1,
     "shufflenet_v2_x1_0": build_shufflenet_v2_x1_0,
     "convnext_tiny": build_convnext_tiny,

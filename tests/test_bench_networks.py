@@ -83,6 +83,7 @@ def test_the_networks_tried_later_do_torchvisions_published_multiply_accumulates
         "vgg16": 15.47,
         "alexnet": 0.714,
         "googlenet": 1.498,
+        "inception_v3": 5.713,
         "squeezenet1_1": 0.349,
         "shufflenet_v2_x1_0": 0.145,
         "convnext_tiny": 4.456,
@@ -249,6 +250,30 @@ def test_the_front_end_reads_an_inception_module_with_5x5_branch_and_ceil_mode_p
     assert found["inception3a.branch4.1"] == {"M": 32, "C": 192, "Ox": 28, "Oy": 28}  # after the 3x3/1 max pool
     assert found["fc.0"] == {"Y": 1000, "K": 64 + 128 + 32 + 32}
     assert len(found) == 3 + 6 + 1
+
+
+def test_the_front_end_reads_inception_v3_factorised_1x7_and_7x1_kernels(tmp_path: Path) -> None:
+    """One module of each kind (A-E) on a 299x299 image: a 1x7 kernel (one row of H, seven columns of W) reads as
+    Fy 7, a 7x1 as Fx 7 (Fx is the window along H, docs/frontend.md); the grid reductions are stride-2 3x3s."""
+    modules = (
+        ("Mixed_5b", "A", 32),
+        ("Mixed_6a", "B", 0),
+        ("Mixed_6b", "C", 128),
+        ("Mixed_7a", "D", 0),
+        ("Mixed_7b", "E", 0),
+    )
+    layers, _ = load_onnx(networks.build_inception_v3(tmp_path / "inception_v3.onnx", modules))
+    found = {nest.name.removesuffix(".conv"): _dims(nest) for nest in layers}
+    assert found["Conv2d_1a_3x3"] == {"M": 32, "C": 3, "Ox": 149, "Oy": 149, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Conv2d_4a_3x3"] == {"M": 192, "C": 80, "Ox": 71, "Oy": 71, "Fx": 3, "Fy": 3}
+    assert found["Mixed_6a.branch3x3"] == {"M": 384, "C": 256, "Ox": 17, "Oy": 17, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Mixed_6b.branch7x7_1"] == {"M": 128, "C": 384 + 96 + 256, "Ox": 17, "Oy": 17}
+    assert found["Mixed_6b.branch7x7_2"] == {"M": 128, "C": 128, "Ox": 17, "Oy": 17, "Fy": 7}  # 1x7
+    assert found["Mixed_6b.branch7x7_3"] == {"M": 192, "C": 128, "Ox": 17, "Oy": 17, "Fx": 7}  # 7x1
+    assert found["Mixed_7a.branch3x3_2"] == {"M": 320, "C": 192, "Ox": 8, "Oy": 8, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Mixed_7b.branch3x3_2a"] == {"M": 384, "C": 384, "Ox": 8, "Oy": 8, "Fy": 3}  # 1x3
+    assert found["fc.0"] == {"Y": 1000, "K": 320 + 768 + 768 + 192}
+    assert sum(nest.instances for nest in layers) == 5 + 7 + 4 + 10 + 6 + 9 + 1
 
 
 def test_the_front_end_reads_squeezenet_fire_modules(tmp_path: Path) -> None:
