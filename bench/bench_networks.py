@@ -1,4 +1,4 @@
-"""Benchmark: whole ImageNet networks (bench/networks.py) through the ONNX front-end, proven optimal per objective.
+"""Benchmark: whole networks (bench/networks.py) through the ONNX front-end, proven optimal per objective.
 
 Run by hand: python bench/bench_networks.py [--networks NAME ...] [--objectives edp energy] [--archs dmazerunner]
 [--layers NAME ...] [--top N] [--time-limit S] [--progress] [--onnx-dir DIR]

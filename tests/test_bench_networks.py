@@ -75,6 +75,40 @@ def test_every_network_is_a_valid_onnx_model_with_its_published_mac_count(graphs
     }
 
 
+def test_the_networks_tried_later_do_torchvisions_published_multiply_accumulates(graphs: dict[str, Graph]) -> None:
+    """torchvision's `_ops` of each model's weights (GMACs at 224x224, three decimals)."""
+    published = {
+        "resnext50_32x4d": 4.23,
+        "regnet_y_800mf": 0.834,
+        "vgg16": 15.47,
+        "alexnet": 0.714,
+        "googlenet": 1.498,
+        "inception_v3": 5.713,
+        "squeezenet1_1": 0.349,
+        "shufflenet_v2_x1_0": 0.145,
+        "convnext_tiny": 4.456,
+        "swin_t": 4.491,
+    }
+    assert {name: round(graphs[name].macs() / 1e9, 3) for name in published} == published
+
+
+def test_inception_v1_adds_the_5x5_branches_over_torchvisions_3x3(graphs: dict[str, Graph]) -> None:
+    """Each module's "5x5" conv does (25 - 9) x reduce x out MACs more per output pixel than torchvision's 3x3."""
+    pixels = {"3": 28 * 28, "4": 14 * 14, "5": 7 * 7}
+    extra = sum(
+        pixels[name[9]] * reduce * out * (25 - 9)
+        for name, (_, _, _, _, reduce, out, _) in networks.GOOGLENET_INCEPTIONS.items()
+    )
+    assert graphs["inception_v1"].macs() - graphs["googlenet"].macs() == extra == 84_295_680
+
+
+def test_bert_base_does_twelve_layers_of_projections_ffn_and_attention(graphs: dict[str, Graph]) -> None:
+    """Per layer: four 768x768 projections and the 768-3072-768 FFN over 128 tokens, and 12 heads of 128x128x64
+    scores and context; then the 768x768 pooler on one token."""
+    per_layer = 4 * 128 * 768 * 768 + 2 * 128 * 768 * 3072 + 2 * 12 * 128 * 128 * 64
+    assert graphs["bert_base"].macs() == 12 * per_layer + 768 * 768 == 11_174_215_680
+
+
 def test_resnet50_has_a_7x7_stride_2_stem_and_1x1_stride_2_projections(graphs: dict[str, Graph]) -> None:
     g = graphs["resnet50"]
     weight, out, attrs = g.conv("conv1")
@@ -100,6 +134,15 @@ def test_efficientnet_b0_squeezes_to_a_quarter_of_the_block_input(graphs: dict[s
     weight, out, attrs = g.conv("features.3.0.dw")
     assert (weight, out, attrs["strides"], attrs["pads"]) == ([144, 1, 5, 5], [1, 144, 28, 28], [2, 2], [2] * 4)
     assert g.conv("features.8")[:2] == ([1280, 320, 1, 1], [1, 1280, 7, 7])
+
+
+def test_vgg16_and_alexnet_keep_their_large_convolutions_and_fully_connected_layers(graphs: dict[str, Graph]) -> None:
+    vgg, alexnet = graphs["vgg16"], graphs["alexnet"]
+    assert vgg.conv("conv1_2")[:2] == ([64, 64, 3, 3], [1, 64, 224, 224])
+    assert vgg.shapes[vgg.nodes["fc6"].input[1]] == [4096, 512 * 7 * 7]  # Gemm weight [out, in] (transB)
+    weight, out, attrs = alexnet.conv("conv1")
+    assert (weight, out, attrs["strides"], attrs["pads"]) == ([64, 3, 11, 11], [1, 64, 55, 55], [4, 4], [2] * 4)
+    assert alexnet.shapes[alexnet.nodes["fc6"].input[1]] == [4096, 256 * 6 * 6]
 
 
 def test_densenet121_has_121_mac_layers_and_dense_inputs(graphs: dict[str, Graph]) -> None:
@@ -163,3 +206,142 @@ def test_the_front_end_finds_every_multiply_accumulate_of_the_graph(
     """The layers the front-end extracts, counted with their instances, do exactly the graph's MACs."""
     layers, _ = load_onnx(paths[name])
     assert sum(nest.instances * math.prod(nest.extents) for nest in layers) == graphs[name].macs()
+
+
+def test_the_front_end_reads_resnext_grouped_3x3s_with_32_groups(tmp_path: Path) -> None:
+    """Two stages of one and two blocks: the 3x3s are GROUP_CONVs of 32 groups of 4 (then 8) channels, twice the
+    width of ResNet-50's; the second stage's first 3x3 has stride 2."""
+    path = networks.build_resnext50_32x4d(tmp_path / "resnext.onnx", stages=((64, 1, 1), (128, 2, 2)))
+    found = {nest.name: (nest.op, _dims(nest), nest.instances) for nest in load_onnx(path)[0]}
+    assert found["layer1.0.conv1"] == ("CONV", {"M": 128, "C": 64, "Ox": 56, "Oy": 56}, 1)
+    assert found["layer1.0.conv2"] == ("GROUP_CONV", {"G": 32, "M": 4, "C": 4, "Ox": 56, "Oy": 56, "Fx": 3, "Fy": 3}, 1)
+    conv2 = {"G": 32, "M": 8, "C": 8, "Ox": 28, "Oy": 28, "Fx": 3, "Fy": 3}
+    assert found["layer2.0.conv2"] == ("GROUP_CONV", {**conv2, "stride": 2}, 1)
+    assert found["layer2.1.conv2"] == ("GROUP_CONV", conv2, 1)
+    assert found["layer2.0.downsample.0"] == ("CONV", {"M": 512, "C": 256, "Ox": 28, "Oy": 28, "stride": 2}, 1)
+    assert found["fc.0"] == ("GEMM", {"Y": 1000, "K": 512}, 1)
+    assert sum(instances for _, _, instances in found.values()) == 1 + 4 + 7 + 1
+
+
+def test_the_front_end_reads_regnet_groups_of_16_channels_and_squeeze_excite(tmp_path: Path) -> None:
+    """Two stages of one and two blocks: 64 / 16 = 4 and 144 / 16 = 9 groups; SE squeezes to a quarter of the block's
+    input (32 -> 8, 64 -> 16, 144 -> 36); the three 144 -> 144 1x1s at 28x28 merge."""
+    path = networks.build_regnet_y_800mf(tmp_path / "regnet.onnx", stages=((64, 1), (144, 2)))
+    found = {nest.name: (nest.op, _dims(nest), nest.instances) for nest in load_onnx(path)[0]}
+    block1, block2 = "trunk_output.block1.block1-0", "trunk_output.block2.block2-"
+    grouped = {"M": 16, "C": 16, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found[f"{block1}.f.b"] == ("GROUP_CONV", {**grouped, "G": 4, "Ox": 56, "Oy": 56}, 1)
+    assert found[f"{block2}0.f.b"] == ("GROUP_CONV", {**grouped, "G": 9, "Ox": 28, "Oy": 28}, 1)
+    assert [found[f"{block}.f.se.fc1"][1] for block in (block1, f"{block2}0", f"{block2}1")] == [
+        {"M": 8, "C": 64},
+        {"M": 16, "C": 144},
+        {"M": 36, "C": 144},
+    ]
+    assert found[f"{block2}0.f.c"] == ("CONV", {"M": 144, "C": 144, "Ox": 28, "Oy": 28}, 3)
+    assert sum(instances for _, _, instances in found.values()) == 1 + 6 + 6 + 5 + 1
+
+
+def test_the_front_end_reads_an_inception_module_with_5x5_branch_and_ceil_mode_pools(tmp_path: Path) -> None:
+    """The paper's 5x5 (pad 2) on inception3a; ceil-mode pools keep 112 -> 56 -> 28 (floor would give 55 and 27)."""
+    path = networks.build_googlenet(tmp_path / "inception.onnx", kernel5=5, modules=("inception3a",))
+    found = {nest.name: _dims(nest) for nest in load_onnx(path)[0]}
+    assert found["conv3"] == {"M": 192, "C": 64, "Ox": 56, "Oy": 56, "Fx": 3, "Fy": 3}
+    assert found["inception3a.branch3.1"] == {"M": 32, "C": 16, "Ox": 28, "Oy": 28, "Fx": 5, "Fy": 5}
+    assert found["inception3a.branch4.1"] == {"M": 32, "C": 192, "Ox": 28, "Oy": 28}  # after the 3x3/1 max pool
+    assert found["fc.0"] == {"Y": 1000, "K": 64 + 128 + 32 + 32}
+    assert len(found) == 3 + 6 + 1
+
+
+def test_the_front_end_reads_inception_v3_factorised_1x7_and_7x1_kernels(tmp_path: Path) -> None:
+    """One module of each kind (A-E) on a 299x299 image: a 1x7 kernel (one row of H, seven columns of W) reads as
+    Fy 7, a 7x1 as Fx 7 (Fx is the window along H, docs/frontend.md); the grid reductions are stride-2 3x3s."""
+    modules = (
+        ("Mixed_5b", "A", 32),
+        ("Mixed_6a", "B", 0),
+        ("Mixed_6b", "C", 128),
+        ("Mixed_7a", "D", 0),
+        ("Mixed_7b", "E", 0),
+    )
+    layers, _ = load_onnx(networks.build_inception_v3(tmp_path / "inception_v3.onnx", modules))
+    found = {nest.name.removesuffix(".conv"): _dims(nest) for nest in layers}
+    assert found["Conv2d_1a_3x3"] == {"M": 32, "C": 3, "Ox": 149, "Oy": 149, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Conv2d_4a_3x3"] == {"M": 192, "C": 80, "Ox": 71, "Oy": 71, "Fx": 3, "Fy": 3}
+    assert found["Mixed_6a.branch3x3"] == {"M": 384, "C": 256, "Ox": 17, "Oy": 17, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Mixed_6b.branch7x7_1"] == {"M": 128, "C": 384 + 96 + 256, "Ox": 17, "Oy": 17}
+    assert found["Mixed_6b.branch7x7_2"] == {"M": 128, "C": 128, "Ox": 17, "Oy": 17, "Fy": 7}  # 1x7
+    assert found["Mixed_6b.branch7x7_3"] == {"M": 192, "C": 128, "Ox": 17, "Oy": 17, "Fx": 7}  # 7x1
+    assert found["Mixed_7a.branch3x3_2"] == {"M": 320, "C": 192, "Ox": 8, "Oy": 8, "Fx": 3, "Fy": 3, "stride": 2}
+    assert found["Mixed_7b.branch3x3_2a"] == {"M": 384, "C": 384, "Ox": 8, "Oy": 8, "Fy": 3}  # 1x3
+    assert found["fc.0"] == {"Y": 1000, "K": 320 + 768 + 768 + 192}
+    assert sum(nest.instances for nest in layers) == 5 + 7 + 4 + 10 + 6 + 9 + 1
+
+
+def test_the_front_end_reads_squeezenet_fire_modules(tmp_path: Path) -> None:
+    """A 3x3/2 stem without padding (224 -> 111), ceil-mode pools (111 -> 55 -> 27 -> 13); each fire module's two
+    expands read its squeeze, and fires 3/4, 6/7 and 9/10 share their expand shapes."""
+    layers, _ = load_onnx(networks.build_squeezenet1_1(tmp_path / "squeezenet.onnx"))
+    found = {nest.name: (_dims(nest), nest.instances) for nest in layers}
+    assert found["features.0"] == ({"M": 64, "C": 3, "Ox": 111, "Oy": 111, "Fx": 3, "Fy": 3, "stride": 2}, 1)
+    assert found["features.3.expand3x3"] == ({"M": 64, "C": 16, "Ox": 55, "Oy": 55, "Fx": 3, "Fy": 3}, 2)
+    assert found["features.12.squeeze"] == ({"M": 64, "C": 512, "Ox": 13, "Oy": 13}, 1)
+    assert found["classifier.1"] == ({"M": 1000, "C": 512, "Ox": 13, "Oy": 13}, 1)
+    assert (sum(nest.instances for nest in layers), len(layers)) == (1 + 8 * 3 + 1, 18)
+
+
+def test_the_front_end_reads_shufflenet_units_through_the_split_and_channel_shuffle(tmp_path: Path) -> None:
+    """One stage of two units: the stride-2 unit's two branches, then a unit that convolves half the channels (58)."""
+    path = networks.build_shufflenet_v2_x1_0(tmp_path / "shufflenet.onnx", stages=((116, 2),))
+    found = {nest.name: (nest.op, _dims(nest), nest.instances) for nest in load_onnx(path)[0]}
+    assert found["stage2.0.branch1.0"] == ("DW_CONV", {"C": 24, "Ox": 28, "Oy": 28, "Fx": 3, "Fy": 3, "stride": 2}, 1)
+    assert found["stage2.0.branch2.0"] == ("CONV", {"M": 58, "C": 24, "Ox": 56, "Oy": 56}, 1)
+    assert found["stage2.0.branch2.5"] == ("CONV", {"M": 58, "C": 58, "Ox": 28, "Oy": 28}, 3)  # and unit 1's 1x1s
+    assert found["stage2.1.branch2.3"] == ("DW_CONV", {"C": 58, "Ox": 28, "Oy": 28, "Fx": 3, "Fy": 3}, 1)
+    assert found["conv5.0"] == ("CONV", {"M": 1024, "C": 116, "Ox": 28, "Oy": 28}, 1)
+    assert sum(instances for _, _, instances in found.values()) == 1 + 5 + 3 + 2
+
+
+def test_the_front_end_reads_convnext_blocks_as_depthwise_7x7_and_channels_last_gemms(tmp_path: Path) -> None:
+    """Two stages of one block: the 4x4/4 stem, 7x7 depthwise convs, the MLP's Linears on [1, H, W, C] as GEMMs over
+    H x W tokens, and the 2x2/2 downsampling conv."""
+    path = networks.build_convnext_tiny(tmp_path / "convnext.onnx", stages=((96, 1), (192, 1)))
+    found = {nest.name: (nest.op, _dims(nest)) for nest in load_onnx(path)[0]}
+    assert found == {
+        "features.0.0": ("CONV", {"M": 96, "C": 3, "Ox": 56, "Oy": 56, "Fx": 4, "Fy": 4, "stride": 4}),
+        "features.1.0.block.0": ("DW_CONV", {"C": 96, "Ox": 56, "Oy": 56, "Fx": 7, "Fy": 7}),
+        "features.1.0.block.3": ("GEMM", {"X": 56 * 56, "Y": 384, "K": 96}),
+        "features.1.0.block.5": ("GEMM", {"X": 56 * 56, "Y": 96, "K": 384}),
+        "features.2.1": ("CONV", {"M": 192, "C": 96, "Ox": 28, "Oy": 28, "Fx": 2, "Fy": 2, "stride": 2}),
+        "features.3.0.block.0": ("DW_CONV", {"C": 192, "Ox": 28, "Oy": 28, "Fx": 7, "Fy": 7}),
+        "features.3.0.block.3": ("GEMM", {"X": 28 * 28, "Y": 768, "K": 192}),
+        "features.3.0.block.5": ("GEMM", {"X": 28 * 28, "Y": 192, "K": 768}),
+        "classifier.2": ("GEMM", {"Y": 1000, "K": 192}),
+    }
+
+
+def test_the_front_end_reads_swin_window_attention_through_the_shifted_windows(tmp_path: Path) -> None:
+    """Two stages of two blocks (the second shifted: roll, mask, roll back): attention over 7x7 windows batches
+    windows x heads (64 x 3, then 16 x 6); QKV, projection and MLP are GEMMs over the 56 x 56 (28 x 28) tokens;
+    patch merging reduces 4 x 96 to 192 channels."""
+    layers, _ = load_onnx(networks.build_swin_t(tmp_path / "swin.onnx", stages=((2, 3), (2, 6))))
+    found = {nest.name: (nest.op, _dims(nest), nest.instances) for nest in layers}
+    assert found["features.1.0.attn.qkv"] == ("GEMM", {"X": 3136, "Y": 288, "K": 96}, 2)
+    assert found["features.1.0.attn.attn_scores"] == ("BATCH_GEMM", {"B": 192, "X": 49, "Y": 49, "K": 32}, 2)
+    assert found["features.1.0.attn.attn_context"] == ("BATCH_GEMM", {"B": 192, "X": 49, "Y": 32, "K": 49}, 2)
+    assert found["features.2.reduction"] == ("GEMM", {"X": 784, "Y": 192, "K": 384}, 1)
+    assert found["features.3.0.attn.attn_scores"] == ("BATCH_GEMM", {"B": 96, "X": 49, "Y": 49, "K": 32}, 2)
+    assert found["features.3.0.mlp.3"] == ("GEMM", {"X": 784, "Y": 192, "K": 768}, 2)
+    assert (len(found), sum(instances for _, _, instances in found.values())) == (1 + 6 + 1 + 6 + 1, 27)
+
+
+def test_the_front_end_reads_a_two_layer_bert_as_six_distinct_layers(tmp_path: Path) -> None:
+    """The query, key, value and output projections of both layers merge (8 instances); attention is 12 heads."""
+    layers, _ = load_onnx(networks.build_bert_base(tmp_path / "bert.onnx", layers=2))
+    found = {nest.name: (nest.op, _dims(nest), nest.instances) for nest in layers}
+    assert found == {
+        "encoder.layer.0.attention.self.query": ("GEMM", {"X": 128, "Y": 768, "K": 768}, 8),
+        "encoder.layer.0.attention_scores": ("BATCH_GEMM", {"B": 12, "X": 128, "Y": 128, "K": 64}, 2),
+        "encoder.layer.0.attention_context": ("BATCH_GEMM", {"B": 12, "X": 128, "Y": 64, "K": 128}, 2),
+        "encoder.layer.0.intermediate.dense": ("GEMM", {"X": 128, "Y": 3072, "K": 768}, 2),
+        "encoder.layer.0.output.dense": ("GEMM", {"X": 128, "Y": 768, "K": 3072}, 2),
+        "pooler.dense": ("GEMM", {"Y": 768, "K": 768}, 1),
+    }
