@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dmz_solver.arch import Arch, arch_from_json, load_arch
+from dmz_solver.arch import Arch, arch_from_json, load_arch, resolve_arch_path
 from dmz_solver.cache import LayerCache, SolveKey
 from dmz_solver.errors import InputError
 from dmz_solver.problem import Problem
@@ -21,6 +21,7 @@ from dmz_solver.search.exhaustive import TaskSearch, exhaustive_search
 from dmz_solver.search.floors import space_floors
 from dmz_solver.search.supply import no_supply
 from dmz_solver.solving import solve_layer
+from dmz_solver.specio import read_json
 from dmz_solver.vocabulary import Objective, Status
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
@@ -59,6 +60,24 @@ def test_the_tile_tables_floors_lift_the_root_bound_and_stay_below_every_optimum
             bound = cpsat_supply(problem, objective, floors=floors).lower_bound
             assert bound is not None and bound <= best[objective].value, (nest.name, objective)
             assert bound >= cpsat_supply(problem, objective).lower_bound, (nest.name, objective)
+
+
+def test_the_root_bound_allows_for_energies_rounded_to_whole_pj() -> None:
+    """With a floor of 480.3 pJ a 1-MAC GEMM costs 480 pJ once rounded (docs/cost-model.md §6.4): CP-SAT's energy
+    and EDP bounds must stay below, as the block bounds do (a reviewer's case: the bound was 480.33)."""
+    spec = read_json(resolve_arch_path("tpu_like"))
+    spec["arch_details"].update(communication_energy=0.0, rf_energy=0.0, mac_energy=0.3, spm_energy=0.01)
+    for network in spec["networks"].values():
+        network["energy"] = 0.0
+    problem = Problem(gemm_nest("g", x=1, y=1, k=1), arch_from_json(spec, source="tpu_like.json", name="free_noc"))
+    floors = space_floors(problem, TaskSearch(problem).tables.tiles)
+    best = exhaustive_search(problem).best
+    assert best[Objective.ENERGY].value < floors.energy  # the rounding is what the bound must allow for
+    for objective in (Objective.ENERGY, Objective.EDP):
+        bound = cpsat_supply(problem, objective, floors=floors).lower_bound
+        assert bound is not None and bound <= best[objective].value, objective
+        result = branch_and_bound(problem, objective)
+        assert result.proof.root_bound <= result.value, objective
 
 
 def test_the_tile_tables_floors_bring_the_root_bound_of_an_off_chip_layer_within_ten_percent() -> None:

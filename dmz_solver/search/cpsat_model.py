@@ -24,7 +24,7 @@ from ..noc.spec import REDUCTION, SYSTOLIC
 from ..problem import Problem, divisors
 from ..problem.validity import RULES, least_usage
 from ..vocabulary import LEVELS, Objective
-from .bounds import certified
+from .bounds import ROUNDING_PJ, certified
 from .floors import SpaceFloors, space_floors
 from .stopping import halted
 from .supply import Candidate, Supply
@@ -33,6 +33,8 @@ LOG_SCALE = 1000
 """CP-SAT objective units per natural-log unit; per-prime logs are rounded down to stay a bound."""
 CYCLES_LOG_CAP = 100 * LOG_SCALE
 """Upper end of the scaled log of cycles: e^100, far above any cycle count the model can hold."""
+LEAST_PJ = 1e-300
+"""The energy bound when the floor, less its rounding, is not positive: any positive number below every energy."""
 TOP_K = 8
 """Distinct CP-SAT solutions handed to the proof for exact rescoring."""
 LEAN_SOLVER = {"cp_model_presolve": False, "linearization_level": 0}
@@ -216,7 +218,8 @@ class _SpaceModel:
         """
         nest, model = self.nest, self.model
         # a Problem's energy floor is above 0.5 pJ (problem/numeric.py refuses the others)
-        offset = math.log(floors.energy) if objective != Objective.CYCLES else 0.0
+        # energies are rounded to whole pJ: a mapping's may lie ROUNDING_PJ below the floor (as in bound_value)
+        offset = math.log(max(floors.energy - ROUNDING_PJ, LEAST_PJ)) if objective != Objective.CYCLES else 0.0
         if objective == Objective.ENERGY:
             return offset, 1
         log_pes, most = 0, 0
