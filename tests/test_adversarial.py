@@ -225,3 +225,45 @@ def test_a_scale_table_with_one_value_spelled_twice_is_refused(tmp_path: Path, c
     _, err = capsys.readouterr()
     assert code == 2 and "s.json" in err and "512" in err, err
     assert not out.exists()
+
+
+def _file_pair(tmp_path: Path, name: str, source: Path) -> Path:
+    """A copy of `source` in tmp_path, to be given both as an input and as an output."""
+    path = tmp_path / name
+    path.write_bytes(source.read_bytes())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["solve", "--model", "{m}", "--json", "{m}"], "{m}: --json would overwrite the model given to --model"),
+        (
+            ["solve", "--model", "tiny", "--constraints", "{c}", "--json", "{c}"],
+            "{c}: --json would overwrite the constraint file given to --constraints",
+        ),
+        (["layers", "--model", "{m}", "--json", "{m}"], "{m}: --json would overwrite the model given to --model"),
+        (["export-spec", "{m}", "-o", "{m}"], "{m}: --output would overwrite the model given to MODEL"),
+        (
+            ["solve", "--rerun", "{r}", "--report", "{d}", "--no-cache"],
+            "{r}: --report would overwrite the result file given to --rerun",
+        ),
+    ],
+)
+def test_an_output_that_is_an_input_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], expected: str
+) -> None:
+    model = _file_pair(tmp_path, "m.json", REPO / "models" / "tiny.json")
+    constraints = _file_pair(tmp_path, "c.yaml", REPO / "constraints" / "os.yaml")
+    (tmp_path / "rep").mkdir()
+    result = tmp_path / "rep" / "result.json"
+    assert main(["solve", "--model", "tiny", "--no-cache", "--json", str(result)]) == 0
+    before = {path: path.read_bytes() for path in (model, constraints, result)}
+    names = {"m": str(model), "c": str(constraints), "r": str(result), "d": str(tmp_path / "rep")}
+    capsys.readouterr()
+    code = main([arg.format(**names) for arg in argv])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {expected.format(**names)}\n")
+    assert captured.out == ""  # refused before the header of a solve
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["result.json"]

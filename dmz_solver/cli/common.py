@@ -186,6 +186,45 @@ def check_output_dir(target: str | None, option: str) -> None:
     _try_writing_in(existing, target, option)
 
 
+def check_not_an_input(
+    outputs: Sequence[tuple[str | None, str]], inputs: Sequence[tuple[str | None, str, str]]
+) -> None:
+    """Fail before any work if an output file would replace an input file.
+
+    `outputs` are (path, option) pairs, `inputs` (path, option, what it is); an input that is not an existing file
+    (a preset name, a missing file the loader reports later) cannot be overwritten and is skipped.
+    """
+    given = [(path, option, what) for path, option, what in inputs if path and os.path.isfile(path)]
+    for target, option in outputs:
+        if not target or target == "-" or not os.path.isfile(target):
+            continue
+        for path, input_option, what in given:
+            if os.path.samefile(target, path):  # also through a link or another spelling of the path
+                raise InputError(f"{option} would overwrite the {what} given to {input_option}", source=target)
+
+
+def files_in(directory: str | None, names: Sequence[str], option: str) -> list[tuple[str, str]]:
+    """(path, option) of each file named `names` that a command writes in the output directory `directory`."""
+    return [] if directory is None else [(str(Path(directory, name)), option) for name in names]
+
+
+INPUT_OPTIONS = {
+    "model": ("--model", "model"),
+    "arch": ("--arch", "arch spec"),
+    "mapping": ("--mapping", "mapping"),
+    "rerun": ("--rerun", "result file"),
+    "scale": ("--scale", "scaling table"),
+}
+"""The file inputs of the commands: argument name -> (option, what the file is); --constraints takes several."""
+
+
+def input_files(args: argparse.Namespace) -> list[tuple[str | None, str, str]]:
+    """The (path, option, what) of every input file the command's arguments name, for `check_not_an_input`."""
+    inputs = [(getattr(args, name, None), option, what) for name, (option, what) in INPUT_OPTIONS.items()]
+    inputs += [(path, "--constraints", "constraint file") for path in getattr(args, "constraints", None) or ()]
+    return inputs
+
+
 def _try_writing_in(directory: Path, target: str, option: str) -> None:
     """The writers' first step, tried now: a temporary file in `directory` (removed at once)."""
     try:
