@@ -267,3 +267,28 @@ def test_an_output_that_is_an_input_file_is_refused_before_any_work(
     assert captured.out == ""  # refused before the header of a solve
     assert {path: path.read_bytes() for path in before} == before
     assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["result.json"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "blocked"),
+    [
+        (["solve", "--model", "tiny", "--no-cache", "--report", "{out}", "--json", "{json}"], "report.md"),
+        (["solve", "--model", "tiny", "--no-cache", "--report", "{out}"], "cycles.png"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--no-cache", "--out", "{out}"], "pareto.png"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--no-cache", "--out", "{out}"], "edp_vs_RF_SIZE.png"),
+    ],
+)
+def test_a_directory_in_place_of_a_file_of_the_output_directory_is_refused_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], blocked: str
+) -> None:
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    names = {"out": str(out), "json": str(tmp_path / "r.json")}
+    code = main([arg.format(**names) for arg in argv])
+    captured = capsys.readouterr()
+    reason = "is a directory; the command writes a file of that name there"
+    option = "--report" if argv[0] == "solve" else "--out"
+    assert (code, captured.err) == (2, f"error: {out / blocked}: {option}: {reason}\n")
+    assert captured.out == ""  # nothing solved, not even the header printed
+    assert sorted(p.name for p in out.iterdir()) == [blocked]
+    assert not (tmp_path / "r.json").exists()

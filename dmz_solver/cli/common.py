@@ -208,6 +208,15 @@ def files_in(directory: str | None, names: Sequence[str], option: str) -> list[t
     return [] if directory is None else [(str(Path(directory, name)), option) for name in names]
 
 
+def check_files_in(directory: str | None, names: Sequence[str], option: str) -> None:
+    """Fail before any work if a file the command will write in the output directory `directory` is in the way
+    (a directory or device by that name, a link to one): `check_output_dir` checks only the directory."""
+    for path, _ in files_in(directory, names, option):
+        if os.path.lexists(path) and not os.path.isfile(path):  # a regular file, or a link to one, is replaced
+            kind = "a directory" if os.path.isdir(path) else "not a regular file"
+            raise InputError(f"is {kind}; the command writes a file of that name there", source=path, field=option)
+
+
 INPUT_OPTIONS = {
     "model": ("--model", "model"),
     "arch": ("--arch", "arch spec"),
