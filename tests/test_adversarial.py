@@ -292,3 +292,20 @@ def test_a_directory_in_place_of_a_file_of_the_output_directory_is_refused_befor
     assert captured.out == ""  # nothing solved, not even the header printed
     assert sorted(p.name for p in out.iterdir()) == [blocked]
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("command", [["layers"], ["solve", "--layer", "tiny_gemm", "--no-cache"]])
+def test_non_ascii_names_on_an_ascii_stdout_are_written_as_backslash_escapes(tmp_path: Path, command: list) -> None:
+    model = tmp_path / "ümlaut dir" / "mödel.json"
+    model.parent.mkdir()
+    model.write_bytes((REPO / "models" / "tiny.json").read_bytes())
+    done = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), command[0], "--model", str(model), *command[1:]],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    escaped = str(model).encode("ascii", "backslashreplace")
+    assert done.stdout.startswith(b"Model m\\xf6del (" + escaped + b")")

@@ -261,8 +261,17 @@ def emit(out: TextIO | None, text: str) -> None:
 # Errors
 
 
+def _escape_unencodable(stream: TextIO) -> None:
+    """Write the characters the stream's encoding lacks (a non-ASCII file or layer name on an ASCII terminal) as
+    backslash escapes, as Python writes standard error, rather than failing with UnicodeEncodeError."""
+    reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper; a test's replacement may lack it
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the parsed command; returns the exit status (0 ok, 1 internal error, 2 bad input, 130 interrupted)."""
+    _escape_unencodable(sys.stdout)
     try:
         check_given_once(args)
         return args.run(args)
