@@ -309,3 +309,31 @@ def test_non_ascii_names_on_an_ascii_stdout_are_written_as_backslash_escapes(tmp
     assert done.returncode == 0, done.stderr
     escaped = str(model).encode("ascii", "backslashreplace")
     assert done.stdout.startswith(b"Model m\\xf6del (" + escaped + b")")
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--report", ""], "--report"),
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--cache-dir", ""], "--cache-dir"),
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--json", ""], "--json"),
+        (["solve", "--model", "tiny", "--constraints", "os", "", "--layer", "tiny_gemm"], "--constraints"),
+        (["solve", "--rerun", ""], "--rerun"),
+        (["solve", "--model", ""], "--model"),
+        (["export-spec", "tiny", "-o", ""], "--output"),
+        (["export-spec", ""], "MODEL"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--out", ""], "--out"),
+        (["arch", "dmazerunner", "--draw", ""], "--draw"),
+        (["evaluate", "--model", "tiny", "--layer", "tiny_gemm", "--mapping", ""], "--mapping"),
+    ],
+)
+def test_an_empty_path_is_refused_naming_its_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, argv: list[str], option: str
+) -> None:
+    """'' used to mean no option (--report, --rerun), standard output (-o) or the working directory (--cache-dir)."""
+    monkeypatch.chdir(tmp_path)
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {option}: is an empty path; give a file or directory name\n")
+    assert captured.out == ""
+    assert list(tmp_path.iterdir()) == []

@@ -59,6 +59,21 @@ def check_given_once(args: argparse.Namespace) -> None:
             raise InputError(f"given {len(values)} times ({listed}); give it once", field=option)
 
 
+PATH_ARGUMENTS = ("model", "arch", "constraints", "mapping", "rerun", "scale", "json", "report", "output", "out",
+                  "draw", "cache_dir")  # fmt: skip
+"""The arguments that name a file or directory (input or output), by their argparse dest."""
+
+
+def check_no_empty_paths(args: argparse.Namespace) -> None:
+    """An empty path is an InputError naming the option: read, it would be taken for a missing option or a preset
+    name; written, for standard output or the working directory."""
+    labels: dict[str, str] = getattr(args, "option_labels", {})
+    for name in PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        if "" in (value if isinstance(value, list) else [value]):
+            raise InputError("is an empty path; give a file or directory name", field=labels.get(name, name))
+
+
 def add_layer(parser: argparse.ArgumentParser, text: str, *, required: bool = False) -> None:
     """--layer NAME, which may be given once."""
     parser.add_argument("--layer", metavar="NAME", required=required, action=OnlyOnce, help=text)
@@ -274,6 +289,7 @@ def run_command(args: argparse.Namespace) -> int:
     _escape_unencodable(sys.stdout)
     try:
         check_given_once(args)
+        check_no_empty_paths(args)
         return args.run(args)
     except InputError as exc:
         sys.stdout.flush()
