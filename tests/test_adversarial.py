@@ -337,3 +337,28 @@ def test_an_empty_path_is_refused_naming_its_option(
     assert (code, captured.err) == (2, f"error: {option}: is an empty path; give a file or directory name\n")
     assert captured.out == ""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["solve", "--layer", "tiny_gemm"], ["dse", "--sweep", "RF_SIZE=256"]])
+@pytest.mark.parametrize(
+    ("cache", "reason"),
+    [("plain", "exists and is not a directory"), ("plain/sub", "'{tmp}/plain' is not a directory")],
+)
+def test_a_cache_dir_that_cannot_hold_the_cache_is_refused_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: list[str], cache: str, reason: str
+) -> None:
+    """Such a cache used to be skipped silently, with a misleading warning for every layer."""
+    (tmp_path / "plain").write_text("not a directory")
+    where = str(tmp_path / cache)
+    out = tmp_path / "o"
+    extra = ["--out", str(out)] if command[0] == "dse" else ["--json", str(out)]
+    code = main([command[0], "--model", "tiny", *command[1:], "--cache-dir", where, *extra])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {where}: --cache-dir: {reason.format(tmp=tmp_path)}\n")
+    assert captured.out == "" and not out.exists()
+
+
+def test_no_cache_ignores_a_cache_dir_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "plain").write_text("not a directory")
+    argv = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--cache-dir", str(tmp_path / "plain")]
+    assert main(argv) == 0

@@ -85,6 +85,13 @@ def add_cache(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the layer cache")
 
 
+def check_cache_dir(args: argparse.Namespace) -> None:
+    """Fail before any work if the layer cache is used and --cache-dir is a file or cannot be written in (the
+    cache would otherwise be skipped, with a warning per layer that does not say why)."""
+    if not args.no_cache:
+        check_output_dir(args.cache_dir, "--cache-dir")
+
+
 def add_constraints(parser: argparse.ArgumentParser) -> None:
     """--constraints: files added to those the arch spec names."""
     parser.add_argument(

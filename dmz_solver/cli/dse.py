@@ -30,6 +30,7 @@ from .backend import BackendStarter, add_scheduler_timeout
 from .common import (
     add_cache,
     add_model_arch,
+    check_cache_dir,
     check_files_in,
     check_not_an_input,
     check_output_dir,
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
 
     check_output_dir(args.out, "--out")
+    check_cache_dir(args)
     if args.seed is not None and args.sample is None:
         raise InputError("draws the points of --sample; give --sample N too", field="--seed")
     sweeps = [parse_sweep(text) for text in args.sweep]

@@ -29,6 +29,7 @@ from .common import (
     add_knobs,
     add_layer,
     add_model_arch,
+    check_cache_dir,
     check_files_in,
     check_not_an_input,
     check_output_dir,
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.json, "--json")
     check_output_dir(args.report, "--report")
     check_files_in(args.report, REPORT_FILES, "--report")
+    check_cache_dir(args)
     check_not_an_input([(args.json, "--json"), *files_in(args.report, REPORT_FILES, "--report")], input_files(args))
     plan = _plan_from_result(args) if args.rerun else _plan_from_options(args)
     if args.workers:
