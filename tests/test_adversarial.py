@@ -362,3 +362,21 @@ def test_no_cache_ignores_a_cache_dir_that_is_a_file(tmp_path: Path, capsys: pyt
     (tmp_path / "plain").write_text("not a directory")
     argv = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--cache-dir", str(tmp_path / "plain")]
     assert main(argv) == 0
+
+
+def test_layer_names_with_a_pipe_or_a_newline_keep_the_text_and_markdown_tables_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    layer = {"size_tensor_A": [1, 4, 5, 5], "size_tensor_B": [8, 4, 3, 3], "strides": [1, 1]}
+    model = tmp_path / "names.json"
+    _write_json(model, {"CONV": [{**layer, "name": "a|b"}, {**layer, "name": "x\ny", "size_tensor_A": [1, 4, 6, 6]}]})
+    report = tmp_path / "rep"
+    assert main(["solve", "--model", str(model), "--no-cache", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "Layer x\\ny: CONV" in out and "\ny:" not in out
+    summary = out[out.index("Summary of") :].splitlines()
+    assert [line.split()[0] for line in summary[3:5]] == ["a|b", "x\\ny"]  # one row per layer, each on one line
+    table = [line for line in (report / "report.md").read_text().splitlines() if line.startswith("| ")]
+    cells = [line.replace("\\|", "") for line in table]
+    assert len(table) == 3 and {cell.count("|") for cell in cells} == {11}
+    assert table[1].startswith("| a\\|b | CONV |") and table[2].startswith("| x\\ny | CONV |")
