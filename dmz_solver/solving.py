@@ -272,8 +272,22 @@ def _solve_all(
             for future in as_completed(futures):
                 yield futures[future], future.result()
         except BaseException:
-            pool.shutdown(cancel_futures=True)  # a failed layer (bad input, Ctrl-C) stops the queued ones
+            _stop_pool(pool)  # a failed layer (bad input, Ctrl-C) stops the queued ones and the running ones
             raise
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel the queued layers and end the worker processes now: a shutdown alone waits for the running
+    searches, which may take the whole time limit (a Ctrl-C must not). The workers hold no result worth keeping."""
+    workers = list((pool._processes or {}).values())  # the executor has no public handle on its processes
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def _solve_here(

@@ -225,3 +225,158 @@ def test_a_scale_table_with_one_value_spelled_twice_is_refused(tmp_path: Path, c
     _, err = capsys.readouterr()
     assert code == 2 and "s.json" in err and "512" in err, err
     assert not out.exists()
+
+
+def _file_pair(tmp_path: Path, name: str, source: Path) -> Path:
+    """A copy of `source` in tmp_path, to be given both as an input and as an output."""
+    path = tmp_path / name
+    path.write_bytes(source.read_bytes())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["solve", "--model", "{m}", "--json", "{m}"], "{m}: --json would overwrite the model given to --model"),
+        (
+            ["solve", "--model", "tiny", "--constraints", "{c}", "--json", "{c}"],
+            "{c}: --json would overwrite the constraint file given to --constraints",
+        ),
+        (["layers", "--model", "{m}", "--json", "{m}"], "{m}: --json would overwrite the model given to --model"),
+        (["export-spec", "{m}", "-o", "{m}"], "{m}: --output would overwrite the model given to MODEL"),
+        (
+            ["solve", "--rerun", "{r}", "--report", "{d}", "--no-cache"],
+            "{r}: --report would overwrite the result file given to --rerun",
+        ),
+    ],
+)
+def test_an_output_that_is_an_input_file_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], expected: str
+) -> None:
+    model = _file_pair(tmp_path, "m.json", REPO / "models" / "tiny.json")
+    constraints = _file_pair(tmp_path, "c.yaml", REPO / "constraints" / "os.yaml")
+    (tmp_path / "rep").mkdir()
+    result = tmp_path / "rep" / "result.json"
+    assert main(["solve", "--model", "tiny", "--no-cache", "--json", str(result)]) == 0
+    before = {path: path.read_bytes() for path in (model, constraints, result)}
+    names = {"m": str(model), "c": str(constraints), "r": str(result), "d": str(tmp_path / "rep")}
+    capsys.readouterr()
+    code = main([arg.format(**names) for arg in argv])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {expected.format(**names)}\n")
+    assert captured.out == ""  # refused before the header of a solve
+    assert {path: path.read_bytes() for path in before} == before
+    assert sorted(p.name for p in (tmp_path / "rep").iterdir()) == ["result.json"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "blocked"),
+    [
+        (["solve", "--model", "tiny", "--no-cache", "--report", "{out}", "--json", "{json}"], "report.md"),
+        (["solve", "--model", "tiny", "--no-cache", "--report", "{out}"], "cycles.png"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--no-cache", "--out", "{out}"], "pareto.png"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--no-cache", "--out", "{out}"], "edp_vs_RF_SIZE.png"),
+    ],
+)
+def test_a_directory_in_place_of_a_file_of_the_output_directory_is_refused_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], blocked: str
+) -> None:
+    out = tmp_path / "out"
+    (out / blocked).mkdir(parents=True)
+    names = {"out": str(out), "json": str(tmp_path / "r.json")}
+    code = main([arg.format(**names) for arg in argv])
+    captured = capsys.readouterr()
+    reason = "is a directory; the command writes a file of that name there"
+    option = "--report" if argv[0] == "solve" else "--out"
+    assert (code, captured.err) == (2, f"error: {out / blocked}: {option}: {reason}\n")
+    assert captured.out == ""  # nothing solved, not even the header printed
+    assert sorted(p.name for p in out.iterdir()) == [blocked]
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("command", [["layers"], ["solve", "--layer", "tiny_gemm", "--no-cache"]])
+def test_non_ascii_names_on_an_ascii_stdout_are_written_as_backslash_escapes(tmp_path: Path, command: list) -> None:
+    model = tmp_path / "ümlaut dir" / "mödel.json"
+    model.parent.mkdir()
+    model.write_bytes((REPO / "models" / "tiny.json").read_bytes())
+    done = subprocess.run(
+        [sys.executable, str(REPO / "cli.py"), command[0], "--model", str(model), *command[1:]],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    escaped = str(model).encode("ascii", "backslashreplace")
+    assert done.stdout.startswith(b"Model m\\xf6del (" + escaped + b")")
+
+
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--report", ""], "--report"),
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--cache-dir", ""], "--cache-dir"),
+        (["solve", "--model", "tiny", "--layer", "tiny_gemm", "--json", ""], "--json"),
+        (["solve", "--model", "tiny", "--constraints", "os", "", "--layer", "tiny_gemm"], "--constraints"),
+        (["solve", "--rerun", ""], "--rerun"),
+        (["solve", "--model", ""], "--model"),
+        (["export-spec", "tiny", "-o", ""], "--output"),
+        (["export-spec", ""], "MODEL"),
+        (["dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--out", ""], "--out"),
+        (["arch", "dmazerunner", "--draw", ""], "--draw"),
+        (["evaluate", "--model", "tiny", "--layer", "tiny_gemm", "--mapping", ""], "--mapping"),
+    ],
+)
+def test_an_empty_path_is_refused_naming_its_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, argv: list[str], option: str
+) -> None:
+    """'' used to mean no option (--report, --rerun), standard output (-o) or the working directory (--cache-dir)."""
+    monkeypatch.chdir(tmp_path)
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {option}: is an empty path; give a file or directory name\n")
+    assert captured.out == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["solve", "--layer", "tiny_gemm"], ["dse", "--sweep", "RF_SIZE=256"]])
+@pytest.mark.parametrize(
+    ("cache", "reason"),
+    [("plain", "exists and is not a directory"), ("plain/sub", "'{tmp}/plain' is not a directory")],
+)
+def test_a_cache_dir_that_cannot_hold_the_cache_is_refused_before_solving(
+    tmp_path: Path, capsys: pytest.CaptureFixture, command: list[str], cache: str, reason: str
+) -> None:
+    """Such a cache used to be skipped silently, with a misleading warning for every layer."""
+    (tmp_path / "plain").write_text("not a directory")
+    where = str(tmp_path / cache)
+    out = tmp_path / "o"
+    extra = ["--out", str(out)] if command[0] == "dse" else ["--json", str(out)]
+    code = main([command[0], "--model", "tiny", *command[1:], "--cache-dir", where, *extra])
+    captured = capsys.readouterr()
+    assert (code, captured.err) == (2, f"error: {where}: --cache-dir: {reason.format(tmp=tmp_path)}\n")
+    assert captured.out == "" and not out.exists()
+
+
+def test_no_cache_ignores_a_cache_dir_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "plain").write_text("not a directory")
+    argv = ["solve", "--model", "tiny", "--layer", "tiny_gemm", "--no-cache", "--cache-dir", str(tmp_path / "plain")]
+    assert main(argv) == 0
+
+
+def test_layer_names_with_a_pipe_or_a_newline_keep_the_text_and_markdown_tables_whole(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    layer = {"size_tensor_A": [1, 4, 5, 5], "size_tensor_B": [8, 4, 3, 3], "strides": [1, 1]}
+    model = tmp_path / "names.json"
+    _write_json(model, {"CONV": [{**layer, "name": "a|b"}, {**layer, "name": "x\ny", "size_tensor_A": [1, 4, 6, 6]}]})
+    report = tmp_path / "rep"
+    assert main(["solve", "--model", str(model), "--no-cache", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "Layer x\\ny: CONV" in out and "\ny:" not in out
+    summary = out[out.index("Summary of") :].splitlines()
+    assert [line.split()[0] for line in summary[3:5]] == ["a|b", "x\\ny"]  # one row per layer, each on one line
+    table = [line for line in (report / "report.md").read_text().splitlines() if line.startswith("| ")]
+    cells = [line.replace("\\|", "") for line in table]
+    assert len(table) == 3 and {cell.count("|") for cell in cells} == {11}
+    assert table[1].startswith("| a\\|b | CONV |") and table[2].startswith("| x\\ny | CONV |")

@@ -93,6 +93,7 @@ def test_dse_rerun_reuses_the_cache(dse_dir: Path, monkeypatch: pytest.MonkeyPat
         ("CGRA_SIZE=16,abc", "--sweep CGRA_SIZE"),
         ("CGRA_SIZE=0", "--sweep CGRA_SIZE"),
         ("RF_SIZE", "--sweep"),
+        ("source=1,2", "--sweep source"),  # an Arch field, but a file name, not a number
     ],
 )
 def test_bad_sweep_exits_2_with_one_line_naming_the_key(
@@ -155,6 +156,20 @@ def test_energy_scaling_without_an_entry_for_a_point_exits_2(capsys: pytest.Capt
         "--no-cache",
     )
     assert code == 2 and "RF_SIZE=1024" in err
+
+
+def test_energy_scaling_driven_by_a_non_numeric_arch_field_exits_2(
+    capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    scale = tmp_path / "scale.json"
+    scale.write_text(json.dumps({"dram_energy": {"by": "source", "ref": 1, "exponent": 1}}))
+    out = tmp_path / "o"
+    code, _, err = run(
+        capsys, "dse", "--model", "tiny", "--sweep", "RF_SIZE=256", "--scale", str(scale), "--out", str(out)
+    )
+    assert code == 2
+    assert err == f"error: {scale}: dram_energy.by: unknown arch parameter 'source'\n"
+    assert not out.exists()
 
 
 def test_pareto_marks_only_undominated_solved_points() -> None:

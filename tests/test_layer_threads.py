@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -151,3 +152,48 @@ def test_the_per_tiling_search_keeps_the_callers_numba_threads(monkeypatch: pyte
 
     _in_thread(one_thread).join(timeout=120)
     assert seen == [1]
+
+
+def _live_processes_in_session(session: int) -> list[int]:
+    """Pids of the processes of a session that still run (zombies, which only wait to be reaped, do not count)."""
+    live = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # not a process, or gone meanwhile
+        state, sid = fields[0], int(fields[3])
+        if sid == session and state != "Z":
+            live.append(int(entry.name))
+    return live
+
+
+def test_ctrl_c_to_a_pool_of_workers_ends_them_within_seconds(tmp_path: Path) -> None:
+    """The pool used to wait for its running layer searches (up to the time limit) and leave them running when only
+    the main process heard the SIGINT."""
+    out = tmp_path / "r.json"
+    argv = ["cli.py", "solve", "--model", "vgg16", "--search", "exhaustive", "--no-cache", "--time-limit", "120"]
+    proc = subprocess.Popen(
+        [sys.executable, *argv, "--workers", "2", "--json", str(out)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_hear_ctrl_c,
+        start_new_session=True,  # the workers share the session: a search for survivors finds them
+    )
+    time.sleep(8.0)  # the workers start and take their first layers
+    proc.send_signal(signal.SIGINT)  # the main process only, as `kill -INT` does
+    sent = time.perf_counter()
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        time.sleep(1.0)
+        survivors = _live_processes_in_session(proc.pid)
+        for pid in survivors:
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "error: interrupted"
+    assert time.perf_counter() - sent < 10.0
+    assert survivors == []
+    assert not out.exists()

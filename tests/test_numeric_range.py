@@ -50,6 +50,8 @@ OVERFLOWS = [
     ("dma_cycles_per_byte 1e15", SMALL, {"dma_cycles_per_byte": 1e15}, "arch_details.dma_cycles_per_byte"),
     ("dma_cycles_per_byte 1e17", SMALL, {"dma_cycles_per_byte": 1e17}, "arch_details.dma_cycles_per_byte"),
     ("dma_cycles_per_byte 1e300", SMALL, {"dma_cycles_per_byte": 1e300}, "arch_details.dma_cycles_per_byte"),
+    ("dma_init_cycles 1e18", SMALL, {"dma_init_cycles": 1e18}, "(driven by arch_details.dma_init_cycles)"),
+    ("dma_init_cycles 1e300", SMALL, {"dma_init_cycles": 1e300}, "(driven by arch_details.dma_init_cycles)"),
 ]
 
 

@@ -40,8 +40,17 @@ class _CommandParser(argparse.ArgumentParser):
             module = importlib.import_module(f"{__package__}.{self.command_module}")
             self.command_module = None
             module.add_arguments(self)
-            self.set_defaults(run=module.run)
+            self.set_defaults(run=module.run, option_labels=_option_labels(self))
         return super().parse_known_args(args, namespace)
+
+
+def _option_labels(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Argument name -> how the user spells it (`--output` for -o/--output, the metavar of a positional), for the
+    messages of `run_command`'s checks."""
+    labels = {}
+    for action in parser._actions:  # argparse has no public list of a parser's arguments
+        labels[action.dest] = max(action.option_strings, key=len) if action.option_strings else str(action.metavar)
+    return labels
 
 
 def build_parser() -> argparse.ArgumentParser:

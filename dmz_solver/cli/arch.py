@@ -6,7 +6,7 @@ import argparse
 
 from ..arch import describe_arch, load_arch
 from ..report.output import FIGURE_FORMATS, supported_figures
-from .common import check_output_path
+from .common import check_not_an_input, check_output_path, input_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the arch's description; with --draw, also draw its PE array and networks."""
 
     check_output_path(args.draw, "--draw", suffixes=FIGURE_FORMATS)
+    check_not_an_input([(args.draw, "--draw")], input_files(args))
     arch = load_arch(args.arch)
     print(describe_arch(arch))
     if args.draw:

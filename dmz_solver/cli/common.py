@@ -59,6 +59,21 @@ def check_given_once(args: argparse.Namespace) -> None:
             raise InputError(f"given {len(values)} times ({listed}); give it once", field=option)
 
 
+PATH_ARGUMENTS = ("model", "arch", "constraints", "mapping", "rerun", "scale", "json", "report", "output", "out",
+                  "draw", "cache_dir")  # fmt: skip
+"""The arguments that name a file or directory (input or output), by their argparse dest."""
+
+
+def check_no_empty_paths(args: argparse.Namespace) -> None:
+    """An empty path is an InputError naming the option: read, it would be taken for a missing option or a preset
+    name; written, for standard output or the working directory."""
+    labels: dict[str, str] = getattr(args, "option_labels", {})
+    for name in PATH_ARGUMENTS:
+        value = getattr(args, name, None)
+        if "" in (value if isinstance(value, list) else [value]):
+            raise InputError("is an empty path; give a file or directory name", field=labels.get(name, name))
+
+
 def add_layer(parser: argparse.ArgumentParser, text: str, *, required: bool = False) -> None:
     """--layer NAME, which may be given once."""
     parser.add_argument("--layer", metavar="NAME", required=required, action=OnlyOnce, help=text)
@@ -68,6 +83,13 @@ def add_cache(parser: argparse.ArgumentParser) -> None:
     """The on-disk cache of solved layers (dmz_solver/cache/)."""
     parser.add_argument("--cache-dir", default=".dmz-cache", metavar="DIR", help="layer cache (default: .dmz-cache)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the layer cache")
+
+
+def check_cache_dir(args: argparse.Namespace) -> None:
+    """Fail before any work if the layer cache is used and --cache-dir is a file or cannot be written in (the
+    cache would otherwise be skipped, with a warning per layer that does not say why)."""
+    if not args.no_cache:
+        check_output_dir(args.cache_dir, "--cache-dir")
 
 
 def add_constraints(parser: argparse.ArgumentParser) -> None:
@@ -186,6 +208,54 @@ def check_output_dir(target: str | None, option: str) -> None:
     _try_writing_in(existing, target, option)
 
 
+def check_not_an_input(
+    outputs: Sequence[tuple[str | None, str]], inputs: Sequence[tuple[str | None, str, str]]
+) -> None:
+    """Fail before any work if an output file would replace an input file.
+
+    `outputs` are (path, option) pairs, `inputs` (path, option, what it is); an input that is not an existing file
+    (a preset name, a missing file the loader reports later) cannot be overwritten and is skipped.
+    """
+    given = [(path, option, what) for path, option, what in inputs if path and os.path.isfile(path)]
+    for target, option in outputs:
+        if not target or target == "-" or not os.path.isfile(target):
+            continue
+        for path, input_option, what in given:
+            if os.path.samefile(target, path):  # also through a link or another spelling of the path
+                raise InputError(f"{option} would overwrite the {what} given to {input_option}", source=target)
+
+
+def files_in(directory: str | None, names: Sequence[str], option: str) -> list[tuple[str, str]]:
+    """(path, option) of each file named `names` that a command writes in the output directory `directory`."""
+    return [] if directory is None else [(str(Path(directory, name)), option) for name in names]
+
+
+def check_files_in(directory: str | None, names: Sequence[str], option: str) -> None:
+    """Fail before any work if a file the command will write in the output directory `directory` is in the way
+    (a directory or device by that name, a link to one): `check_output_dir` checks only the directory."""
+    for path, _ in files_in(directory, names, option):
+        if os.path.lexists(path) and not os.path.isfile(path):  # a regular file, or a link to one, is replaced
+            kind = "a directory" if os.path.isdir(path) else "not a regular file"
+            raise InputError(f"is {kind}; the command writes a file of that name there", source=path, field=option)
+
+
+INPUT_OPTIONS = {
+    "model": ("--model", "model"),
+    "arch": ("--arch", "arch spec"),
+    "mapping": ("--mapping", "mapping"),
+    "rerun": ("--rerun", "result file"),
+    "scale": ("--scale", "scaling table"),
+}
+"""The file inputs of the commands: argument name -> (option, what the file is); --constraints takes several."""
+
+
+def input_files(args: argparse.Namespace) -> list[tuple[str | None, str, str]]:
+    """The (path, option, what) of every input file the command's arguments name, for `check_not_an_input`."""
+    inputs = [(getattr(args, name, None), option, what) for name, (option, what) in INPUT_OPTIONS.items()]
+    inputs += [(path, "--constraints", "constraint file") for path in getattr(args, "constraints", None) or ()]
+    return inputs
+
+
 def _try_writing_in(directory: Path, target: str, option: str) -> None:
     """The writers' first step, tried now: a temporary file in `directory` (removed at once)."""
     try:
@@ -213,10 +283,20 @@ def emit(out: TextIO | None, text: str) -> None:
 # Errors
 
 
+def _escape_unencodable(stream: TextIO) -> None:
+    """Write the characters the stream's encoding lacks (a non-ASCII file or layer name on an ASCII terminal) as
+    backslash escapes, as Python writes standard error, rather than failing with UnicodeEncodeError."""
+    reconfigure = getattr(stream, "reconfigure", None)  # a TextIOWrapper; a test's replacement may lack it
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the parsed command; returns the exit status (0 ok, 1 internal error, 2 bad input, 130 interrupted)."""
+    _escape_unencodable(sys.stdout)
     try:
         check_given_once(args)
+        check_no_empty_paths(args)
         return args.run(args)
     except InputError as exc:
         sys.stdout.flush()

@@ -19,8 +19,10 @@ from .common import (
     add_knobs,
     add_layer,
     add_model_arch,
+    check_not_an_input,
     check_output_path,
     emit,
+    input_files,
     text_stream,
 )
 from .space_options import knobs_from_args, load_constraint_set, restrictions_text
@@ -39,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     """Count each layer's valid tilings, timing each count; print a table and optionally write JSON."""
 
     check_output_path(args.json, "--json")
+    check_not_an_input([(args.json, "--json")], input_files(args))
     model = load_model(args.model)
     arch = load_arch(args.arch)
     layers = (find_layer(model, args.layer, field="--layer"),) if args.layer else model.layers

@@ -15,7 +15,7 @@ from ..arch import Arch, load_arch
 from ..constraints import ConstraintSet, load_constraints
 from ..dse.run import Dse, DsePoint, DseProgress, dse_identity, write_csv
 from ..dse.sample import latin_hypercube
-from ..dse.store import DseStore
+from ..dse.store import STORE_NAME, DseStore
 from ..dse.summary import dse_markdown
 from ..dse.sweep import Sweep, arch_points, load_scaling, parse_sweep
 from ..dse.task import Backend, Task
@@ -27,7 +27,18 @@ from ..solving import DEFAULT_TIME_LIMIT
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import Model, load_model
 from .backend import BackendStarter, add_scheduler_timeout
-from .common import add_cache, add_model_arch, check_output_dir, integer, positive_int
+from .common import (
+    add_cache,
+    add_model_arch,
+    check_cache_dir,
+    check_files_in,
+    check_not_an_input,
+    check_output_dir,
+    files_in,
+    input_files,
+    integer,
+    positive_int,
+)
 
 TABLE_POINTS = 100
 """Above this many points the printed table shows only the Pareto front (dse.csv has every point)."""
@@ -73,9 +84,13 @@ def run(args: argparse.Namespace) -> int:
     from ..dse.plots import objective_vs_parameter, pareto_plot  # start-up: the plots load matplotlib
 
     check_output_dir(args.out, "--out")
+    check_cache_dir(args)
     if args.seed is not None and args.sample is None:
         raise InputError("draws the points of --sample; give --sample N too", field="--seed")
     sweeps = [parse_sweep(text) for text in args.sweep]
+    written = _written_files(args.objective, [s.key for s in sweeps])
+    check_files_in(args.out, written, "--out")
+    check_not_an_input(files_in(args.out, written, "--out"), input_files(args))
     scaling = load_scaling(args.scale) if args.scale else None
     model = load_model(args.model)
     base = load_arch(args.arch)
@@ -96,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     write_csv(results, keys, out / "dse.csv")
     plots = []
     for key in keys:
-        name = f"{args.objective}_vs_{key}.png"
+        name = f"{args.objective}_vs_{key}.png"  # as _written_files names them
         plots.append(objective_vs_parameter(results, keys, key, args.objective, model.name, out / name).name)
     plots.append(pareto_plot(results, model.name, out / "pareto.png").name)
     title = f"DSE of {model.name} on {base.name}"
@@ -104,6 +119,11 @@ def run(args: argparse.Namespace) -> int:
     _print_table(results, keys)
     print(f"wrote {out / 'dse.csv'}, report.md and plots in {out}")
     return 0
+
+
+def _written_files(objective: str, keys: list[str]) -> list[str]:
+    """The names of the files `run` writes in --out: the store, dse.csv, the plots and report.md."""
+    return [STORE_NAME, "dse.csv", *(f"{objective}_vs_{key}.png" for key in keys), "pareto.png", "report.md"]
 
 
 def _stored_results(

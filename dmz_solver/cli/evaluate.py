@@ -16,7 +16,17 @@ from ..solving import evaluate_layer
 from ..specio import read_json
 from ..vocabulary import OBJECTIVES
 from ..workload.loader import load_model
-from .common import add_constraints, add_json, add_layer, add_model_arch, check_output_path, emit, text_stream
+from .common import (
+    add_constraints,
+    add_json,
+    add_layer,
+    add_model_arch,
+    check_not_an_input,
+    check_output_path,
+    emit,
+    input_files,
+    text_stream,
+)
 from .space_options import load_constraint_set, restrictions_text
 
 if TYPE_CHECKING:
@@ -48,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     """
 
     check_output_path(args.json, "--json")
+    check_not_an_input([(args.json, "--json")], input_files(args))
     model = load_model(args.model)
     nest = find_layer(model, args.layer, field="--layer")
     arch = load_arch(args.arch)

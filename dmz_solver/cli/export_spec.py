@@ -7,7 +7,7 @@ import argparse
 from ..report.output import write_json
 from ..workload.export import export_spec
 from ..workload.loader import load_model
-from .common import check_output_path
+from .common import check_not_an_input, check_output_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     target = args.output or "-"
     check_output_path(target, "--output")
+    check_not_an_input([(target, "--output")], [(args.model, "MODEL", "model")])
     model = load_model(args.model)
     write_json(target, export_spec(model.layers))
     return 0

@@ -14,7 +14,7 @@ from ..arch import load_arch
 from ..dse.task import layer_runner
 from ..errors import InputError
 from ..jit import limit_threads
-from ..report.output import write_json
+from ..report.output import REPORT_FILES, write_json
 from ..report.text import format_layer_result, format_summary, progress_text
 from ..search.registry import SEARCHES as SEARCH_METHODS
 from ..solving import DEFAULT_TIME_LIMIT, SEARCHES, LayerRunner
@@ -29,9 +29,14 @@ from .common import (
     add_knobs,
     add_layer,
     add_model_arch,
+    check_cache_dir,
+    check_files_in,
+    check_not_an_input,
     check_output_dir,
     check_output_path,
     emit,
+    files_in,
+    input_files,
     positive_float,
     positive_int,
     text_stream,
@@ -136,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_path(args.json, "--json")
     check_output_dir(args.report, "--report")
+    check_files_in(args.report, REPORT_FILES, "--report")
+    check_cache_dir(args)
+    check_not_an_input([(args.json, "--json"), *files_in(args.report, REPORT_FILES, "--report")], input_files(args))
     plan = _plan_from_result(args) if args.rerun else _plan_from_options(args)
     if args.workers:
         limit_threads(args.workers)  # numba's parallel kernels (the exhaustive search)

@@ -37,7 +37,8 @@ SEED_NAMES = {
     "dram_energy": "dram_energy_pj",
     "mac_energy": "mac_energy_pj",
 }
-ARCH_FIELDS = {f.name: f for f in fields(Arch) if f.name not in ("name", "constraints", "noc_spec")}  # numeric
+NUMBER_TYPES = (int, float, "int", "float")  # annotations are strings under `from __future__ import annotations`
+ARCH_FIELDS = {f.name: f for f in fields(Arch) if f.type in NUMBER_TYPES}  # the numeric ones: sweepable, drivers
 ARRAY_SECTIONS = ("pe_array", "pe_groups")  # fields rows, cols
 NETWORK_ROLES = (*ROLES, REDUCTION, "default")
 # The numeric network fields and their types; kind, multicast, segments and direction are not swept

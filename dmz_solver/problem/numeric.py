@@ -133,7 +133,7 @@ def range_terms(nest: LoopNest, arch) -> list[_Term]:  # noqa: ANN001 - an arch.
         bw: _ratio(sum(vol) + vol[0], noc.bandwidth),
     }
     layer_cycles = 4 * sum(parts.values())
-    terms.append(_Term("cycles of the layer", layer_cycles, _largest(parts)))
+    terms.append(_Term("cycles of the layer", layer_cycles, _largest(_cycle_drivers(parts, sum(vol), ratio, arch))))
     energy = _energy_bound(arch, noc, macs, vol)
     terms.append(_Term("energy (pJ)", sum(energy.values()), _largest(energy), sys.float_info.max, "double"))
     cycles_double = layer_cycles * (1 + 2 * len(vol))
@@ -141,6 +141,18 @@ def range_terms(nest: LoopNest, arch) -> list[_Term]:  # noqa: ANN001 - an arch.
     terms.append(_Term("energy-delay product", sum(energy.values()) * cycles_double, _largest(edp_parts), FLOAT_LIMIT,
                        "double"))  # fmt: skip
     return terms
+
+
+def _cycle_drivers(parts: dict[str, float], volume: float, ratio: float, arch) -> dict[str, float]:  # noqa: ANN001
+    """The layer-cycle parts with the DMA part (2 W k_dma) split by the input that drives each of its terms, so a
+    refusal names dma_init_cycles, dma_cycles_per_byte or the clock ratio rather than always the second."""
+    dma = 2 * volume
+    return {
+        **{name: part for name, part in parts.items() if name != "arch_details.dma_cycles_per_byte"},
+        "arch_details.dma_init_cycles": dma * ratio * arch.dma_init_cycles,
+        "arch_details.dma_cycles_per_byte": dma * ratio * arch.dma_cycles_per_byte * arch.dma_elem_bytes,
+        "arch_details.dataflow_accel_frequency / dma_frequency": dma * ratio,
+    }
 
 
 def _energy_bound(arch, noc: NocExtremes, macs: int, vol: list[float]) -> dict[str, float]:  # noqa: ANN001

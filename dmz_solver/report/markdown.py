@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from ..result import ModelResult
+from .text import escaped
 from .usage import Usage
 
 
@@ -13,11 +14,16 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def table_cell(text: str) -> str:
+    """`text` as one cell of a Markdown table: on one line (`escaped`), with its `|` escaped."""
+    return escaped(text).replace("|", "\\|")
+
+
 def report_markdown(result: ModelResult, usages: list[Usage | None], plots: dict[str, Path]) -> str:
     """report.md: a summary, the plots (relative links) and a per-layer table."""
     totals = result.totals()
     lines = [
-        f"# {result.model} on {result.arch}",
+        f"# {escaped(result.model)} on {escaped(result.arch)}",
         "",
         f"Objective: **{result.objective}**. Totals count each layer `instances` times: "
         f"{totals['cycles']} cycles, {totals['energy_pj']:.4e} pJ, EDP {totals['edp']:.4e}; "
@@ -42,6 +48,6 @@ def report_markdown(result: ModelResult, usages: list[Usage | None], plots: dict
         use = [_pct(u.pe_fraction), _pct(u.rf_fraction), _pct(u.spm_fraction)] if u else ["-"] * 3
         if u and r.mapping.spatial_rows is not None:  # a 2-D array: PE rows x columns used
             use[0] += f" ({math.prod(r.mapping.spatial_rows)} x {math.prod(r.mapping.spatial_cols or ())})"
-        cells = [r.nest.name, r.nest.op, str(r.nest.instances), r.status, *figures, *use]
+        cells = [table_cell(r.nest.name), r.nest.op, str(r.nest.instances), r.status, *figures, *use]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 from ..arch import Arch
 from ..result import ModelResult
 from .markdown import report_markdown
-from .output import make_directory, write_json, write_text
+from .output import REPORT_FILES, make_directory, write_json, write_text
 from .plots import cycles_plot, energy_breakdown_plot, utilisation_plot
 from .usage import mapping_usage
 
@@ -15,13 +15,14 @@ from .usage import mapping_usage
 def write_model_report(result: ModelResult, arch: Arch, directory: str | Path) -> list[Path]:
     """Write DIR/result.json, three PNG plots and DIR/report.md; returns the paths written."""
     out = make_directory(directory)
-    write_json(str(out / "result.json"), result.to_json())
+    data, energy, cycles, utilisation, markdown = (out / name for name in REPORT_FILES)
+    write_json(str(data), result.to_json())
     usages = [mapping_usage(r, arch) for r in result.layers]
     plots = {
-        "Energy breakdown per layer": energy_breakdown_plot(result, out / "energy_breakdown.png"),
-        "Cycles per layer": cycles_plot(result, out / "cycles.png"),
-        "Utilisation per layer": utilisation_plot(result, usages, out / "utilisation.png"),
+        "Energy breakdown per layer": energy_breakdown_plot(result, energy),
+        "Cycles per layer": cycles_plot(result, cycles),
+        "Utilisation per layer": utilisation_plot(result, usages, utilisation),
     }
-    report = out / "report.md"
+    report = markdown
     write_text(report, report_markdown(result, usages, plots))
-    return [out / "result.json", *plots.values(), report]
+    return [data, *plots.values(), report]

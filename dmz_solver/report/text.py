@@ -19,9 +19,17 @@ EXACT_DIGITS_BELOW = 2.0**53
 """Energies are doubles: below 2^53 every whole pJ is exact and printed; above, only the scientific form is."""
 
 
+def escaped(text: str) -> str:
+    """`text` on one line: each character that does not print (newline, tab, other controls) as its backslash
+    escape (`\\n`, `\\x07`). Layer and model names are shown through it; they are read as given."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
-    """A plain text table; `align` has one 'l' or 'r' per column (default: first left, the others right)."""
+    """A plain text table; `align` has one 'l' or 'r' per column (default: first left, the others right).
+    Cells are `escaped`, so a name with a newline keeps the table's rows."""
     align = align or "l" + "r" * (len(header) - 1)
+    rows = [[escaped(str(c)) for c in row] for row in rows]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
 
     def line(row: Sequence[str]) -> str:
@@ -48,7 +56,7 @@ def stride_text(nest: LoopNest) -> str:
 def layer_head(nest: LoopNest) -> str:
     """The first line of a layer's block: name, op, extents, stride and instances."""
     stride = f" stride={stride_text(nest)}" if "stride" in nest.dims_summary() else ""
-    return f"Layer {nest.name}: {nest.op} {dims_text(nest)}{stride} instances={nest.instances}"
+    return f"Layer {escaped(nest.name)}: {nest.op} {dims_text(nest)}{stride} instances={nest.instances}"
 
 
 def format_tiling(nest: LoopNest, mapping: Mapping) -> str:
@@ -168,7 +176,7 @@ def progress_text(name: str, progress: ProofProgress) -> str:
     """A running proof in one line, as `solve` shows it on a terminal: elapsed time, best value, bound and gap."""
     best, bound = progress.incumbent, max(progress.bound, 0.0)
     gap = percent(relative_gap(best, bound))
-    return f"{name} {progress.seconds:.1f} s: best {sci(best)}, bound {sci(bound)}, gap {gap}"
+    return f"{escaped(name)} {progress.seconds:.1f} s: best {sci(best)}, bound {sci(bound)}, gap {gap}"
 
 
 def sci(value: float | None) -> str:
