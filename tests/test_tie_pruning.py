@@ -59,16 +59,20 @@ def test_the_proof_returns_the_first_of_many_tied_optima(arch_name, nest):
             assert proven.proof.tilings_evaluated < ties / 4, (proven.proof.tilings_evaluated, ties)
 
 
+def cycles_search_of_the_first_layer() -> tuple[TaskSearch, int, Pruning, np.ndarray]:
+    """The first layer's task search on tpu_v1_256, cycles pruning with no cutoff, and every task's id."""
+    problem = Problem(LAYERS[0], load_arch("tpu_v1_256"))
+    search = TaskSearch(problem)
+    column = Objective.CYCLES.column
+    prune = Pruning(column, np.inf, energy_floor(problem), every_loop_indexes_two(problem))
+    return search, column, prune, np.arange(len(search.sps))
+
+
 def test_tasks_searched_out_of_enumeration_order_find_the_same_first_minima():
     """A round searches tasks smallest bound first: the splits of one tuple may come in any order, and the tie rule
     follows their places in the enumeration, not the order of the call. Per tuple, the first split reaching the
     tuple's minimum, and its first tiling reaching it, are those of the unpruned search."""
-    nest = LAYERS[0]
-    problem = Problem(nest, load_arch("tpu_v1_256"))
-    search = TaskSearch(problem)
-    column = Objective.CYCLES.column
-    prune = Pruning(column, np.inf, energy_floor(problem), every_loop_indexes_two(problem))
-    ids = np.arange(len(search.sps))
+    search, column, prune, ids = cycles_search_of_the_first_layer()
     unpruned = search.run(ids)
     forward = search.run(ids, prune)
     backward = search.run(ids[::-1].copy(), prune)
@@ -87,12 +91,7 @@ def test_tasks_searched_out_of_enumeration_order_find_the_same_first_minima():
 
 
 def test_a_task_after_the_leader_prunes_its_ties_and_one_before_it_finds_them():
-    nest = LAYERS[0]
-    problem = Problem(nest, load_arch("tpu_v1_256"))
-    search = TaskSearch(problem)
-    column = Objective.CYCLES.column
-    prune = Pruning(column, np.inf, energy_floor(problem), every_loop_indexes_two(problem))
-    ids = np.arange(len(search.sps))
+    search, column, prune, ids = cycles_search_of_the_first_layer()
     alone = search.run(ids, prune)  # each task's minimum, ties of earlier tasks in its own call aside
     optimum = alone.best[:, column].min()
     winners = np.flatnonzero(alone.best[:, column] == optimum)
