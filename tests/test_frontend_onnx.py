@@ -341,6 +341,17 @@ def test_layer_names_follow_shapes_when_relax_emits_a_shortcut_first(tmp_path: P
     assert {n.name: _dims(n)["Fx"] for n in layers} == {"branch3x3": 3, "shortcut1x1": 1}
 
 
+@pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER"])
+def test_a_conv_padded_by_auto_pad_keeps_its_node_name(tmp_path: Path, auto_pad: str) -> None:
+    """TVM pads the input in a step of its own, so the convolution reads a 9 x 9 copy of the 7 x 7 input: the
+    layer is still the node's (it was named after TVM's function, conv2d)."""
+    g = GraphBuilder("autopad")
+    x = g.input("x", [1, 4, 7, 7])
+    y = g.node("Conv", [x, g.weight("w", [8, 4, 3, 3])], "c", auto_pad=auto_pad, strides=[2, 2])
+    layers, _ = load_onnx(g.save(g.relu(y, "act"), tmp_path / "autopad.onnx"))
+    assert [(n.name, _dims(n)["Ox"], _dims(n)["Fx"]) for n in layers] == [("c", 4, 3)]
+
+
 def test_matmul_of_a_tensor_with_itself_is_a_gemm_but_a_sum_of_squares_is_not(tmp_path: Path) -> None:
     g = GraphBuilder("gram")
     x = g.input("x", [6, 6])

@@ -29,16 +29,33 @@ def pair_nodes(model: onnx.ModelProto, calls: Sequence[Signature | None]) -> lis
     nodes = [(i, node) for i, node in enumerate(model.graph.node) if node.op_type in MAC_OPS]
     shapes = _static_shapes(model)
     node_sigs = [_node_signature(node, shapes) for _, node in nodes]
+    weights = [_weight_signature(node, shapes) for _, node in nodes]
     free = list(range(len(nodes)))
     paired: list[tuple[int, onnx.NodeProto] | None] = []
     for sig in calls:
         pick = next((j for j in free if sig is not None and node_sigs[j] == sig), None)
+        if pick is None:  # padded apart (auto_pad, pads TVM applies first): the output and the second input fit
+            pick = next((j for j in free if _padded_apart(weights[j], sig)), None)
         if pick is None:  # shapes unknown on one side (computed at run time): take the first such node
             pick = next((j for j in free if sig is None or node_sigs[j] is None), None)
         if pick is not None:
             free.remove(pick)
         paired.append(nodes[pick] if pick is not None else None)
     return paired
+
+
+def _padded_apart(weights: tuple[Shape, Shape] | None, call: Signature | None) -> bool:
+    """The call reads a padded copy of the node's first input: it has the node's output shape, and the node's second
+    input (a convolution's weights) among its inputs. weights = (the node's output shape, its weights' sorted dims)."""
+    return weights is not None and call is not None and weights[0] == call[0] and weights[1] in call[1]
+
+
+def _weight_signature(node: onnx.NodeProto, shapes: dict[str, Shape]) -> tuple[Shape, Shape] | None:
+    output = shapes.get(node.output[0])
+    weights = shapes.get(node.input[1]) if len(node.input) > 1 else None
+    if output is None or weights is None:
+        return None
+    return tuple(output), tuple(sorted(weights))
 
 
 def _node_signature(node: onnx.NodeProto, shapes: dict[str, Shape]) -> Signature | None:
