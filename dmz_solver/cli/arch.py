@@ -6,7 +6,7 @@ import argparse
 
 from ..arch import describe_arch, load_arch
 from ..report.output import FIGURE_FORMATS, supported_figures
-from .common import check_not_an_input, check_output_path, input_files
+from .common import check_output_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,8 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the arch's description; with --draw, also draw its PE array and networks."""
 
-    check_output_path(args.draw, "--draw", suffixes=FIGURE_FORMATS)
-    check_not_an_input([(args.draw, "--draw")], input_files(args))
+    check_output_file(args, args.draw, "--draw", suffixes=FIGURE_FORMATS)
     arch = load_arch(args.arch)
     print(describe_arch(arch))
     if args.draw:

@@ -239,21 +239,32 @@ def check_files_in(directory: str | None, names: Sequence[str], option: str) -> 
             raise InputError(f"is {kind}; the command writes a file of that name there", source=path, field=option)
 
 
-INPUT_OPTIONS = {
-    "model": ("--model", "model"),
-    "arch": ("--arch", "arch spec"),
-    "mapping": ("--mapping", "mapping"),
-    "rerun": ("--rerun", "result file"),
-    "scale": ("--scale", "scaling table"),
+INPUT_FILES = {
+    "model": "model",
+    "arch": "arch spec",
+    "mapping": "mapping",
+    "rerun": "result file",
+    "scale": "scaling table",
 }
-"""The file inputs of the commands: argument name -> (option, what the file is); --constraints takes several."""
+"""The file inputs of the commands: argument name -> what the file is; --constraints takes several."""
 
 
 def input_files(args: argparse.Namespace) -> list[tuple[str | None, str, str]]:
-    """The (path, option, what) of every input file the command's arguments name, for `check_not_an_input`."""
-    inputs = [(getattr(args, name, None), option, what) for name, (option, what) in INPUT_OPTIONS.items()]
-    inputs += [(path, "--constraints", "constraint file") for path in getattr(args, "constraints", None) or ()]
+    """The (path, option as the user spells it, what) of every input file the command's arguments name, for
+    `check_not_an_input`."""
+    labels: dict[str, str] = getattr(args, "option_labels", {})
+    inputs = [(getattr(args, name, None), labels.get(name, f"--{name}"), what) for name, what in INPUT_FILES.items()]
+    constraints = labels.get("constraints", "--constraints")
+    inputs += [(path, constraints, "constraint file") for path in getattr(args, "constraints", None) or ()]
     return inputs
+
+
+def check_output_file(
+    args: argparse.Namespace, target: str | None, option: str, *, suffixes: Sequence[str] = ()
+) -> None:
+    """check_output_path, and that the file would not replace one of the command's input files (check_not_an_input)."""
+    check_output_path(target, option, suffixes=suffixes)
+    check_not_an_input([(target, option)], input_files(args))
 
 
 def _try_writing_in(directory: Path, target: str, option: str) -> None:

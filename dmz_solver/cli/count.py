@@ -19,10 +19,8 @@ from .common import (
     add_knobs,
     add_layer,
     add_model_arch,
-    check_not_an_input,
-    check_output_path,
+    check_output_file,
     emit,
-    input_files,
     text_stream,
 )
 from .space_options import knobs_from_args, load_constraint_set, restrictions_text
@@ -40,8 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Count each layer's valid tilings, timing each count; print a table and optionally write JSON."""
 
-    check_output_path(args.json, "--json")
-    check_not_an_input([(args.json, "--json")], input_files(args))
+    check_output_file(args, args.json, "--json")
     model = load_model(args.model)
     arch = load_arch(args.arch)
     layers = (find_layer(model, args.layer, field="--layer"),) if args.layer else model.layers

@@ -21,10 +21,8 @@ from .common import (
     add_json,
     add_layer,
     add_model_arch,
-    check_not_an_input,
-    check_output_path,
+    check_output_file,
     emit,
-    input_files,
     text_stream,
 )
 from .space_options import load_constraint_set, restrictions_text
@@ -57,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     is an error naming them.
     """
 
-    check_output_path(args.json, "--json")
-    check_not_an_input([(args.json, "--json")], input_files(args))
+    check_output_file(args, args.json, "--json")
     model = load_model(args.model)
     nest = find_layer(model, args.layer, field="--layer")
     arch = load_arch(args.arch)

@@ -7,7 +7,7 @@ import argparse
 from ..report.output import write_json
 from ..workload.export import export_spec
 from ..workload.loader import load_model
-from .common import check_not_an_input, check_output_path
+from .common import check_output_file
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,8 +20,7 @@ def run(args: argparse.Namespace) -> int:
     """Read the model and write its spec JSON to --output or standard output."""
 
     target = args.output or "-"
-    check_output_path(target, "--output")
-    check_not_an_input([(target, "--output")], [(args.model, "MODEL", "model")])
+    check_output_file(args, target, "--output")
     model = load_model(args.model)
     write_json(target, export_spec(model.layers))
     return 0

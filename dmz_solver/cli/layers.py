@@ -7,7 +7,7 @@ import argparse
 from ..report.output import write_json
 from ..report.text import dims_text, format_table, stride_text
 from ..workload.loader import load_model
-from .common import add_json, check_not_an_input, check_output_path, emit, input_files, text_stream
+from .common import add_json, check_output_file, emit, text_stream
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,8 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the model's layers as a table (and the operators it ignored); optionally write them as JSON."""
 
-    check_output_path(args.json, "--json")
-    check_not_an_input([(args.json, "--json")], input_files(args))
+    check_output_file(args, args.json, "--json")
     model = load_model(args.model)
     out = text_stream(args.json)
     rows = [[nest.name, nest.op, dims_text(nest), stride_text(nest), str(nest.instances)] for nest in model.layers]

@@ -15,7 +15,7 @@ from .usage import mapping_usage
 def write_model_report(result: ModelResult, arch: Arch, directory: str | Path) -> list[Path]:
     """Write DIR/result.json, three PNG plots and DIR/report.md; returns the paths written."""
     out = make_directory(directory)
-    data, energy, cycles, utilisation, markdown = (out / name for name in REPORT_FILES)
+    data, energy, cycles, utilisation, report = (out / name for name in REPORT_FILES)
     write_json(str(data), result.to_json())
     usages = [mapping_usage(r, arch) for r in result.layers]
     plots = {
@@ -23,6 +23,5 @@ def write_model_report(result: ModelResult, arch: Arch, directory: str | Path) -
         "Cycles per layer": cycles_plot(result, cycles),
         "Utilisation per layer": utilisation_plot(result, usages, utilisation),
     }
-    report = markdown
     write_text(report, report_markdown(result, usages, plots))
     return [data, *plots.values(), report]

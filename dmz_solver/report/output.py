@@ -20,9 +20,9 @@ from ..errors import InputError
 from ..specio import atomic_file
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
+"""File types of the figures (`arch --draw`), named by the output file's extension."""
 REPORT_FILES = ("result.json", "energy_breakdown.png", "cycles.png", "utilisation.png", "report.md")
 """The files `solve --report DIR` writes in DIR (report/model_report.py), named here so the CLI checks them first."""
-"""File types of the figures (`arch --draw`), named by the output file's extension."""
 
 SVG_HASH_SALT = "dmz-solver"
 """matplotlib names SVG elements by hashes salted with a random value unless given one: fixed, the SVG is
