@@ -213,11 +213,9 @@ class _SpaceModel:
         used and the cycle floor (`floors`, docs/lower-bounds.md §1b). log(PEs used) is the sum over the primes of
         each spatial factor, each prime's log rounded up, and the other logs are rounded down, so the objective
         never exceeds the log of the bound. Among equal bounds (the cycle floor decides), the objective prefers
-        more PEs: it is the bound's log times
-        a weight larger than the log of PEs used, minus that log.
+        more PEs: it is the bound's log times a weight larger than the log of PEs used, minus that log.
         """
         nest, model = self.nest, self.model
-        # a Problem's energy floor is above 0.5 pJ (problem/numeric.py refuses the others)
         # energies are rounded to whole pJ: a mapping's may lie ROUNDING_PJ below the floor (as in bound_value)
         offset = math.log(max(floors.energy - ROUNDING_PJ, LEAST_PJ)) if objective != Objective.CYCLES else 0.0
         if objective == Objective.ENERGY:
@@ -231,11 +229,10 @@ class _SpaceModel:
                 log_pes += a * math.ceil(LOG_SCALE * math.log(p))
                 most += e * math.ceil(LOG_SCALE * math.log(p))
         log_macs = math.floor(LOG_SCALE * math.log(nest.macs))
-        dma = floors.cycles
-        log_dma = math.floor(LOG_SCALE * math.log(dma)) if dma > 1 else 0
+        log_floor = math.floor(LOG_SCALE * math.log(floors.cycles)) if floors.cycles > 1 else 0
         log_cycles = model.new_int_var(0, CYCLES_LOG_CAP, "log_cycles")
         model.add(log_cycles >= log_macs - log_pes)
-        model.add(log_cycles >= log_dma)
+        model.add(log_cycles >= log_floor)
         weight = most + 1
         model.minimize(weight * log_cycles - log_pes)
         return offset, weight
