@@ -1,6 +1,7 @@
 """What every mapping of a layer's space pays, from the layer alone or from the SPM tile table of its enumeration.
 
-The floors are where CP-SAT's bound starts (search/cpsat_model.py); docs/lower-bounds.md §1, §1a and §1b prove them.
+The floors are where CP-SAT's bound starts (search/cpsat_model.py); docs/lower-bounds.md §1, §1a, §1b and §1c prove
+them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..loopnest import touched_total
+from ..loopnest import touched_elements, touched_total
+from ..noc.spec import BUS, ROLES
 from ..problem import Problem
 from .bounds import dma_cycles_floor, energy_floor
 from .tables import TileTable
@@ -17,23 +19,49 @@ from .tables import TileTable
 
 @dataclass(frozen=True)
 class SpaceFloors:
-    """What every mapping of a layer's space pays, in energy (pJ) and in cycles (docs/lower-bounds.md §1b)."""
+    """What every mapping of a layer's space pays, in energy (pJ) and in cycles (docs/lower-bounds.md §1b, §1c)."""
 
     energy: float
     cycles: float
 
 
 def space_floors(problem: Problem, tiles: TileTable | None = None) -> SpaceFloors:
-    """The floors of §1 and §1a, raised by the SPM tile table when there is one (§1b): every touched element is
-    read from the SPM at least once, and a mapping's DMA energy and time are at least the smallest of any SPM tile
-    that fits."""
+    """The floors of §1, §1a and §1c, raised by the SPM tile table when there is one (§1b).
+
+    Every touched element is read from the SPM and crosses its network at least once; a mapping's DMA energy and
+    time are at least the smallest of any SPM tile that fits.
+    """
     nest, arch = problem.nest, problem.arch
     touched = touched_total(nest)
     dram_floor = arch.dram_energy_pj * touched
-    dram, cycles = dram_floor, dma_cycles_floor(problem)
+    dram, cycles = dram_floor, max(dma_cycles_floor(problem), distribution_floor(problem))
     if tiles is not None and np.any(tiles.state > 0):
         fits = tiles.state > 0
         dram = max(dram, float(tiles.dma_min[fits].min()))
         cycles = max(cycles, float(tiles.dma_cycles[fits].min()))
-    energy = energy_floor(problem) + arch.spm_energy_pj * touched + (dram - dram_floor)
-    return SpaceFloors(energy, cycles)
+    on_chip = arch.spm_energy_pj * touched + delivery_energy(problem)
+    return SpaceFloors(energy_floor(problem) + on_chip + (dram - dram_floor), cycles)
+
+
+def delivery_energy(problem: Problem) -> float:
+    """Energy every mapping spends on its networks (docs/lower-bounds.md §1c): each touched element of a read-only
+    operand is delivered into at least one PE, and each output element leaves a PE for the SPM, each time through
+    an edge charging the network's energy per element."""
+    noc, extents, default = problem.arch.noc, tuple(problem.nest.extents), problem.arch.noc_energy_pj
+    return sum(
+        touched_elements(operand, extents) * noc.network(role).energy_pj(default)
+        for operand, role in zip(problem.nest.operands, ROLES, strict=True)
+    )
+
+
+def distribution_floor(problem: Problem) -> float:
+    """Cycles every mapping spends moving one operand over its network (docs/lower-bounds.md §1c): every element it
+    touches passes one of the network's ports (a bus's one port, the head of each systolic chain), each carrying at
+    most `bandwidth` elements a cycle; the output's results leave the same way."""
+    noc, extents = problem.arch.noc, tuple(problem.nest.extents)
+    most = 0.0
+    for operand, role in zip(problem.nest.operands, ROLES, strict=True):
+        net = noc.network(role)
+        ports = 1 if net.kind == BUS else noc.rows if net.direction == "rows" else noc.cols
+        most = max(most, touched_elements(operand, extents) / (ports * net.bandwidth))
+    return most
