@@ -29,7 +29,7 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import dma_cycles_floor, energy_floor, every_loop_indexes_two, spatial_bounds
+from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
 from .floors import space_floors
@@ -64,9 +64,7 @@ def branch_and_bound(
     objective = Objective(objective)
     proof = _Proof(problem, objective.column, start, monitor)
     proof.lap("tables")
-    tables = proof.search.tables
-    floors = space_floors(problem, tables.tiles if tables is not None else None)
-    supply = supplier(problem, objective, deadline - time.perf_counter(), floors)
+    supply = supplier(problem, objective, deadline - time.perf_counter(), proof.floors)
     proof.root_bound = supply.lower_bound
     proof.lap("cpsat")
     if supply.lower_bound == math.inf or len(proof.search.sps) == 0:
@@ -132,10 +130,11 @@ class _Proof:
         self.search = TaskSearch(problem)
         self.e_floor = energy_floor(problem)
         self.two_indexed = every_loop_indexes_two(problem)
-        self.bounds = spatial_bounds(
-            self.search.sps, problem.nest.macs, self.e_floor, dma_cycles_floor(problem), column
-        )
-        """A certified bound of each task (spatial tuple and split)."""
+        tables = self.search.tables
+        self.floors = space_floors(problem, tables.tiles if tables is not None else None)
+        """What every mapping pays (search/floors.py), where CP-SAT's bound starts."""
+        self.bounds = spatial_bounds(self.search.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column)
+        """A certified bound of each task (spatial tuple and split): the floors, with every MAC spread over its PEs."""
         self.incumbent = Incumbent()
         self.leader = (math.inf, -1)
         """The smallest value the searches have reached and the first task reaching it: a later task need not find
