@@ -250,14 +250,13 @@ def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE, state: S
     """
     state = source_state(package) if state is None else state
     kernels = _read_manifest(shipped).get("kernels", {})
+    wanted = {module: f"{numba.__version__} {fingerprint(depends, state)}" for module, depends in kernels.items()}
     copied = 0
     for index, source, fresh, _ in shipped_entries(shipped, package, state):
         target = source.parent / "__pycache__"
         marker = target / f"{index.name}.seeded"
-        depends = kernels.get(source.relative_to(package).as_posix(), ())
-        wanted = f"{numba.__version__} {fingerprint(depends, state)}"
         try:
-            if not fresh or marker.read_text() == wanted:
+            if not fresh or marker.read_text() == wanted[source.relative_to(package).as_posix()]:
                 continue
         except OSError:
             pass  # never seeded here
@@ -268,7 +267,7 @@ def seed_kernel_cache(shipped: Path = SHIPPED, package: Path = PACKAGE, state: S
             for data in _entry_files(index):
                 with atomic_file(target / data.name, "wb") as copy:  # a process starting beside us never reads half
                     copy.write(data.read_bytes())
-            marker.write_text(wanted)
+            marker.write_text(wanted[source.relative_to(package).as_posix()])
         except (OSError, InputError):  # atomic_file reports a failed write as an InputError
             continue
         copied += 1
