@@ -20,14 +20,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from build_kernel_cache import stale_entries  # noqa: E402 - bench/ is not a package
 
-CALLER = "sub/caller.kernel-3.py311.nbi"
-ALONE = "sub/other.alone-1.py311.nbi"
+CALLER = "sub1/caller.kernel-3.py311.nbi"
+ALONE = "sub1/other.alone-1.py311.nbi"
 SOURCES = {
     "__init__.py": "",
-    "sub/__init__.py": "",
-    "sub/callee.py": "def value():\n    return 1\n",
-    "sub/caller.py": "from .callee import value\n\n\ndef kernel():\n    return value()\n",
-    "sub/other.py": "def alone():\n    return 3\n",
+    "sub1/__init__.py": "",
+    "sub1/callee.py": "def value():\n    return 1\n",
+    "sub1/caller.py": "from .callee import value\n\n\ndef kernel():\n    return value()\n",
+    "sub1/other.py": "def alone():\n    return 3\n",
 }
 
 
@@ -40,10 +40,10 @@ def _package(tmp_path: Path, sources: dict[str, str] = SOURCES) -> Path:
 
 
 def _shipped(tmp_path: Path, manifest: dict | None = None) -> tuple[Path, Path]:
-    """The package of SOURCES and a shipped cache of two entries compiled from it: sub/caller's kernel, which calls
-    into sub/callee, and sub/other's, which calls nothing."""
+    """The package of SOURCES and a shipped cache of two entries compiled from it: sub1/caller's kernel, which calls
+    into sub1/callee, and sub1/other's, which calls nothing."""
     package, shipped = _package(tmp_path), tmp_path / "pkg" / "kernel_cache"
-    (shipped / "sub").mkdir(parents=True)
+    (shipped / "sub1").mkdir(parents=True)
     for index in (CALLER, ALONE):
         (shipped / index).write_bytes(b"index " + index.encode())
         (shipped / index.replace(".nbi", ".1.nbc")).write_bytes(b"code " + index.encode())
@@ -69,16 +69,16 @@ def test_a_module_depends_on_what_it_imports_directly_or_through_others(tmp_path
         tmp_path,
         {
             "__init__.py": "",
-            "sub/__init__.py": "",
-            "sub/a.py": "import os\nfrom pkg.sub import b\n",
-            "sub/b.py": "def f():\n    from . import c  # inside a function\n",
-            "sub/c.py": "from ..top import X\n",
+            "sub1/__init__.py": "",
+            "sub1/a.py": "import os\nfrom pkg.sub1 import b\n",
+            "sub1/b.py": "def f():\n    from . import c  # inside a function\n",
+            "sub1/c.py": "from ..top import X\n",
             "top.py": "X = 1\n",
-            "sub/unrelated.py": "from . import a\n",
+            "sub1/unrelated.py": "from . import a\n",
         },
     )
-    assert jit.dependencies(["sub/a.py", "top.py"], package) == {
-        "sub/a.py": ["__init__.py", "sub/__init__.py", "sub/a.py", "sub/b.py", "sub/c.py", "top.py"],
+    assert jit.dependencies(["sub1/a.py", "top.py"], package) == {
+        "sub1/a.py": ["__init__.py", "sub1/__init__.py", "sub1/a.py", "sub1/b.py", "sub1/c.py", "top.py"],
         "top.py": ["__init__.py", "top.py"],
     }
 
@@ -87,8 +87,8 @@ def test_the_manifest_records_each_kernel_modules_dependencies_and_their_hashes(
     package, shipped = _shipped(tmp_path)
     manifest = json.loads((shipped / jit.MANIFEST).read_text())
     assert manifest["kernels"] == {
-        "sub/caller.py": ["__init__.py", "sub/__init__.py", "sub/callee.py", "sub/caller.py"],
-        "sub/other.py": ["__init__.py", "sub/__init__.py", "sub/other.py"],
+        "sub1/caller.py": ["__init__.py", "sub1/__init__.py", "sub1/callee.py", "sub1/caller.py"],
+        "sub1/other.py": ["__init__.py", "sub1/__init__.py", "sub1/other.py"],
     }
     assert manifest["files"] == {name: jit.source_state(package)[name] for name in SOURCES}
     assert manifest["entries"] == [CALLER, ALONE] and manifest["numba"] == numba.__version__
@@ -102,7 +102,7 @@ def test_unchanged_sources_keep_every_shipped_entry_fresh_and_copy_it_once(tmp_p
     ]
     assert stale_entries(shipped, package) == []
     assert jit.seed_kernel_cache(shipped, package) == 2
-    cache = package / "sub" / "__pycache__"
+    cache = package / "sub1" / "__pycache__"
     assert (cache / "caller.kernel-3.py311.1.nbc").read_bytes() == f"code {CALLER}".encode()
     (cache / "caller.kernel-3.py311.nbi").write_bytes(b"index with what numba added since")
     assert jit.seed_kernel_cache(shipped, package) == 0  # the markers say they were copied for these sources
@@ -111,15 +111,15 @@ def test_unchanged_sources_keep_every_shipped_entry_fresh_and_copy_it_once(tmp_p
 
 def test_a_changed_callee_in_another_file_makes_the_callers_shipped_entry_stale(tmp_path: Path) -> None:
     package, shipped = _shipped(tmp_path)
-    (package / "sub" / "callee.py").write_text("def value():\n    return 2\n")  # caller.py is unchanged
+    (package / "sub1" / "callee.py").write_text("def value():\n    return 2\n")  # caller.py is unchanged
     fresh = {e.index.name: (e.fresh, e.why_stale) for e in jit.shipped_entries(shipped, package)}
     assert fresh == {
-        "caller.kernel-3.py311.nbi": (False, "sub/callee.py changed"),
+        "caller.kernel-3.py311.nbi": (False, "sub1/callee.py changed"),
         "other.alone-1.py311.nbi": (True, ""),
     }
-    assert stale_entries(shipped, package) == [f"{CALLER}: sub/callee.py changed"]
+    assert stale_entries(shipped, package) == [f"{CALLER}: sub1/callee.py changed"]
     assert jit.seed_kernel_cache(shipped, package) == 1
-    assert _kept(package / "sub" / "__pycache__") == [
+    assert _kept(package / "sub1" / "__pycache__") == [
         "other.alone-1.py311.1.nbc",
         "other.alone-1.py311.nbi",
         "other.alone-1.py311.nbi.seeded",
@@ -134,33 +134,33 @@ def test_entries_of_another_numba_or_an_older_manifest_are_not_copied(tmp_path: 
     assert jit.seed_kernel_cache(shipped, package) == 0
     package, shipped = _shipped(tmp_path / "b", {"numba": numba.__version__, "sources": {CALLER: "0" * 64}})
     assert jit.shipped_entries(shipped, package) == [] and jit.seed_kernel_cache(shipped, package) == 0
-    assert not (package / "sub" / "__pycache__").exists()
+    assert not (package / "sub1" / "__pycache__").exists()
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through read-only directories")
 def test_an_unwritable_package_is_left_alone(tmp_path: Path) -> None:
     package, shipped = _shipped(tmp_path)
-    _local_entries(package / "sub" / "__pycache__", "caller.kernel-3.py311.nbi")
-    (package / "sub").chmod(0o555)
-    (package / "sub" / "__pycache__").chmod(0o555)
+    _local_entries(package / "sub1" / "__pycache__", "caller.kernel-3.py311.nbi")
+    (package / "sub1").chmod(0o555)
+    (package / "sub1" / "__pycache__").chmod(0o555)
     try:
         assert jit.drop_stale_entries(package) == 0 and jit.seed_kernel_cache(shipped, package) == 0
-        assert _kept(package / "sub" / "__pycache__") == ["caller.kernel-3.py311.1.nbc", "caller.kernel-3.py311.nbi"]
+        assert _kept(package / "sub1" / "__pycache__") == ["caller.kernel-3.py311.1.nbc", "caller.kernel-3.py311.nbi"]
     finally:
-        (package / "sub" / "__pycache__").chmod(0o755)
-        (package / "sub").chmod(0o755)
+        (package / "sub1" / "__pycache__").chmod(0o755)
+        (package / "sub1").chmod(0o755)
 
 
 def test_a_changed_callee_drops_the_local_entries_of_the_modules_that_import_it(tmp_path: Path) -> None:
     package = _package(tmp_path)
-    cache = package / "sub" / "__pycache__"
+    cache = package / "sub1" / "__pycache__"
     cache.mkdir()
     assert jit.drop_stale_entries(package) == 0  # marks the directory with the sources now
     _local_entries(cache, "caller.kernel-3.py311.nbi", "callee.value-1.py311.nbi", "other.alone-1.py311.nbi")
     (cache / "caller.cpython-311.pyc").write_bytes(b"bytecode")
     assert jit.drop_stale_entries(package) == 0  # unchanged sources: every entry stays
     assert len(_kept(cache)) == 7
-    (package / "sub" / "callee.py").write_text("def value():\n    return 2\n")
+    (package / "sub1" / "callee.py").write_text("def value():\n    return 2\n")
     assert jit.drop_stale_entries(package) == 2
     assert _kept(cache) == ["caller.cpython-311.pyc", "other.alone-1.py311.1.nbc", "other.alone-1.py311.nbi"]
     assert jit.drop_stale_entries(package) == 0
@@ -168,7 +168,7 @@ def test_a_changed_callee_drops_the_local_entries_of_the_modules_that_import_it(
 
 def test_local_entries_of_unknown_origin_are_dropped_once(tmp_path: Path) -> None:
     package = _package(tmp_path)
-    cache = package / "sub" / "__pycache__"
+    cache = package / "sub1" / "__pycache__"
     _local_entries(cache, "other.alone-1.py311.nbi")  # compiled before markers existed: from which sources?
     assert jit.drop_stale_entries(package) == 1 and _kept(cache) == []
     _local_entries(cache, "other.alone-1.py311.nbi")  # compiled after the check, from these sources
@@ -178,11 +178,11 @@ def test_local_entries_of_unknown_origin_are_dropped_once(tmp_path: Path) -> Non
 def test_entries_in_numba_cache_dir_are_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     package = _package(tmp_path)
     monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "numba-cache"))
-    cache = tmp_path / "numba-cache" / _CacheLocator.get_suitable_cache_subpath(str(package / "sub" / "caller.py"))
+    cache = tmp_path / "numba-cache" / _CacheLocator.get_suitable_cache_subpath(str(package / "sub1" / "caller.py"))
     cache.mkdir(parents=True)
     assert jit.drop_stale_entries(package) == 0
     _local_entries(cache, "caller.kernel-3.py311.nbi")
-    (package / "sub" / "callee.py").write_text("def value():\n    return 2\n")
+    (package / "sub1" / "callee.py").write_text("def value():\n    return 2\n")
     assert jit.drop_stale_entries(package) == 1 and _kept(cache) == []
 
 
