@@ -1,20 +1,21 @@
 """Rebuild dmz_solver/kernel_cache/: the compiled numba kernels a fresh clone starts from (dmz_solver/jit.py).
 
-Run by hand from the repository root after kernels change (the shipped entries of changed sources are ignored,
-so a stale cache costs compile time, never a wrong result):
+Run by hand from the repository root after kernels change (a shipped entry is ignored once a file its module
+depends on changed, so a stale cache costs compile time, never a wrong result):
 
     python bench/build_kernel_cache.py            # compile with a workload that calls every kernel
-    python bench/build_kernel_cache.py --check    # only list the kernels whose shipped entry is missing or stale
+    python bench/build_kernel_cache.py --check    # only list the stale shipped entries, and what changed
 
 The package is copied to a temporary directory without its caches, the workload runs there (so every kernel
 compiles from scratch, for the generic CPU target), and the entries it leaves in the copy's __pycache__
-directories replace the shipped ones. Kernels the workload never called are listed: they compile on first use.
+directories replace the shipped ones. The manifest records, per kernel module, the package files it depends on
+(itself and what it imports, directly or not) and their hashes in the copy, the sources the entries were compiled
+from. Kernels the workload never called are listed: they compile on first use.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import subprocess
@@ -24,11 +25,10 @@ import textwrap
 import time
 from pathlib import Path
 
-import numba
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "dmz_solver"
 SHIPPED = PACKAGE / "kernel_cache"
+MANIFEST = "manifest.json"
 
 WORKLOAD = textwrap.dedent(
     """
@@ -75,16 +75,17 @@ WORKLOAD = textwrap.dedent(
 )
 
 
-def stale_entries() -> list[str]:
-    """The shipped indexes that do not match their sources (or this numba)."""
-    sys.path.insert(0, str(ROOT))
-    from dmz_solver.jit import shipped_entries  # noqa: PLC0415 - the tool reads the package it rebuilds
-
-    return [str(index.relative_to(ROOT)) for index, _, fresh in shipped_entries() if not fresh]
+sys.path.insert(0, str(ROOT))
+from dmz_solver.jit import build_manifest, shipped_entries  # noqa: E402 - the tool reads the package it rebuilds
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def stale_entries(shipped: Path = SHIPPED, package: Path = PACKAGE) -> list[str]:
+    """Each shipped index that may not be used with the sources now (or this numba), and why."""
+    return [
+        f"{entry.index.relative_to(shipped)}: {entry.why_stale}"
+        for entry in shipped_entries(shipped, package)
+        if not entry.fresh
+    ]
 
 
 def build() -> int:
@@ -101,8 +102,7 @@ def build() -> int:
             return 1
         print(f"compiled in {time.perf_counter() - start:.0f} s")
         shutil.rmtree(SHIPPED, ignore_errors=True)
-        count = 0
-        sources: dict[str, str] = {}
+        indexes: list[str] = []
         for cache in sorted((copy / "dmz_solver").rglob("__pycache__")):
             entries = sorted([*cache.glob("*.nbi"), *cache.glob("*.nbc")])
             if not entries:
@@ -113,13 +113,11 @@ def build() -> int:
             for entry in entries:
                 shutil.copyfile(entry, target / entry.name)
                 if entry.suffix == ".nbi":
-                    source = cache.parent / (entry.name.split(".", 1)[0] + ".py")
-                    sources[(target / entry.name).relative_to(SHIPPED).as_posix()] = sha256(source)
-            count += sum(1 for e in entries if e.suffix == ".nbi")
-        manifest = {"numba": numba.__version__, "sources": sources}  # the workload ran on this interpreter
-        (SHIPPED / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+                    indexes.append((target / entry.name).relative_to(SHIPPED).as_posix())
+        manifest = build_manifest(indexes, copy / "dmz_solver")  # the workload ran on this interpreter's numba
+        (SHIPPED / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         size = sum(f.stat().st_size for f in SHIPPED.rglob("*") if f.is_file())
-        print(f"{count} kernels, {size / 2**20:.1f} MiB in {SHIPPED.relative_to(ROOT)}")
+        print(f"{len(indexes)} kernels, {size / 2**20:.1f} MiB in {SHIPPED.relative_to(ROOT)}")
         idle = run.stdout.strip().splitlines()[-1]
         print(f"never called by the workload (compiled on first use): {idle}")
     return 0
@@ -127,11 +125,14 @@ def build() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only list missing or stale shipped entries")
+    parser.add_argument("--check", action="store_true", help="only list the stale shipped entries, and what changed")
     args = parser.parse_args()
     if args.check:
+        if not shipped_entries():
+            print(f"no shipped entry: {(SHIPPED / MANIFEST).relative_to(ROOT)} is missing or of another format")
+            return 1
         stale = stale_entries()
-        print("\n".join(stale) if stale else "every shipped entry matches its source")
+        print("\n".join(stale) if stale else "every shipped entry matches the sources it depends on")
         return 1 if stale else 0
     return build()
 
