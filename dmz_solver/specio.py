@@ -284,7 +284,7 @@ class Fields:
     def int_list(self, key: str, length: int | None = None, default: list[int] | None = None) -> list[int]:
         value = self._get(key, default)
         if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise self.error(key, f"expected a list of integers, got {json.dumps(value)}")
+            raise self.error(key, f"expected a list of integers, got {json_text(value)}")
         if length is not None and len(value) != length:
             raise self.error(key, f"expected {length} integers, got {len(value)}")
         if any(v < 1 for v in value):
@@ -309,6 +309,15 @@ def did_you_mean(key: str, known: set[str] | tuple[str, ...] | list[str]) -> str
     by_folded = {name.lower(): name for name in known}
     close = difflib.get_close_matches(key.lower(), list(by_folded), n=1, cutoff=0.6)
     return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
+
+
+def json_text(value: Any, limit: int = 60) -> str:
+    """A value read from a JSON file, echoed in a message as JSON (`null`, `true`, `["X", "Y"]`), cut short."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not from JSON after all (an API caller's object)
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _number_text(value: int) -> str:

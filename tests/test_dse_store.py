@@ -315,6 +315,25 @@ def test_a_file_that_is_not_a_store_is_refused_in_one_line(
     assert not (out / "dse.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(None, "is not a DSE store of dmz-solver (no record of its format)"), ("7", "is a DSE store of format 7, not 1")],
+)
+def test_a_store_without_our_format_record_says_what_it_holds(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, value: str | None, says: str
+) -> None:
+    """A store whose format row is gone said `is a DSE store of format None`."""
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
+        if value is None:
+            db.execute("DELETE FROM meta WHERE name = 'format'")
+        else:
+            db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (value,))
+    code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert (code, err) == (2, f"error: {out / 'dse.sqlite'}: {says}\n")
+
+
 def test_a_store_in_use_by_another_run_is_refused(small_dse: Path, capsys: pytest.CaptureFixture) -> None:
     layers = load_model("tiny").layers
     points = arch_points(load_arch("dmazerunner"), [parse_sweep("CGRA_SIZE=16,64"), parse_sweep("rf_bytes=64,512")])

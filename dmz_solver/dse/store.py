@@ -217,8 +217,10 @@ def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     meta = dict(db.execute("SELECT name, value FROM meta"))
-    if meta.get("format") != str(FORMAT):
-        raise InputError(f"is a DSE store of format {meta.get('format')}, not {FORMAT}", source=str(path))
+    if "format" not in meta:
+        raise InputError("is not a DSE store of dmz-solver (no record of its format)", source=str(path))
+    if meta["format"] != str(FORMAT):
+        raise InputError(f"is a DSE store of format {meta['format']}, not {FORMAT}", source=str(path))
     try:
         stored = json.loads(meta["identity"])
         differ = [part for part in identity if stored.get(part) != identity[part]]
