@@ -9,6 +9,7 @@ and nesting deeper than `MAX_NESTING` are refused, naming the field.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import math
@@ -341,12 +342,30 @@ def output_target(target: str | os.PathLike[str]) -> Path:
     that exists and is not a regular file (a device such as /dev/null, a FIFO, a socket, a directory)."""
     path = Path(target)
     if path.is_symlink():
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (RuntimeError, OSError):  # a loop: Python 3.11 raises RuntimeError, later versions OSError
+            raise InputError("is a symbolic link that loops", source=str(target)) from None
     if path.exists() and not path.is_file():
         kind = "a directory" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
         message = f"is {kind}; outputs are written to regular files (use - for standard output)"
         raise InputError(message, source=str(target))
     return path
+
+
+def broken_link(link: Path) -> str:
+    """Why the symbolic link `link`, which leads to nothing that exists, cannot be written through."""
+    if _loops(link):
+        return f"{str(link)!r} is a symbolic link that loops"
+    return f"{str(link)!r} is a symbolic link to {os.readlink(link)!r}, which does not exist"
+
+
+def _loops(link: Path) -> bool:
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def file_mode() -> int:
