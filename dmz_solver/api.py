@@ -16,7 +16,7 @@ from .loopnest import LoopNest
 from .problem import Knobs
 from .result import LayerResult, ModelResult, ModelSource, ProofProgress, RunRecord, file_sha256
 from .solving import LayerRunner, check_search, solve_model
-from .specio import MAX_RESULT_BYTES, Fields, read_json
+from .specio import MAX_RESULT_BYTES, Fields, json_text, read_json
 from .vocabulary import OBJECTIVES
 from .workload.loader import Model, load_model
 
@@ -205,7 +205,7 @@ def read_rerun(path: str | os.PathLike[str]) -> SolvePlan:
     model_path = _recorded_file(model_field, Path(source).parent)
     layer = model_field.obj.get("layer")
     if layer is not None and not isinstance(layer, str):
-        raise model_field.error("layer", f"expected a layer name or null, got {layer!r}")
+        raise model_field.error("layer", f"expected a layer name or null, got {json_text(layer)}")
     model = load_model(str(model_path))
     if layer is not None:
         find_layer(model, layer)

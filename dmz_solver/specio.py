@@ -9,6 +9,7 @@ and nesting deeper than `MAX_NESTING` are refused, naming the field.
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import json
 import math
@@ -284,7 +285,7 @@ class Fields:
     def int_list(self, key: str, length: int | None = None, default: list[int] | None = None) -> list[int]:
         value = self._get(key, default)
         if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise self.error(key, f"expected a list of integers, got {json.dumps(value)}")
+            raise self.error(key, f"expected a list of integers, got {json_text(value)}")
         if length is not None and len(value) != length:
             raise self.error(key, f"expected {length} integers, got {len(value)}")
         if any(v < 1 for v in value):
@@ -311,6 +312,15 @@ def did_you_mean(key: str, known: set[str] | tuple[str, ...] | list[str]) -> str
     return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
 
 
+def json_text(value: Any, limit: int = 60) -> str:
+    """A value read from a JSON file, echoed in a message as JSON (`null`, `true`, `["X", "Y"]`), cut short."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):  # not from JSON after all (an API caller's object)
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number_text(value: int) -> str:
     """A number as it is echoed in a message: in full, or its digit count when it is very long."""
     text = str(value)
@@ -332,12 +342,30 @@ def output_target(target: str | os.PathLike[str]) -> Path:
     that exists and is not a regular file (a device such as /dev/null, a FIFO, a socket, a directory)."""
     path = Path(target)
     if path.is_symlink():
-        path = path.resolve()
+        try:
+            path = path.resolve()
+        except (RuntimeError, OSError):  # a loop: Python 3.11 raises RuntimeError, later versions OSError
+            raise InputError("is a symbolic link that loops", source=str(target)) from None
     if path.exists() and not path.is_file():
         kind = "a directory" if path.is_dir() else "not a regular file (a device, FIFO or socket)"
         message = f"is {kind}; outputs are written to regular files (use - for standard output)"
         raise InputError(message, source=str(target))
     return path
+
+
+def broken_link(link: Path) -> str:
+    """Why the symbolic link `link`, which leads to nothing that exists, cannot be written through."""
+    if _loops(link):
+        return f"{str(link)!r} is a symbolic link that loops"
+    return f"{str(link)!r} is a symbolic link to {os.readlink(link)!r}, which does not exist"
+
+
+def _loops(link: Path) -> bool:
+    try:
+        os.stat(link)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def file_mode() -> int:

@@ -4,6 +4,7 @@ exact cost model all agree with it; anything else is discarded with one warning 
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import stat
@@ -140,6 +141,18 @@ def test_factors_that_do_not_multiply_to_the_extent_are_refused(cache_dir, solve
 def test_an_optimal_status_above_its_bound_is_refused(cache_dir, solves, capsys, solved) -> None:
     forge(cache_dir, lambda r: r.update(lower_bound=r["lower_bound"] / 2))
     assert "it is OPTIMAL but its lower bound" in rerun_discards(cache_dir, solves, capsys, solved)
+
+
+@pytest.mark.parametrize("above", [lambda v: math.nextafter(v, math.inf), lambda v: 2 * v], ids=["one_ulp", "twice"])
+def test_a_root_bound_above_the_value_is_refused(cache_dir, solves, capsys, solved, above) -> None:
+    """CP-SAT's root bound is a lower bound: above the value (even by one ulp) it cannot come from a sound proof."""
+
+    def root_above(result: dict) -> None:
+        assert 0 < result["proof"]["root_bound"] <= result["lower_bound"]  # the genuine entry's
+        result["proof"]["root_bound"] = above(result["lower_bound"])  # OPTIMAL: lower_bound is the value
+
+    forge(cache_dir, root_above)
+    assert "its proof's root bound" in rerun_discards(cache_dir, solves, capsys, solved)
 
 
 def test_a_mistyped_field_is_refused(cache_dir, solves, capsys, solved) -> None:

@@ -256,7 +256,7 @@ def test_stored_results_the_cost_model_disagrees_with_are_solved_again(
     assert re.search(f"point 0 layer {names[1]} \\(its energy_pj [0-9.e+]+ is not the cost model's ", err)
     assert f"point 0 layer {names[3]} (its mapping is not valid here: uses 64 PEs, the array has 16)" in err
     assert f"point 2 layer {names[3]} (its cycles 1080.0 is not the cost model's 1392.0)" in err
-    assert f"point 3 layer {names[0]} (it cannot be read: " in err
+    assert f"point 3 layer {names[0]} (it is not complete JSON (" in err
     assert "1 of 4 points done (from the store), 0 layer results from the layer cache, 4 layer solves left" in text
     after = stored(out / "dse.sqlite")
     resolved = {(0, 1), (0, 3), (2, 3), (3, 0)}
@@ -267,6 +267,72 @@ def test_stored_results_the_cost_model_disagrees_with_are_solved_again(
     assert without_seconds(out / "dse.csv") == without_seconds(small_dse / "dse.csv")
     code, text, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
     assert code == 0 and err == "" and "0 layer solves left" in text
+
+
+UNSOLVED = {"objective": "edp", "status": "INFEASIBLE", "reason": "r", "seconds": 0.1, "search": "cpsat"}
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (json.dumps({**UNSOLVED, "tilings_evaluated": 1e400}), "it holds Infinity"),  # was a traceback
+        ("[" * 100_000 + "]" * 100_000, "it cannot be read (RecursionError)"),  # was a traceback
+        (json.dumps({**UNSOLVED, "seconds": float("nan"), "tilings_evaluated": 0}), "it holds NaN"),  # was believed
+        (json.dumps({**UNSOLVED, "seconds": "5", "tilings_evaluated": 0}), "result.seconds is a str, not a number"),
+        (json.dumps({**UNSOLVED, "tilings_evaluated": 2.5}), "result.tilings_evaluated is 2.5, not a count"),
+        (json.dumps({**UNSOLVED, "status": "OPTIMAL", "tilings_evaluated": 0}), "result.status is 'OPTIMAL', not one"),
+        (b"\x00", "it is bytes, not JSON text"),
+    ],
+    ids=["infinite_count", "deep", "nan_seconds", "text_seconds", "fractional_count", "optimal_unsolved", "blob"],
+)
+def test_a_hostile_row_without_a_mapping_is_solved_again(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, text: str | bytes, why: str
+) -> None:
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
+        db.execute("UPDATE results SET result = ? WHERE point = 1 AND layer = 2", (text,))
+    code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    name = load_model("tiny").layers[2].name
+    assert code == 0 and err.count("\n") == 1
+    assert err.startswith(f"warning: {out / 'dse.sqlite'}: 1 stored result(s) not used, solved again: point 1 layer")
+    assert f"point 1 layer {name} ({why}" in err
+    assert without_seconds(out / "dse.csv") == without_seconds(small_dse / "dse.csv")
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("UPDATE meta SET value = 'x' WHERE name = 'runs'", "is not a DSE store of dmz-solver (no count of its runs)"),
+        ("DELETE FROM meta WHERE name = 'runs'", "is not a DSE store of dmz-solver (no count of its runs)"),
+        ("DROP TABLE results", "is not a DSE store of dmz-solver (no such table: results)"),
+    ],
+)
+def test_a_store_missing_its_parts_is_refused_in_one_line(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, sql: str, says: str
+) -> None:
+    """Each was a traceback."""
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
+        db.execute(sql)
+    code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert (code, err) == (2, f"error: {out / 'dse.sqlite'}: {says}\n")
+
+
+def test_a_store_with_a_damaged_page_is_refused_in_one_line(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Bytes overwritten in the middle of the file: the header reads, the results do not (was a traceback)."""
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    data = bytearray((out / "dse.sqlite").read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 3000] = b"\xab" * 3000
+    (out / "dse.sqlite").write_bytes(bytes(data))
+    code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith(f"error: {out / 'dse.sqlite'}: cannot read the DSE store (database disk image is malformed)")
 
 
 @pytest.mark.parametrize(
@@ -313,6 +379,25 @@ def test_a_file_that_is_not_a_store_is_refused_in_one_line(
     assert err.startswith(f"error: {target}: is not a DSE store of dmz-solver")
     assert target.read_bytes() == before
     assert not (out / "dse.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [(None, "is not a DSE store of dmz-solver (no record of its format)"), ("7", "is a DSE store of format 7, not 1")],
+)
+def test_a_store_without_our_format_record_says_what_it_holds(
+    small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, value: str | None, says: str
+) -> None:
+    """A store whose format row is gone said `is a DSE store of format None`."""
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
+        if value is None:
+            db.execute("DELETE FROM meta WHERE name = 'format'")
+        else:
+            db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (value,))
+    code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
+    assert (code, err) == (2, f"error: {out / 'dse.sqlite'}: {says}\n")
 
 
 def test_a_store_in_use_by_another_run_is_refused(small_dse: Path, capsys: pytest.CaptureFixture) -> None:

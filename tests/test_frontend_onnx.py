@@ -501,3 +501,80 @@ def test_input_dimensions_out_of_range_are_refused_saying_so(tmp_path: Path, dim
     with pytest.raises(InputError) as info:
         load_onnx(g.save(y, tmp_path / "dims.onnx"))
     assert info.value.reason == f"input 'x' (input of node 'c' (op Conv)): {reason}"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Subgraphs: the branches of an If (TVM's Relax importer lowers both, with a constant condition too)
+
+
+def _if_model(
+    then_nodes: list[onnx.NodeProto],
+    else_nodes: list[onnx.NodeProto],
+    tail: list[onnx.NodeProto] = (),
+    head: list[onnx.NodeProto] = (),
+) -> onnx.ModelProto:
+    """x [1, 4, 8, 8] -> (head) -> If(constant true) -> (tail) -> y; each branch ends in a [1, 8, 8, 8] tensor; the
+    weights w3 [8, 4, 3, 3], w1 [8, 4, 1, 1], wt [8, 8, 1, 1] and wd [4, 8, 1, 1] (a ConvTranspose's) are graph
+    inputs the branches read by name. Checked as ONNX's checker does without shape inference: some tests give a
+    branch a node whose attributes contradict its shapes."""
+    out = [1, 8, 8, 8]
+
+    def branch(name: str, nodes: list[onnx.NodeProto]) -> onnx.GraphProto:
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(nodes[-1].output[0], 1, out)])
+
+    weights = {"w3": [8, 4, 3, 3], "w1": [8, 4, 1, 1], "wt": [8, 8, 1, 1], "wd": [4, 8, 1, 1]}
+    inputs = [helper.make_tensor_value_info(n, 1, s) for n, s in {"x": [1, 4, 8, 8], **weights}.items()]
+    branches = {"then_branch": branch("then", then_nodes), "else_branch": branch("else", else_nodes)}
+    gate = helper.make_node("If", ["cond"], ["z"], name="gate", **branches)
+    result = tail[-1].output[0] if tail else "z"
+    graph = helper.make_graph(
+        [*head, gate, *tail], "gated", inputs, [helper.make_tensor_value_info(result, 1, out)],
+        [numpy_helper.from_array(np.array(True), "cond")],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
+def _load(model: onnx.ModelProto, path: Path) -> tuple[list[LoopNest], list[str]]:
+    onnx.save(model, str(path))
+    return load_onnx(path)
+
+
+def test_convolutions_inside_if_branches_keep_their_node_names(tmp_path: Path) -> None:
+    """Both branches' convolutions were named after TVM's function (conv2d, conv2d1); an unnamed node in a
+    branch is named by its If node, the branch and its position there, and a node after the If keeps its place."""
+    then_conv = helper.make_node("Conv", ["x", "w3"], ["t"], name="then_conv", pads=[1, 1, 1, 1])
+    else_conv = helper.make_node("Conv", ["x", "w1"], ["e"])
+    tail = helper.make_node("Conv", ["z", "wt"], ["y"])
+    layers, _ = _load(_if_model([then_conv], [else_conv], [tail]), tmp_path / "if.onnx")
+    names = {n.name: (_dims(n)["C"], _dims(n)["Fx"]) for n in layers}
+    assert names == {"then_conv": (4, 3), "gate/else_branch/Conv_0": (4, 1), "Conv_1": (8, 1)}
+
+
+def test_a_transposed_convolution_inside_an_if_branch_is_refused_naming_it(tmp_path: Path) -> None:
+    then_conv = helper.make_node("Conv", ["x", "w1"], ["t"], name="then_conv")
+    deconv = helper.make_node("ConvTranspose", ["x", "wd"], ["e"], name="up")
+    with pytest.raises(InputError) as info:
+        _load(_if_model([then_conv], [deconv]), tmp_path / "if.onnx")
+    assert info.value.reason == "node 'up' (op ConvTranspose): transposed convolutions are not supported"
+
+
+def test_wrong_conv_attributes_inside_an_if_branch_are_refused_naming_the_node(tmp_path: Path) -> None:
+    then_conv = helper.make_node("Conv", ["x", "w3"], ["t"], name="then_conv", pads=[1, 1, 1, 1])
+    bad = helper.make_node("Conv", ["x", "w3"], ["e"], name="bad_conv", pads=[1, 1, 1, 1], kernel_shape=[5, 5])
+    with pytest.raises(InputError) as info:
+        _load(_if_model([then_conv], [bad]), tmp_path / "if.onnx")
+    reason = "attribute kernel_shape [5, 5] disagrees with the weight's [3, 3]"  # TVM ignored it: a 3x3 layer
+    assert info.value.reason == f"node 'bad_conv' (op Conv): {reason}"
+
+
+def test_a_folded_shape_read_only_inside_an_if_branch_stays_in_the_graph(tmp_path: Path) -> None:
+    """Shape(x) folds into a constant that only a Reshape inside the branch reads: it was dropped, and TVM failed
+    with `shape must be a tuple/list or a Relax shape expression`."""
+    shape = helper.make_node("Shape", ["x"], ["x_shape"], name="shape")
+    reshape = helper.make_node("Reshape", ["x", "x_shape"], ["x_same"], name="reshape")
+    then_conv = helper.make_node("Conv", ["x_same", "w1"], ["t"], name="then_conv")
+    else_conv = helper.make_node("Conv", ["x", "w3"], ["e"], name="else_conv", pads=[1, 1, 1, 1])
+    layers, _ = _load(_if_model([reshape, then_conv], [else_conv], head=[shape]), tmp_path / "if.onnx")
+    assert sorted(n.name for n in layers) == ["else_conv", "then_conv"]

@@ -204,7 +204,7 @@ def test_a_directory_given_as_an_input_file_is_refused(capsys, tmp_path: Path, o
 
 
 def test_a_result_file_given_to_rerun_must_be_a_regular_file(capsys, tmp_path: Path) -> None:
-    assert "is a directory, not a regular file" in refused(capsys, "solve", "--rerun", str(tmp_path))
+    assert "--rerun: is a directory, not a result file" in refused(capsys, "solve", "--rerun", str(tmp_path))
 
 
 def test_an_onnx_path_that_is_a_fifo_is_refused(tmp_path: Path) -> None:

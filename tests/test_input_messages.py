@@ -174,3 +174,26 @@ def test_a_power_law_that_overflows_is_an_error_naming_the_energy(tmp_path: Path
     with pytest.raises(InputError) as info:
         arch_points(load_arch("dmazerunner"), [parse_sweep("RF_SIZE=512")], load_scaling(str(path)))
     assert info.value.field == "--scale rf_energy" and "RF_SIZE=512" in info.value.reason
+
+
+PERMUTATION = "expected a permutation of ['X', 'Y', 'K']"
+
+
+@pytest.mark.parametrize(
+    ("order", "reason"),
+    [
+        ({"DRAM": ["X", "Y", "K"]}, "missing field (an order gives both DRAM and SPM)"),  # said "got None"
+        ({"DRAM": ["X", "Y", "K"], "SPM": None}, f"{PERMUTATION}, got null"),
+        ({"DRAM": ["X", "Y", "K"], "SPM": ["X", "Y", True]}, f'{PERMUTATION}, got ["X", "Y", true]'),
+    ],
+)
+def test_an_order_level_left_out_is_called_missing_and_a_wrong_one_is_shown_as_json(order: dict, reason: str) -> None:
+    with pytest.raises(InputError) as info:
+        mapping_from_json({**GEMM_MAPPING, "order": order}, load_model("tiny").layer("tiny_gemm"), source="m.json")
+    assert str(info.value) == f"m.json: order.SPM: {reason}"
+
+
+def test_loops_given_as_null_are_shown_as_json_null() -> None:
+    with pytest.raises(InputError) as info:
+        mapping_from_json({**GEMM_MAPPING, "loops": None}, load_model("tiny").layer("tiny_gemm"), source="m.json")
+    assert str(info.value) == "m.json: loops: expected ['X', 'Y', 'K'] for layer tiny_gemm, got null"

@@ -64,6 +64,14 @@ BAD_OUTPUTS = {
     "draw-unknown-type": (["arch", "tpu_like", "--draw", "out.jpgx"], "supported: .png, .svg, .pdf"),
     "draw-no-extension": (["arch", "tpu_like", "--draw", "out"], "(no extension); supported: .png, .svg, .pdf"),
     "draw-in-proc": (["arch", "tpu_like", "--draw", "/proc/x.svg"], "--draw: cannot write in '/proc'"),
+    # links that lead nowhere: refused after the solve, or the DSE store, failed with `File exists`
+    "report-dangling-link": ([*SOLVE, "--report", "dangling"], "--report: 'dangling' is a symbolic link to 'gone/x'"),
+    "report-below-dangling-link": ([*SOLVE, "--report", "dangling/sub"], "'dangling' is a symbolic link to 'gone/x'"),
+    "dse-out-looping-link": ([*DSE, "--out", "loop"], "--out: 'loop' is a symbolic link that loops"),
+    "json-looping-link": ([*SOLVE, "--json", "loop"], "--json: is a symbolic link that loops"),  # was a traceback
+    # the layer cache was skipped without a word (a dangling link) or with a warning per layer (a loop)
+    "cache-dir-dangling-link": ([*SOLVE[:-1], "--cache-dir", "dangling"], "--cache-dir: 'dangling' is a symbolic"),
+    "cache-dir-looping-link": ([*SOLVE[:-1], "--cache-dir", "loop"], "--cache-dir: 'loop' is a symbolic link that"),
 }
 
 
@@ -72,6 +80,8 @@ def test_a_bad_output_path_is_one_line_exit_2_and_nothing_written(tmp_path: Path
     argv, expected = BAD_OUTPUTS[case]
     (tmp_path / "afile").write_text("keep me")
     (tmp_path / "adir").mkdir()
+    (tmp_path / "dangling").symlink_to("gone/x")
+    (tmp_path / "loop").symlink_to("loop")
     before = files_under(tmp_path)
     proc = cli(tmp_path, *argv)
     assert proc.returncode == 2, proc.stderr

@@ -319,7 +319,7 @@ def test_mapping_reads_factors_and_orders(gemm) -> None:
             "expected 3 integers",
         ),
         ({"order": {"DRAM": ["K", "X", "X"], "SPM": ["Y", "X", "K"]}}, "order.DRAM", "permutation"),
-        ({"order": {"DRAM": ["K", "X", "Y"]}}, "order.SPM", "permutation"),
+        ({"order": {"DRAM": ["K", "X", "Y"]}}, "order.SPM", "missing field"),
     ],
 )
 def test_mapping_errors_name_the_field(gemm, change: dict, field: str, reason: str) -> None:

@@ -135,3 +135,33 @@ def test_the_count_json_records_its_inputs(capsys, tmp_path: Path, inputs: dict[
     assert record["arch"]["name"] == "eyeriss" and record["knobs"]["no_spatial_reduction"] is True
     assert [c["name"] for c in record["constraints"]] == ["mine"]
     assert counts["restrictions"] == ["no spatial reduction", f"constraints mine ({inputs['constraints']})"]
+
+
+@pytest.mark.parametrize("holds_result", [False, True])
+def test_rerun_of_a_directory_names_the_option_and_the_path(capsys, tmp_path: Path, holds_result: bool) -> None:
+    """`--rerun out/resnet18` (the --report directory) said only `out/resnet18: is a directory, not a regular file`."""
+    report = tmp_path / "report"
+    report.mkdir()
+    if holds_result:
+        (report / "result.json").write_text("{}")
+    code, out, err = run(capsys, "solve", "--rerun", str(report), "--no-cache")
+    hint = f"{report / 'result.json'}, which --report wrote there" if holds_result else "a JSON of solve --json or"
+    assert (code, out) == (2, "") and err.count("\n") == 1
+    assert err.startswith(f"error: {report}: --rerun: is a directory, not a result file; give {hint}")
+
+
+def test_rerun_of_a_missing_file_names_the_option(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "solve", "--rerun", str(tmp_path / "gone.json"))
+    gone = tmp_path / "gone.json"
+    assert code == 2 and err == f"error: {gone}: --rerun: cannot read file (No such file or directory)\n"
+
+
+def test_a_recorded_layer_of_the_wrong_type_is_shown_as_json(capsys, tmp_path: Path, inputs: dict) -> None:
+    """`"layer": true` was echoed as Python's `True`."""
+    solve_once(capsys, tmp_path, inputs)
+    first = tmp_path / "first.json"
+    result = json.loads(first.read_text())
+    result["inputs"]["model"]["layer"] = True
+    first.write_text(json.dumps(result))
+    code, _, err = run(capsys, "solve", "--rerun", str(first), "--no-cache")
+    assert code == 2 and err == f"error: {first}: inputs.model.layer: expected a layer name or null, got true\n"

@@ -60,7 +60,8 @@ def _knobs_obeyed(key: SolveKey) -> Knobs:
 
 
 def _check_status(result: LayerResult) -> None:
-    """A cached result has a mapping, so it is OPTIMAL (its bound is its value) or FEASIBLE (its bound lies below)."""
+    """A cached result has a mapping, so it is OPTIMAL (its bound is its value) or FEASIBLE (its bound lies below);
+    its proof's root bound, a lower bound too, lies at or below the value."""
     value, bound = result.value, result.lower_bound
     if result.status == Status.INFEASIBLE:
         raise BadEntry("it is INFEASIBLE but has a mapping")
@@ -68,5 +69,9 @@ def _check_status(result: LayerResult) -> None:
         raise BadEntry(f"it is OPTIMAL but its lower bound {bound} is not its value {value}")
     if bound > value:
         raise BadEntry(f"its lower bound {bound} exceeds its value {value}")
-    if result.proof is not None and result.proof.tilings_evaluated != result.tilings_evaluated:
+    proof = result.proof
+    if proof is not None and proof.tilings_evaluated != result.tilings_evaluated:
         raise BadEntry("its proof counts other tilings than its result")
+    if proof is not None and proof.root_bound is not None and proof.root_bound > value:
+        # certified bounds are rounded down, so a sound one never exceeds the exact value, not even by an ulp
+        raise BadEntry(f"its proof's root bound {proof.root_bound!r} exceeds its value {value!r}")

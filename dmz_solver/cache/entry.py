@@ -111,6 +111,28 @@ def result_from_json(body: dict[str, Any], nest: LoopNest) -> LayerResult:
     )
 
 
+def unsolved_from_json(body: dict[str, Any], nest: LoopNest) -> LayerResult:
+    """A result without a mapping (the DSE store keeps them): INFEASIBLE or UNKNOWN, with its reason; read as
+    strictly as result_from_json."""
+    top = _Object(body, "result")
+    status = Status(top.choice("status", (Status.INFEASIBLE, Status.UNKNOWN)))
+    reason = top.text("reason")
+    if not reason:
+        top.fail("reason", "is empty; a result without a mapping says why")
+    return LayerResult(
+        nest,
+        Objective(top.choice("objective", tuple(Objective))),
+        status,
+        None,
+        None,
+        math.inf,
+        top.number("seconds"),
+        top.text("search"),
+        top.count("tilings_evaluated"),
+        reason=reason,
+    )
+
+
 def _mapping(m: _Object, nest: LoopNest) -> Mapping:
     loops = list(nest.loops)
     if m.get("loops") != loops:

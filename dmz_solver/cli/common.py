@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..errors import InputError
-from ..specio import output_target
+from ..specio import broken_link, output_target
 
 # ----------------------------------------------------------------------------------------------------------------------
 # Arguments
@@ -202,10 +202,20 @@ def check_output_dir(target: str | None, option: str) -> None:
     path = Path(target)
     if path.exists() and not path.is_dir():
         raise InputError("exists and is not a directory", source=target, field=option)
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    existing = next(p for p in (path, *path.parents) if _exists_or_leads_nowhere(p, target, option))
     if not existing.is_dir():
         raise InputError(f"{str(existing)!r} is not a directory", source=target, field=option)
     _try_writing_in(existing, target, option)
+
+
+def _exists_or_leads_nowhere(path: Path, target: str, option: str) -> bool:
+    """Whether `path` exists; an InputError if it is a symbolic link that leads nowhere (a directory cannot be made
+    through it: mkdir meets the link and fails with `File exists`)."""
+    if path.exists():
+        return True
+    if os.path.islink(path):
+        raise InputError(broken_link(path), source=target, field=option)
+    return False
 
 
 def check_not_an_input(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from tqdm import tqdm
@@ -212,12 +214,27 @@ def _plan_from_result(args: argparse.Namespace) -> SolvePlan:
         raise InputError(
             f"the result file fixes what is solved; leave out {', '.join(given)} (or drop --rerun)", field="--rerun"
         )
-    recorded = read_rerun(args.rerun)
+    recorded = _read_result_file(args.rerun)
     if recorded.version != __version__:
         print(
             f"note: {args.rerun} was written by dmz-solver {recorded.version}, this is {__version__}", file=sys.stderr
         )
     return recorded
+
+
+def _read_result_file(path: str) -> SolvePlan:
+    """What the result file `path` records; a problem with the file itself (missing, a directory, not JSON) is one
+    line naming --rerun, and a directory that holds a --report's result.json names that file."""
+    if os.path.isdir(path):
+        inside = Path(path) / "result.json"
+        written = f"{inside}, which --report wrote there" if inside.is_file() else "a JSON of solve --json or --report"
+        raise InputError(f"is a directory, not a result file; give {written}", source=path, field="--rerun")
+    try:
+        return read_rerun(path)
+    except InputError as exc:
+        if exc.source != path or exc.field is not None:  # a field of the file: it names the file and the field
+            raise
+        raise InputError(exc.reason, source=path, field="--rerun") from None
 
 
 def _header(plan: SolvePlan) -> str:

@@ -23,14 +23,13 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..cache.entry import BadEntry, result_from_json, result_to_json
+from ..cache.entry import BadEntry, result_from_json, result_to_json, unsolved_from_json
 from ..errors import InputError
 from ..loopnest import LoopNest
 from ..result import LayerResult
 from ..specio import file_mode
-from ..vocabulary import Objective, Status
 
 STORE_NAME = "dse.sqlite"
 APPLICATION_ID = 0x646D7A31  # "dmz1": PRAGMA application_id of a store, so another SQLite file is told apart
@@ -108,17 +107,21 @@ class DseStore:
         """Every stored result that reads back and passes `check(point, layer, result)` (which raises BadEntry),
         by (point, layer), attached to its layer's nest; and why each other stored result was rejected."""
         out, rejected = {}, {}
-        for point, layer, text in self._db.execute("SELECT point, layer, result FROM results"):
+        try:
+            rows = self._db.execute("SELECT point, layer, result FROM results").fetchall()
+        except sqlite3.DatabaseError as exc:  # a damaged file: SQLite notices pages it cannot read only now
+            raise _damaged(exc, self.path) from None
+        for point, layer, text in rows:
             if not (isinstance(point, int) and isinstance(layer, int) and 0 <= point < points):
                 raise InputError(f"holds a result for point {point!r}, outside the DSE", source=str(self.path))
             if not 0 <= layer < len(layers):
                 raise InputError(f"holds a result for layer {layer}, outside the model", source=str(self.path))
             try:
-                result = _row_result(json.loads(text), layers[layer])
+                result = _row_result(_row_body(text), layers[layer])
                 if check is not None:
                     check(point, layer, result)
-            except (ValueError, KeyError, TypeError, BadEntry) as exc:
-                rejected[point, layer] = str(exc) if isinstance(exc, BadEntry) else f"it cannot be read: {exc}"
+            except BadEntry as exc:
+                rejected[point, layer] = str(exc)
             else:
                 out[point, layer] = result
         return out, rejected
@@ -209,16 +212,26 @@ def _create_error(exc: OSError | sqlite3.Error, path: Path) -> InputError:
     return InputError(f"cannot create the DSE store ({why})", source=str(path))
 
 
+def _damaged(exc: sqlite3.DatabaseError, path: Path) -> InputError:
+    return InputError(
+        f"cannot read the DSE store ({exc}); move it away, or give another --out, to start the DSE afresh",
+        source=str(path),
+    )
+
+
 def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None:
-    """The store at `path` must be one of ours, of this format, for this DSE; an InputError says what differs."""
+    """The store at `path` must be one of ours, of this format, for this DSE; an InputError says what differs.
+    A table or column missing is a sqlite3.DatabaseError, which the caller reports as not a store."""
     (app,) = db.execute("PRAGMA application_id").fetchone()
     if app != APPLICATION_ID:
         raise InputError("is not a DSE store of dmz-solver (another SQLite database)", source=str(path))
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     meta = dict(db.execute("SELECT name, value FROM meta"))
-    if meta.get("format") != str(FORMAT):
-        raise InputError(f"is a DSE store of format {meta.get('format')}, not {FORMAT}", source=str(path))
+    if "format" not in meta:
+        raise InputError("is not a DSE store of dmz-solver (no record of its format)", source=str(path))
+    if meta["format"] != str(FORMAT):
+        raise InputError(f"is a DSE store of format {meta['format']}, not {FORMAT}", source=str(path))
     try:
         stored = json.loads(meta["identity"])
         differ = [part for part in identity if stored.get(part) != identity[part]]
@@ -229,6 +242,9 @@ def _check(db: sqlite3.Connection, path: Path, identity: dict[str, str]) -> None
             f"belongs to another DSE (other {', '.join(differ)}); give another --out or delete the file",
             source=str(path),
         )
+    if not meta.get("runs", "").isdigit():  # isdigit: the count of runs, never signed or empty
+        raise InputError("is not a DSE store of dmz-solver (no count of its runs)", source=str(path))
+    db.execute("SELECT point, layer, source, run, result FROM results LIMIT 0")  # its table, every column
 
 
 def _lock(path: Path) -> int:
@@ -268,29 +284,28 @@ def _row_json(result: LayerResult) -> dict[str, Any]:
     return body
 
 
-def _row_result(body: dict[str, Any], nest: LoopNest) -> LayerResult:
-    """Inverse of _row_json for the layer `nest`."""
+def _row_body(text: Any) -> dict[str, Any]:
+    """The JSON object a row's `result` holds; a BadEntry if it does not parse (or is not text at all)."""
+    if not isinstance(text, str):
+        raise BadEntry(f"it is {type(text).__name__}, not JSON text")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BadEntry(f"it is not complete JSON ({exc.msg} at character {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:  # a number beyond Python's digit limit; nesting beyond the stack
+        raise BadEntry(f"it cannot be read ({type(exc).__name__})") from None
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise BadEntry(f"it holds {name}, which no figure may be")
+
+
+def _row_result(body: Any, nest: LoopNest) -> LayerResult:
+    """Inverse of _row_json for the layer `nest`; a BadEntry for any field missing, mistyped or out of range."""
     if not isinstance(body, dict):
         raise BadEntry("it is not an object")
     if "reason" in body:
-        if (
-            body["status"] not in (Status.INFEASIBLE, Status.UNKNOWN)
-            or not isinstance(body["reason"], str)
-            or not body["reason"]
-        ):
-            raise BadEntry("a result without a mapping must be INFEASIBLE or UNKNOWN and say why")
-        return LayerResult(
-            nest,
-            Objective(body["objective"]),
-            Status(body["status"]),
-            None,
-            None,
-            math.inf,
-            float(body["seconds"]),
-            str(body["search"]),
-            int(body["tilings_evaluated"]),
-            reason=body["reason"],
-        )
+        return unsolved_from_json(body, nest)
     bound = body.get("lower_bound")
     result = result_from_json({**body, "lower_bound": 0.0 if bound is None else bound}, nest)
     return result if bound is not None else replace(result, lower_bound=math.inf)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..loopnest import LoopNest
-from ..specio import Fields
+from ..specio import Fields, json_text
 from ..vocabulary import LEVELS, ORDER_LEVELS
 
 
@@ -69,7 +69,7 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
     top.reject_unknown({"loops", "tiling", "order", "array"})
     loops = top.obj.get("loops", list(nest.loops))
     if loops != list(nest.loops):
-        raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {loops}")
+        raise top.error("loops", f"expected {list(nest.loops)} for layer {nest.name}, got {json_text(loops)}")
     tiling = top.child("tiling")
     tiling.reject_unknown(set(LEVELS))
     factors = tuple(tuple(tiling.int_list(level, len(nest.loops))) for level in LEVELS)
@@ -82,9 +82,11 @@ def mapping_from_json(obj: object, nest: LoopNest, *, source: str) -> Mapping:
         order = top.child("order")
         order.reject_unknown(set(ORDER_LEVELS))
         for j, level in enumerate(ORDER_LEVELS):
-            names = order.obj.get(level)
+            if level not in order.obj:
+                raise order.error(level, "missing field (an order gives both DRAM and SPM)")
+            names = order.obj[level]
             if not isinstance(names, list) or sorted(map(str, names)) != sorted(nest.loops):
-                raise order.error(level, f"expected a permutation of {list(nest.loops)}, got {names}")
+                raise order.error(level, f"expected a permutation of {list(nest.loops)}, got {json_text(names)}")
             orders[j] = tuple(names)
     rows = None
     if "array" in top.obj:

@@ -11,6 +11,7 @@ import onnx
 from onnx import helper
 
 from ..errors import InputError
+from .onnx_nodes import walk_nodes
 
 UNSUPPORTED_OPS = {
     "ConvTranspose": "transposed convolutions are not supported",
@@ -35,9 +36,10 @@ def describe(node: onnx.NodeProto) -> str:
 
 
 def check_nodes(model: onnx.ModelProto, shapes: Shapes, source: str) -> None:
-    """Refuse, naming the node, what the front-end cannot turn into loop nests or what ONNX does not allow."""
+    """Refuse, naming the node, what the front-end cannot turn into loop nests or what ONNX does not allow, in the
+    graph and in its subgraphs (TVM lowers both branches of an If)."""
     supported = _tvm_ops()
-    for node in model.graph.node:
+    for _, node in walk_nodes(model.graph):
         where = describe(node)
         if node.op_type in UNSUPPORTED_OPS:
             raise InputError(f"{where}: {UNSUPPORTED_OPS[node.op_type]}", source=source)

@@ -19,6 +19,8 @@ import onnx
 from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
+from .onnx_nodes import subgraphs, walk_graphs, walk_nodes
+
 FOLDABLE_OPS = frozenset(
     {
         "Abs", "Add", "And", "Cast", "Ceil", "Concat", "ConstantOfShape", "Div", "Equal", "Expand", "Floor",
@@ -65,12 +67,13 @@ def static_shapes(model: onnx.ModelProto) -> Shapes:
         inferred = onnx.shape_inference.infer_shapes(model, data_prop=True)
     except Exception:  # noqa: BLE001 -- inference is a help here, never a gate: TVM reports what it cannot read
         inferred = model
-    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
-    graph = inferred.graph
-    for value in (*graph.input, *graph.value_info, *graph.output):
-        tensor = value.type.tensor_type
-        if tensor.HasField("shape") and all(d.HasField("dim_value") and d.dim_value >= 0 for d in tensor.shape.dim):
-            shapes[value.name] = tuple(d.dim_value for d in tensor.shape.dim)
+    shapes = {init.name: tuple(init.dims) for graph in walk_graphs(model.graph) for init in graph.initializer}
+    for graph in walk_graphs(inferred.graph):  # subgraphs too: the Conv checks read the shapes of their nodes
+        for value in (*graph.input, *graph.value_info, *graph.output):
+            tensor = value.type.tensor_type
+            dims = tensor.shape.dim
+            if tensor.HasField("shape") and all(d.HasField("dim_value") and d.dim_value >= 0 for d in dims):
+                shapes[value.name] = tuple(d.dim_value for d in dims)
     return shapes
 
 
@@ -78,7 +81,7 @@ def dynamic_origin(model: onnx.ModelProto, node: onnx.NodeProto) -> onnx.NodePro
     """The node where a shape reaching `node` first stops being static: its output shape is unknown though
     the shapes of its own inputs are known (a NonZero, or a Slice whose bounds are computed at run time)."""
     shapes = static_shapes(model)
-    producer = {out: n for n in model.graph.node for out in n.output}
+    producer = {out: n for _, n in walk_nodes(model.graph) for out in n.output}
     seen: set[str] = set()
     pending = [name for name in node.input if name]
     while pending:
@@ -155,10 +158,20 @@ def _evaluate(node: onnx.NodeProto, feeds: dict[str, np.ndarray], model: onnx.Mo
 def _replace_nodes(model: onnx.ModelProto, kept: Iterable[onnx.NodeProto], values: dict[str, np.ndarray]) -> None:
     """Keep `kept` nodes; folded values that something still reads become initializers."""
     kept = list(kept)
-    read = {name for node in kept for name in node.input} | {out.name for out in model.graph.output}
+    read = {name for node in kept for name in _names_read(node)} | {out.name for out in model.graph.output}
     del model.graph.node[:]
     model.graph.node.extend(kept)
     existing = {init.name for init in model.graph.initializer}
     for name, value in values.items():
         if name in read and name not in existing:
             model.graph.initializer.append(numpy_helper.from_array(value, name))
+
+
+def _names_read(node: onnx.NodeProto) -> set[str]:
+    """The tensors a node reads: its inputs, and the outer values its subgraphs' nodes and outputs read."""
+    names = set(node.input)
+    for _, subgraph in subgraphs(node):
+        for graph in walk_graphs(subgraph):
+            names.update(name for inner in graph.node for name in inner.input)
+            names.update(value.name for value in graph.output)
+    return names

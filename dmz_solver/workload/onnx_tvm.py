@@ -27,7 +27,7 @@ from .canonical import canonical_nest
 from .limits import size_problem
 from .onnx_checks import check_nodes, describe
 from .onnx_fold import dynamic_origin, fold_shapes, static_shapes
-from .onnx_nodes import Signature, pair_nodes, signature
+from .onnx_nodes import Signature, pair_nodes, signature, walk_nodes
 from .onnx_skim import WEIGHT_ELEMENTS, SkimError, read_without_weights
 from .tir_blocks import FuncBlocks, read_primfunc
 
@@ -39,7 +39,8 @@ class _Call:
     func: str
     signature: Signature | None = None
     node: onnx.NodeProto | None = None
-    node_index: int = -1
+    node_label: str = ""
+    """The name the layer takes when the node has none (`onnx_nodes.walk_nodes`)."""
 
 
 def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
@@ -55,7 +56,7 @@ def load_onnx(path: str | Path) -> tuple[list[LoopNest], list[str]]:
     mac_calls = [i for i, c in enumerate(calls) if funcs[c.func].has_mac]
     for i, node in zip(mac_calls, pair_nodes(model, [calls[i].signature for i in mac_calls]), strict=True):
         if node is not None:
-            calls[i] = replace(calls[i], node_index=node[0], node=node[1])
+            calls[i] = replace(calls[i], node_label=node[0], node=node[1])
     layers: dict[LoopNest, LoopNest] = {}
     for call in calls:
         if funcs[call.func].error:
@@ -127,7 +128,7 @@ def _input_shapes(model: onnx.ModelProto, source: str) -> dict[str, list[int]]:
         for axis, dim in enumerate(dims):
             problem = _dimension_problem(dim)
             if problem:
-                users = [describe(n) for n in model.graph.node if value.name in n.input]
+                users = [describe(n) for _, n in walk_nodes(model.graph) if value.name in n.input]
                 used = f" (input of {', '.join(users)})" if users else ""
                 raise InputError(f"input '{value.name}'{used}: dimension {axis} {problem}", source=source)
         shapes[value.name] = [dim.dim_value for dim in dims]
@@ -165,7 +166,7 @@ def _conversion_error(exc: Exception, printed: str, model: onnx.ModelProto, sour
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
     failed = re.search(r"Error converting operator (\w+)", printed)
     if failed:
-        nodes = [describe(n) for n in model.graph.node if n.op_type == failed.group(1)]
+        nodes = [describe(n) for _, n in walk_nodes(model.graph) if n.op_type == failed.group(1)]
         return InputError(f"TVM cannot convert {', '.join(nodes[:3]) or failed.group(1)}: {reason}", source=source)
     return InputError(f"TVM cannot convert the model: {reason}", source=source)
 
@@ -235,7 +236,7 @@ def _layer_name(call: _Call) -> str:
     """The ONNX node's name (or op type and position), else the PrimFunc's."""
     if call.node is None:
         return call.func
-    return call.node.name or f"{call.node.op_type}_{call.node_index}"
+    return call.node.name or call.node_label
 
 
 def _where(call: _Call) -> str:
