@@ -6,14 +6,16 @@ Run by hand: python bench/bench_networks.py [--networks NAME ...] [--objectives 
 The networks are built as ONNX files in a temporary directory (or --onnx-dir, kept) and read by the front-end
 (its wall time and the layer counts are printed). After one warm-up solve of models/tiny.json per arch and
 objective (numba's compile or cache load), each network is solved whole with the layer cache off, one row per
-network, arch and objective: wall seconds, whether every layer is OPTIMAL, the tilings evaluated, and the slowest
-layer; then the `--top` slowest layers with their shapes, seconds, tilings, the seconds of each phase of the proof
-and the gap of CP-SAT's root bound to the optimum.
+network, arch and objective: wall seconds, the process's CPU seconds (all threads; the stable figure on a shared
+machine), the 1-minute load average at the end, whether every layer is OPTIMAL, the tilings evaluated, and the
+slowest layer; then the `--top` slowest layers with their shapes, seconds, tilings, the seconds of each phase of
+the proof and the gap of CP-SAT's root bound to the optimum.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -53,15 +55,17 @@ def load(name: str, path: Path, layers: list[str] | None) -> Model:
     return Model(model.name, model.source, kept, model.ignored)
 
 
-def report(network: str, result: ModelResult, seconds: float, top: int) -> None:
-    """One summary row, then the `top` slowest layers."""
+def report(network: str, result: ModelResult, seconds: tuple[float, float], top: int) -> None:
+    """One summary row (`seconds`: wall and CPU), then the `top` slowest layers."""
     slowest = sorted(result.layers, key=lambda r: r.seconds, reverse=True)
     optimal = sum(r.status == Status.OPTIMAL for r in result.layers)
     tilings = sum(r.tilings_evaluated for r in result.layers)
     proven = "yes" if optimal == len(result.layers) else f"no ({optimal}/{len(result.layers)})"
     worst = slowest[0] if slowest else None
     worst_text = f"{worst.nest.name} {worst.seconds:.2f} s" if worst else "-"
-    row = f"{network:<18} {result.arch:<12} {result.objective:<7} {seconds:8.2f} {proven:>12} {tilings:>14,}"
+    wall, cpu = seconds
+    row = f"{network:<18} {result.arch:<12} {result.objective:<7} {wall:8.2f} {cpu:7.2f} {os.getloadavg()[0]:5.2f}"
+    row += f" {proven:>12} {tilings:>14,}"
     print(f"{row}  {worst_text}", flush=True)
     for r in slowest[:top]:
         print(
@@ -114,12 +118,13 @@ def main() -> int:
     for arch in archs:
         for objective in args.objectives:
             solve("tiny", arch, objective, cache_dir=None)  # warm-up: numba's compile or cache load
-    print(f"\n{'network':<18} {'arch':<12} {'obj':<7} {'wall s':>8} {'all optimal':>12} {'tilings':>14}  slowest")
+    header = f"{'network':<18} {'arch':<12} {'obj':<7} {'wall s':>8} {'CPU s':>7} {'load':>5}"
+    print(f"\n{header} {'all optimal':>12} {'tilings':>14}  slowest")
     totals: dict[tuple[str, str], float] = {}
     for arch in archs:
         for objective in args.objectives:
             for name, model in models.items():
-                start = time.perf_counter()
+                start, cpu_start = time.perf_counter(), time.process_time()
                 result = solve(
                     model,
                     arch,
@@ -130,7 +135,7 @@ def main() -> int:
                 )
                 seconds = time.perf_counter() - start
                 totals[(arch.name, objective)] = totals.get((arch.name, objective), 0.0) + seconds
-                report(name, result, seconds, args.top)
+                report(name, result, (seconds, time.process_time() - cpu_start), args.top)
     for (arch_name, objective), seconds in totals.items():
         print(f"total {arch_name} {objective}: {seconds:.2f} s")
     return 0

@@ -1,17 +1,21 @@
 """Shape-only ONNX graphs of ImageNet networks and BERT-base, as their standard model definitions export them (224x224
-images, 299x299 for Inception-v3, 128 tokens, batch 1).
+images, 299x299 for Inception-v3, 380x380 and 600x600 for EfficientNet-B4 and B7, 128 tokens, batch 1).
 
-ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, Inception-v3, SqueezeNet 1.1, ShuffleNetV2
-x1.0, MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names,
-channel tables, strides, padding, pooling modes); `inception_v1` is GoogLeNet with the paper's 5x5 branches, which
-torchvision convolves with 3x3 kernels. ViT-B/16 follows torchvision's and timm's ViT (one fused QKV projection per
-encoder layer), BERT-base Hugging Face's `BertModel`. Batch normalisation is left out, as an inference export folds it
-into the convolution's weights and bias. Weights are graph inputs: nothing is downloaded and no file is large. Each
-builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark uses a temporary one).
+ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, Inception-v3, SqueezeNet 1.1, ShuffleNetV2 x1.0,
+MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names, channel
+tables, strides, padding, pooling modes); `inception_v1` is GoogLeNet with the paper's 5x5 branches, which torchvision
+convolves with 3x3 kernels. ViT-B/16 follows torchvision's and timm's ViT (one fused QKV projection per encoder layer),
+BERT-base Hugging Face's `BertModel`. LARGER_NETWORKS adds bigger members of the same classes from the same builders:
+EfficientNet-B4 and B7, DenseNet-201, ResNet-152, Wide ResNet-50-2, ViT-L/16, DeiT-S (timm's), and MobileNetV3-Small,
+MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted residuals). Batch normalisation is left out, as an
+inference export folds it into the convolution's weights and bias. Weights are graph inputs: nothing is downloaded and
+no file is large. Each builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark
+uses a temporary one).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -40,8 +44,22 @@ def _silu(g: GraphBuilder, x: str, name: str) -> str:
     return g.node("Mul", [x, g.node("Sigmoid", [x], f"{name}_sigmoid")], name)
 
 
+def _relu6(g: GraphBuilder, x: str, name: str) -> str:
+    """ReLU6 as exported: Clip between the scalars 0 and 6 (one pair of initializers per graph)."""
+    if not any(t.name == "relu6_min" for t in g.initializers):
+        g.initializers += [
+            helper.make_tensor(f"relu6_{b}", TensorProto.FLOAT, [], [v]) for b, v in (("min", 0), ("max", 6))
+        ]
+    return g.node("Clip", [x, "relu6_min", "relu6_max"], name)
+
+
 def _activation(g: GraphBuilder, x: str, name: str, kind: str) -> str:
-    builders = {"relu": g.relu, "hardswish": lambda t, n: _hardswish(g, t, n), "silu": lambda t, n: _silu(g, t, n)}
+    builders = {
+        "relu": g.relu,
+        "relu6": lambda t, n: _relu6(g, t, n),
+        "hardswish": lambda t, n: _hardswish(g, t, n),
+        "silu": lambda t, n: _silu(g, t, n),
+    }
     return builders[kind](x, name)
 
 
@@ -85,6 +103,20 @@ RESNET50_STAGES = ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2))
 def build_resnet50(path: str | Path) -> Path:
     """ResNet-50 (He et al. 2016) as torchvision defines it (v1.5: the stride sits on the 3x3 conv)."""
     return _resnet(GraphBuilder("resnet50"), path, groups=1, width_per_group=64)
+
+
+RESNET152_STAGES = ((64, 3, 1), (128, 8, 2), (256, 36, 2), (512, 3, 2))
+
+
+def build_resnet152(path: str | Path, stages: tuple[tuple[int, int, int], ...] = RESNET152_STAGES) -> Path:
+    """ResNet-152 as torchvision defines it: ResNet-50's bottlenecks, 8 and 36 blocks in the middle stages."""
+    return _resnet(GraphBuilder("resnet152"), path, groups=1, width_per_group=64, stages=stages)
+
+
+def build_wide_resnet50_2(path: str | Path, stages: tuple[tuple[int, int, int], ...] = RESNET50_STAGES) -> Path:
+    """Wide ResNet-50-2 (Zagoruyko & Komodakis 2016) as torchvision defines it: ResNet-50 with `width_per_group`
+    128, so every bottleneck's 1x1-3x3 pair is twice as wide (the blocks' outputs keep 4 x planes channels)."""
+    return _resnet(GraphBuilder("wide_resnet50_2"), path, groups=1, width_per_group=128, stages=stages)
 
 
 def build_resnext50_32x4d(path: str | Path, stages: tuple[tuple[int, int, int], ...] = RESNET50_STAGES) -> Path:
@@ -142,12 +174,49 @@ MOBILENETV3_LARGE = (
 squeeze-excite, activation, stride."""
 
 
-def build_mobilenetv3_large(path: str | Path) -> Path:
+MOBILENETV3_SMALL = (
+    (3, 16, 16, True, "relu", 2),
+    (3, 72, 24, False, "relu", 2),
+    (3, 88, 24, False, "relu", 1),
+    (5, 96, 40, True, "hardswish", 2),
+    (5, 240, 40, True, "hardswish", 1),
+    (5, 240, 40, True, "hardswish", 1),
+    (5, 120, 48, True, "hardswish", 1),
+    (5, 144, 48, True, "hardswish", 1),
+    (5, 288, 96, True, "hardswish", 2),
+    (5, 576, 96, True, "hardswish", 1),
+    (5, 576, 96, True, "hardswish", 1),
+)
+"""Howard et al. 2019, Table 2 (torchvision's `_mobilenet_v3_conf("mobilenet_v3_small")`), as MOBILENETV3_LARGE."""
+
+InvertedResidual = tuple[int, int, int, bool, str, int]
+"""One inverted-residual block: kernel, expanded channels, output channels, squeeze-excite, activation, stride."""
+
+
+def build_mobilenetv3_large(path: str | Path, blocks: tuple[InvertedResidual, ...] = MOBILENETV3_LARGE) -> Path:
     """MobileNetV3-Large (width 1.0) as torchvision defines it: inverted residuals with depthwise 3x3/5x5 and SE."""
-    g = GraphBuilder("mobilenetv3_large")
+    return _mobilenetv3(GraphBuilder("mobilenetv3_large"), path, blocks, 1280)
+
+
+def build_mobilenetv3_small(path: str | Path, blocks: tuple[InvertedResidual, ...] = MOBILENETV3_SMALL) -> Path:
+    """MobileNetV3-Small (width 1.0) as torchvision defines it; `blocks` gives fewer blocks for quick tests."""
+    return _mobilenetv3(GraphBuilder("mobilenetv3_small"), path, blocks, 1024)
+
+
+def _mobilenetv3(g: GraphBuilder, path: str | Path, blocks: tuple[InvertedResidual, ...], last_channel: int) -> Path:
+    """A 3x3/2 stem of 16 channels, the blocks, a 1x1 conv to 6 x the last block's channels and a two-layer head."""
     x = _hardswish(g, g.conv(g.input("image", IMAGE), "features.0", 3, 16, 3, stride=2, pad=1), "features.0_act")
-    c_in = 16
-    for i, (kernel, expanded, c_out, se, act, stride) in enumerate(MOBILENETV3_LARGE, start=1):
+    x, c_in = _inverted_residuals(g, x, 16, blocks)
+    name, c_last = f"features.{len(blocks) + 1}", 6 * c_in
+    x = _hardswish(g, g.conv(x, name, c_in, c_last, 1), f"{name}_act")
+    return g.save(_classifier(g, x, "classifier", (c_last, last_channel, 1000), "hardswish"), path)
+
+
+def _inverted_residuals(g: GraphBuilder, x: str, c_in: int, blocks: Iterable[InvertedResidual]) -> tuple[str, int]:
+    """torchvision's `InvertedResidual`s as `features.1`, `features.2`, ...: a 1x1 expansion (none when the block
+    does not widen), the depthwise conv, SE (MobileNetV3's: ReLU, hard sigmoid), the 1x1 projection, and the
+    residual add where the stride is 1 and the channels stay; returns the output and its channels."""
+    for i, (kernel, expanded, c_out, se, act, stride) in enumerate(blocks, start=1):
         name, block_in = f"features.{i}", x
         if expanded != c_in:
             x = _activation(g, g.conv(x, f"{name}.expand", c_in, expanded, 1), f"{name}.expand_act", act)
@@ -159,11 +228,68 @@ def build_mobilenetv3_large(path: str | Path) -> Path:
         if stride == 1 and c_in == c_out:
             x = g.node("Add", [block_in, x], f"{name}.add")
         c_in = c_out
-    x = _hardswish(g, g.conv(x, "features.16", c_in, 960, 1), "features.16_act")
-    return g.save(_classifier(g, x, "classifier", (960, 1280, 1000), "hardswish"), path)
+    return x, c_in
 
 
-# --- EfficientNet-B0 ------------------------------------------------------------------------------------------------
+# --- MobileNetV2 x1.4 and MnasNet 1.0 -------------------------------------------------------------------------------
+
+
+def mobilenetv2_blocks(width: float, stages: int = len(_generate.MOBILENETV2_BLOCKS)) -> list[InvertedResidual]:
+    """torchvision's `MobileNetV2(width_mult=width)` blocks from Sandler et al.'s table (models/generate.py): output
+    channels made divisible by 8 after scaling, the expansion `round(input x t)`; `stages` keeps the first rows."""
+    blocks, c_in = [], make_divisible(32 * width)
+    for t, c, n, s in _generate.MOBILENETV2_BLOCKS[:stages]:
+        c_out = make_divisible(c * width)
+        for i in range(n):
+            blocks.append((3, round(c_in * t), c_out, False, "relu6", s if i == 0 else 1))
+            c_in = c_out
+    return blocks
+
+
+def build_mobilenetv2_x1_4(path: str | Path, stages: int = len(_generate.MOBILENETV2_BLOCKS)) -> Path:
+    """MobileNetV2 at width 1.4 (Sandler et al. 2018) as torchvision's `mobilenet_v2(width_mult=1.4)` defines it:
+    a 3x3/2 stem of 48 channels, inverted residuals with ReLU6, a 1x1 conv to 1792 channels, one linear layer."""
+    g, width = GraphBuilder("mobilenetv2_x1_4"), 1.4
+    c_stem = make_divisible(32 * width)
+    x = _relu6(g, g.conv(g.input("image", IMAGE), "features.0", 3, c_stem, 3, stride=2, pad=1), "features.0_act")
+    blocks = mobilenetv2_blocks(width, stages)
+    x, c_in = _inverted_residuals(g, x, c_stem, blocks)
+    name, c_last = f"features.{len(blocks) + 1}", make_divisible(1280 * max(1.0, width))
+    x = _relu6(g, g.conv(x, name, c_in, c_last, 1), f"{name}_act")
+    return g.save(_classifier(g, x, "classifier", (c_last, 1000)), path)
+
+
+MNASNET_STACKS = (
+    (24, 3, 2, 3, 3),
+    (40, 5, 2, 3, 3),
+    (80, 5, 2, 6, 3),
+    (96, 3, 1, 6, 2),
+    (192, 5, 2, 6, 4),
+    (320, 3, 1, 6, 1),
+)
+"""Tan et al. 2019, Figure 7 (torchvision's `_stack` calls for MNASNet 1.0): output channels, kernel, first stride,
+expansion, blocks."""
+
+
+def build_mnasnet1_0(path: str | Path, stacks: tuple[tuple[int, int, int, int, int], ...] = MNASNET_STACKS) -> Path:
+    """MnasNet-A1 without SE, i.e. torchvision's `mnasnet1_0`: a 3x3/2 stem of 32 channels, a depthwise-separable
+    block to 16, stacks of inverted residuals (ReLU; the expansion always convolved), 1x1 to 1280, mean, linear.
+    The convs are named as in the MobileNet builders (torchvision's `layers.N` index BN and ReLU modules too)."""
+    g = GraphBuilder("mnasnet1_0")
+    x = g.relu(g.conv(g.input("image", IMAGE), "features.0", 3, 32, 3, stride=2, pad=1), "features.0_act")
+    blocks, c_in = [(3, 32, 16, False, "relu", 1)], 16
+    for c_out, kernel, first_stride, expand, count in stacks:
+        for i in range(count):
+            blocks.append((kernel, c_in * expand, c_out, False, "relu", first_stride if i == 0 else 1))
+            c_in = c_out
+    x, c_in = _inverted_residuals(g, x, 32, blocks)
+    name = f"features.{len(blocks) + 1}"
+    x = g.relu(g.conv(x, name, c_in, 1280, 1), f"{name}_act")
+    x = g.node("ReduceMean", [x], "mean", axes=[2, 3], keepdims=0)  # torchvision's x.mean([2, 3])
+    return g.save(g.gemm(x, "classifier.1", 1280, 1000), path)
+
+
+# --- EfficientNet-B0, B4, B7 --------------------------------------------------------------------------------------
 
 EFFICIENTNET_B0 = (
     (1, 3, 1, 32, 16, 1),
@@ -177,27 +303,54 @@ EFFICIENTNET_B0 = (
 """Tan & Le 2019, Table 1 (torchvision's `MBConvConfig`s for B0): expansion, kernel, first stride, input channels,
 output channels, blocks."""
 
+EFFICIENTNET_SCALING = {"b0": (1.0, 1.0, 224), "b4": (1.4, 1.8, 380), "b7": (2.0, 3.1, 600)}
+"""torchvision's compound scaling per variant: width multiplier, depth multiplier, and the image side its weights
+were trained at (`crop_size`)."""
+
+
+def build_efficientnet(path: str | Path, variant: str = "b0", stages: int = len(EFFICIENTNET_B0)) -> Path:
+    """EfficientNet-B0/B4/B7 as torchvision defines them: MBConv blocks with SE (squeeze to a quarter of the block's
+    input), channels x the width multiplier made divisible by 8, blocks x the depth multiplier rounded up, on the
+    variant's image size; `stages` keeps the first stages, for quick tests."""
+    width, depth, side = EFFICIENTNET_SCALING[variant]
+    g = GraphBuilder(f"efficientnet_{variant}")
+    stem = make_divisible(32 * width)
+    x = g.conv(g.input("image", [1, 3, side, side]), "features.0", 3, stem, 3, stride=2, pad=1)
+    x = _silu(g, x, "features.0_act")
+    for stage, row in enumerate(EFFICIENTNET_B0[:stages], start=1):
+        x, c_out = _mbconv_stage(g, x, f"features.{stage}", row, (width, depth))
+    name, c_last = f"features.{stages + 1}", 4 * c_out
+    x = _silu(g, g.conv(x, name, c_out, c_last, 1), f"{name}_act")
+    return g.save(_classifier(g, x, "classifier", (c_last, 1000)), path)
+
+
+def _mbconv_stage(
+    g: GraphBuilder, x: str, name: str, row: tuple[int, ...], scaling: tuple[float, float]
+) -> tuple[str, int]:
+    """One row of EFFICIENTNET_B0 scaled by (width, depth): its MBConv blocks; returns the output and its channels."""
+    expand, kernel, first_stride, stage_in, stage_out, blocks = row
+    width, depth = scaling
+    stage_in, c_out = make_divisible(stage_in * width), make_divisible(stage_out * width)
+    for block in range(math.ceil(blocks * depth)):
+        block_name, block_in = f"{name}.{block}", x
+        c_in, stride = (stage_in, first_stride) if block == 0 else (c_out, 1)
+        hidden = make_divisible(c_in * expand)
+        if hidden != c_in:
+            x = _silu(g, g.conv(x, f"{block_name}.expand", c_in, hidden, 1), f"{block_name}.expand_act")
+        pad = (kernel - 1) // 2
+        dw = g.conv(x, f"{block_name}.dw", hidden, hidden, kernel, stride=stride, pad=pad, groups=hidden)
+        x = _squeeze_excite(
+            g, _silu(g, dw, f"{block_name}.dw_act"), f"{block_name}.se", hidden, max(1, c_in // 4), activation="silu"
+        )
+        x = g.conv(x, f"{block_name}.project", hidden, c_out, 1)
+        if stride == 1 and c_in == c_out:
+            x = g.node("Add", [block_in, x], f"{block_name}.add")
+    return x, c_out
+
 
 def build_efficientnet_b0(path: str | Path) -> Path:
-    """EfficientNet-B0 as torchvision defines it: MBConv blocks with SE (squeeze to a quarter of the block's input)."""
-    g = GraphBuilder("efficientnet_b0")
-    x = _silu(g, g.conv(g.input("image", IMAGE), "features.0", 3, 32, 3, stride=2, pad=1), "features.0_act")
-    for stage, (expand, kernel, first_stride, stage_in, c_out, blocks) in enumerate(EFFICIENTNET_B0, start=1):
-        for block in range(blocks):
-            name, block_in = f"features.{stage}.{block}", x
-            c_in, stride = (stage_in, first_stride) if block == 0 else (c_out, 1)
-            hidden = c_in * expand
-            if expand != 1:
-                x = _silu(g, g.conv(x, f"{name}.expand", c_in, hidden, 1), f"{name}.expand_act")
-            dw = g.conv(x, f"{name}.dw", hidden, hidden, kernel, stride=stride, pad=(kernel - 1) // 2, groups=hidden)
-            x = _squeeze_excite(
-                g, _silu(g, dw, f"{name}.dw_act"), f"{name}.se", hidden, max(1, c_in // 4), activation="silu"
-            )
-            x = g.conv(x, f"{name}.project", hidden, c_out, 1)
-            if stride == 1 and c_in == c_out:
-                x = g.node("Add", [block_in, x], f"{name}.add")
-    x = _silu(g, g.conv(x, "features.8", 320, 1280, 1), "features.8_act")
-    return g.save(_classifier(g, x, "classifier", (1280, 1000)), path)
+    """EfficientNet-B0 at 224x224 (width and depth 1.0)."""
+    return build_efficientnet(path, "b0")
 
 
 # --- DenseNet-121 ---------------------------------------------------------------------------------------------------
@@ -208,9 +361,21 @@ DENSENET_BOTTLENECK = 4
 """The 1x1 bottleneck conv of a dense layer has DENSENET_BOTTLENECK x DENSENET_GROWTH output channels."""
 
 
+DENSENET201_BLOCKS = (6, 12, 48, 32)
+
+
 def build_densenet121(path: str | Path, blocks: tuple[int, ...] = DENSENET121_BLOCKS) -> Path:
     """DenseNet-121 (Huang et al. 2017) as torchvision defines it; `blocks` gives fewer layers for quick tests."""
-    g = GraphBuilder("densenet121")
+    return _densenet(GraphBuilder("densenet121"), path, blocks)
+
+
+def build_densenet201(path: str | Path, blocks: tuple[int, ...] = DENSENET201_BLOCKS) -> Path:
+    """DenseNet-201: DenseNet-121's growth rate (32) and stem, with 48 and 32 layers in the last two blocks."""
+    return _densenet(GraphBuilder("densenet201"), path, blocks)
+
+
+def _densenet(g: GraphBuilder, path: str | Path, blocks: tuple[int, ...]) -> Path:
+    """torchvision's `DenseNet(growth_rate=32, num_init_features=64, bn_size=4)` with `blocks` dense layers."""
     x = g.relu(g.conv(g.input("image", IMAGE), "features.conv0", 3, 64, 7, stride=2, pad=3), "features.relu0")
     x, channels = g.maxpool(x, "features.pool0", 3, 2, pad=1), 64
     width = DENSENET_BOTTLENECK * DENSENET_GROWTH
@@ -235,13 +400,16 @@ def _transition(g: GraphBuilder, x: str, block: int, channels: int) -> str:
 # --- ViT-B/16 -------------------------------------------------------------------------------------------------------
 
 
-def build_vit_b16(path: str | Path, *, depth: int = 12, hidden: int = 768, heads: int = 12, mlp: int = 3072) -> Path:
+def build_vit_b16(
+    path: str | Path, *, depth: int = 12, hidden: int = 768, heads: int = 12, mlp: int = 3072, name: str = "vit_b16"
+) -> Path:
     """ViT-B/16 (Dosovitskiy et al. 2021): 16x16/16 patch embedding, class token (197 tokens), `depth` encoder layers.
 
     Each layer: LayerNorm, one QKV projection (768 -> 2304), the two attention batched matmuls over 12 heads, the
     output projection, LayerNorm and the GELU MLP (768 -> 3072 -> 768), with residual adds; then the class token's head.
+    Other sizes (ViT-L/16, DeiT-S) pass theirs.
     """
-    g = GraphBuilder("vit_b16")
+    g = GraphBuilder(name)
     patches = g.conv(g.input("image", IMAGE), "conv_proj", 3, hidden, 16, stride=16)  # [1, 768, 14, 14]
     tokens = g.node("Reshape", [patches, g.const("flatten_patches", [1, hidden, 196])], "patches_flat")
     tokens = g.node("Transpose", [tokens], "patches_seq", perm=[0, 2, 1])  # [1, 196, 768]
@@ -255,6 +423,17 @@ def build_vit_b16(path: str | Path, *, depth: int = 12, hidden: int = 768, heads
     cls = g.node("Slice", [x, starts, ends, axes], "class_token_slice")  # x[:, 0:1]
     cls = g.node("Reshape", [cls, g.const("class_shape", [1, hidden])], "class_token_out")  # [1, 768]
     return g.save(g.gemm(cls, "heads.head", hidden, 1000), path)
+
+
+def build_vit_l16(path: str | Path, depth: int = 24) -> Path:
+    """ViT-L/16 as torchvision's `vit_l_16` defines it: 24 layers, hidden 1024, 16 heads, MLP 4096."""
+    return build_vit_b16(path, depth=depth, hidden=1024, heads=16, mlp=4096, name="vit_l16")
+
+
+def build_deit_s(path: str | Path, depth: int = 12) -> Path:
+    """DeiT-S (Touvron et al. 2021; timm's `deit_small_patch16_224`): a ViT of 12 layers, hidden 384, 6 heads,
+    MLP 1536, without the distillation token."""
+    return build_vit_b16(path, depth=depth, hidden=384, heads=6, mlp=1536, name="deit_s")
 
 
 def _encoder_layer(g: GraphBuilder, x: str, name: str, *, seq: int, hidden: int, heads: int, mlp: int) -> str:
@@ -762,6 +941,20 @@ def _reshape(g: GraphBuilder, x: str, name: str, shape: list[int]) -> str:
     return g.node("Reshape", [x, g.const(f"{name}_shape", shape)], name)
 
 
+LARGER_NETWORKS: dict[str, Callable[[str | Path], Path]] = {
+    "efficientnet_b4": partial(build_efficientnet, variant="b4"),
+    "efficientnet_b7": partial(build_efficientnet, variant="b7"),
+    "densenet201": build_densenet201,
+    "resnet152": build_resnet152,
+    "wide_resnet50_2": build_wide_resnet50_2,
+    "vit_l16": build_vit_l16,
+    "deit_s": build_deit_s,
+    "mobilenetv3_small": build_mobilenetv3_small,
+    "mobilenetv2_x1_4": build_mobilenetv2_x1_4,
+    "mnasnet1_0": build_mnasnet1_0,
+}
+"""Larger members of the same classes (and EfficientNet at its own image sizes), which a checker could pick."""
+
 NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "resnet50": build_resnet50,
     "mobilenetv3_large": build_mobilenetv3_large,
@@ -780,6 +973,7 @@ NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "convnext_tiny": build_convnext_tiny,
     "swin_t": build_swin_t,
     "bert_base": build_bert_base,
+    **LARGER_NETWORKS,
 }
 
 
