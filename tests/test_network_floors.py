@@ -32,8 +32,9 @@ def test_the_delivery_energy_charges_every_touched_element_once_at_its_networks_
 
 
 def test_cpsat_bounds_a_layer_its_weights_decide_within_its_log_rounding() -> None:
-    """Every weight crosses the seed's bus once, one a cycle: the exhaustive cycle optimum is 6,145 cycles, and CP-SAT's
-    bound, which was MACs / PEs (24 cycles) or the DMA floor before §1c, is within its log rounding (at most 0.2%) of it."""
+    """Every weight crosses the seed's bus once, one a cycle: the exhaustive cycle optimum is 6,145 cycles, and
+    CP-SAT's bound, which was MACs / PEs (24 cycles) or the DMA floor before §1c, is within its log rounding (at most
+    0.2%) of it."""
     for arch, weights_time in (("dmazerunner", 6144), ("edge_8x8", 12288)):
         problem = Problem(FC, load_arch(arch))
         optimum = exhaustive_search(problem).best[Objective.CYCLES].value
