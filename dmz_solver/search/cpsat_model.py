@@ -210,7 +210,7 @@ class _SpaceModel:
         the objective's weight per unit of the bound's log.
 
         The bound is the energy floor (energy, EDP) times the cycle bound (cycles, EDP): the larger of MACs / PEs
-        used and the cycle floor (`floors`, docs/lower-bounds.md §1b). log(PEs used) is the sum over the primes of
+        used and the cycle floor (`floors`, docs/lower-bounds.md §1b, §1c). log(PEs used) is the sum over the primes of
         each spatial factor, each prime's log rounded up, and the other logs are rounded down, so the objective
         never exceeds the log of the bound. Among equal bounds (the cycle floor decides), the objective prefers
         more PEs: it is the bound's log times a weight larger than the log of PEs used, minus that log.

@@ -6,12 +6,13 @@ them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..loopnest import touched_elements, touched_total
-from ..noc.spec import BUS, ROLES
+from ..noc.spec import BUS, ROLES, Network, NocSpec
 from ..problem import Problem
 from .bounds import dma_cycles_floor, energy_floor
 from .tables import TileTable
@@ -47,21 +48,26 @@ def delivery_energy(problem: Problem) -> float:
     """Energy every mapping spends on its networks (docs/lower-bounds.md §1c): each touched element of a read-only
     operand is delivered into at least one PE, and each output element leaves a PE for the SPM, each time through
     an edge charging the network's energy per element."""
-    noc, extents, default = problem.arch.noc, tuple(problem.nest.extents), problem.arch.noc_energy_pj
-    return sum(
-        touched_elements(operand, extents) * noc.network(role).energy_pj(default)
-        for operand, role in zip(problem.nest.operands, ROLES, strict=True)
-    )
+    default = problem.arch.noc_energy_pj
+    return sum(touched * net.energy_pj(default) for touched, net in _operand_networks(problem))
 
 
 def distribution_floor(problem: Problem) -> float:
     """Cycles every mapping spends moving one operand over its network (docs/lower-bounds.md §1c): every element it
     touches passes one of the network's ports (a bus's one port, the head of each systolic chain), each carrying at
     most `bandwidth` elements a cycle; the output's results leave the same way."""
+    noc = problem.arch.noc
+    return max(touched / (_ports(net, noc) * net.bandwidth) for touched, net in _operand_networks(problem))
+
+
+def _ports(net: Network, noc: NocSpec) -> int:
+    """Where a network's traffic enters it: a bus's one port, or the head of each systolic chain (one per row for
+    chains along the rows, one per column otherwise)."""
+    return 1 if net.kind == BUS else noc.rows if net.direction == "rows" else noc.cols
+
+
+def _operand_networks(problem: Problem) -> Iterator[tuple[int, Network]]:
+    """Each operand's touched elements and the network that carries it (by position: ROLES)."""
     noc, extents = problem.arch.noc, tuple(problem.nest.extents)
-    most = 0.0
     for operand, role in zip(problem.nest.operands, ROLES, strict=True):
-        net = noc.network(role)
-        ports = 1 if net.kind == BUS else noc.rows if net.direction == "rows" else noc.cols
-        most = max(most, touched_elements(operand, extents) / (ports * net.bandwidth))
-    return most
+        yield touched_elements(operand, extents), noc.network(role)
