@@ -56,6 +56,15 @@ def run_cli(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def tampered_store(small_dse: Path, tmp_path: Path, sql: str, parameters: tuple = ()) -> Path:
+    """A copy of the small DSE's output directory whose store has had one SQL statement run on it."""
+    out = tmp_path / "o"
+    shutil.copytree(small_dse, out)
+    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
+        db.execute(sql, parameters)
+    return out
+
+
 @pytest.fixture(scope="module")
 def small_dse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A finished 4-point DSE of tiny (its store, CSV and report)."""
@@ -288,10 +297,7 @@ UNSOLVED = {"objective": "edp", "status": "INFEASIBLE", "reason": "r", "seconds"
 def test_a_hostile_row_without_a_mapping_is_solved_again(
     small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, text: str | bytes, why: str
 ) -> None:
-    out = tmp_path / "o"
-    shutil.copytree(small_dse, out)
-    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
-        db.execute("UPDATE results SET result = ? WHERE point = 1 AND layer = 2", (text,))
+    out = tampered_store(small_dse, tmp_path, "UPDATE results SET result = ? WHERE point = 1 AND layer = 2", (text,))
     code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
     name = load_model("tiny").layers[2].name
     assert code == 0 and err.count("\n") == 1
@@ -312,10 +318,7 @@ def test_a_store_missing_its_parts_is_refused_in_one_line(
     small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, sql: str, says: str
 ) -> None:
     """Each was a traceback."""
-    out = tmp_path / "o"
-    shutil.copytree(small_dse, out)
-    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
-        db.execute(sql)
+    out = tampered_store(small_dse, tmp_path, sql)
     code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
     assert (code, err) == (2, f"error: {out / 'dse.sqlite'}: {says}\n")
 
@@ -389,13 +392,10 @@ def test_a_store_without_our_format_record_says_what_it_holds(
     small_dse: Path, tmp_path: Path, capsys: pytest.CaptureFixture, value: str | None, says: str
 ) -> None:
     """A store whose format row is gone said `is a DSE store of format None`."""
-    out = tmp_path / "o"
-    shutil.copytree(small_dse, out)
-    with contextlib.closing(sqlite3.connect(out / "dse.sqlite")) as db, db:
-        if value is None:
-            db.execute("DELETE FROM meta WHERE name = 'format'")
-        else:
-            db.execute("UPDATE meta SET value = ? WHERE name = 'format'", (value,))
+    if value is None:
+        out = tampered_store(small_dse, tmp_path, "DELETE FROM meta WHERE name = 'format'")
+    else:
+        out = tampered_store(small_dse, tmp_path, "UPDATE meta SET value = ? WHERE name = 'format'", (value,))
     code, _, err = run_cli(capsys, "dse", *SMALL, "--out", str(out), "--no-cache")
     assert (code, err) == (2, f"error: {out / 'dse.sqlite'}: {says}\n")
 
