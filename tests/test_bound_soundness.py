@@ -25,7 +25,6 @@ from dmz_solver.search.bounds import (
     bound_value,
     dma_cycles_floor,
     energy_floor,
-    every_loop_indexes_two,
     global_lower_bound,
     leaf_bounds_of,
     spatial_bounds,
@@ -81,15 +80,16 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
     e_floor = energy_floor(problem)
     floors = space_floors(problem, TaskSearch(problem).tables.tiles)
-    pruning = Pruning(0, np.inf, e_floor, every_loop_indexes_two(problem))
-    blocks, leaves = np.zeros((len(tilings), 2)), np.zeros((len(tilings), 3))
+    pruning = Pruning(0, np.inf, e_floor)
+    blocks, leaves = np.zeros((len(tilings), 3)), np.zeros((len(tilings), 3))
     block_bounds_of(tilings, problem.arrays, prof, pruning, blocks)
+    assert np.all(blocks[:, 2] <= blocks[:, 1] * (1 + 1e-12))  # the quick cycle bound only loosens the block's
     leaf_bounds_of(tilings, problem.arrays, prof, pruning, leaves)
     assert np.all(leaves[:, 2] >= blocks[:, 0] * (1 - 1e-12))  # the subtree bound only tightens the block's
     assert np.all(leaves[:, 0] >= leaves[:, 2] * (1 - 1e-12))  # and the leaf bound the subtree's
     for objective in Objective:
         column = objective.column
-        block = np.array([bound_value(column, e, c) for e, c in blocks])
+        block = np.array([bound_value(column, e, c) for e, c, _ in blocks])
         for energy in (0, 2):
             leaf = np.array([bound_value(column, row[energy], row[1]) for row in leaves])
             assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
@@ -167,6 +167,6 @@ def test_dma_cycle_bound_charges_a_reused_output_its_store_and_its_reload() -> N
     exact = np.zeros((1, 3))
     evaluate_batch(tiling[None], problem.arrays, prof, exact, np.zeros((1, 3, 4), np.int64))
     leaves = np.zeros((1, 3))
-    leaf_bounds_of(tiling[None], problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem), True), leaves)
+    leaf_bounds_of(tiling[None], problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem)), leaves)
     assert exact[0, 1] == 9246
     assert leaves[0, 1] == 9246

@@ -13,7 +13,7 @@ from optimality import network_archs, small_layers
 from dmz_solver.arch import load_arch
 from dmz_solver.layout import DRAM, RF, SP, SPM, Profiles
 from dmz_solver.problem import Problem
-from dmz_solver.search.bounds import block_bounds_of, energy_floor, every_loop_indexes_two, floor_profile
+from dmz_solver.search.bounds import block_bounds_of, energy_floor, floor_profile
 from dmz_solver.search.exhaustive import TaskSearch
 from dmz_solver.search.table_search import Pruning, tuple_runs
 from dmz_solver.solving import solve_layer
@@ -58,7 +58,7 @@ def test_the_floor_profile_bounds_the_block_bound_of_every_split(nest, arch, see
     """The shared bound prunes a block for every split only if it is at most each split's own block bound."""
     problem = Problem(nest, arch)
     tasks = TaskSearch(problem).tasks
-    prune = Pruning(2, np.inf, energy_floor(problem), every_loop_indexes_two(problem))
+    prune = Pruning(2, np.inf, energy_floor(problem))
     rng = np.random.default_rng(seed)
     starts = tuple_runs(tasks.sps)
     for g in range(min(len(starts) - 1, 12)):
@@ -102,7 +102,7 @@ def test_the_shared_bound_prunes_most_blocks_for_every_split_on_a_tpu_array(arch
     optimum = solve_layer(nest, arch, "edp")
     problem = Problem(nest, arch)
     search = TaskSearch(problem)
-    prune = Pruning(2, optimum.value, energy_floor(problem), every_loop_indexes_two(problem))
+    prune = Pruning(2, optimum.value, energy_floor(problem))
     found = search.run(np.arange(len(search.sps)), prune)
     assert found.best[:, 2].min() == optimum.value
     several = np.diff(tuple_runs(search.sps)) > 1

@@ -15,7 +15,7 @@ from dmz_solver.arch import load_arch
 from dmz_solver.cost.batch import evaluate_batch
 from dmz_solver.layout import Profiles
 from dmz_solver.problem import Problem
-from dmz_solver.search.bounds import energy_floor, every_loop_indexes_two
+from dmz_solver.search.bounds import energy_floor
 from dmz_solver.search.exhaustive import TaskSearch
 from dmz_solver.search.table_search import Pruning, tuple_runs
 from dmz_solver.solving import solve_layer
@@ -64,7 +64,7 @@ def cycles_search_of_the_first_layer() -> tuple[TaskSearch, int, Pruning, np.nda
     problem = Problem(LAYERS[0], load_arch("tpu_v1_256"))
     search = TaskSearch(problem)
     column = Objective.CYCLES.column
-    prune = Pruning(column, np.inf, energy_floor(problem), every_loop_indexes_two(problem))
+    prune = Pruning(column, np.inf, energy_floor(problem))
     return search, column, prune, np.arange(len(search.sps))
 
 

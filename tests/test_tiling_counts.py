@@ -12,7 +12,7 @@ from dmz_solver.problem import Problem, divisors
 from dmz_solver.problem.validity import rf_elems_used
 from dmz_solver.search import exhaustive
 from dmz_solver.search.exhaustive import count_tilings, exhaustive_search
-from dmz_solver.search.table_search import rf_elems
+from dmz_solver.search.tables import rf_elems
 from dmz_solver.workload.loader import load_model
 from dmz_solver.workload.templates import conv_nest
 
@@ -60,7 +60,7 @@ def test_untabulated_layers_take_the_per_tiling_path_to_the_same_result(arch_nam
     ],
 )
 def test_the_table_search_counts_rf_elements_as_the_validity_rule(nest) -> None:
-    """table_search.rf_elems (sparse terms) equals validity.rf_elems_used (dense coefficients) on random RF tiles."""
+    """tables.rf_elems (sparse terms) equals validity.rf_elems_used (dense coefficients) on random RF tiles."""
     problem = Problem(nest, load_arch("dmazerunner"))
     arrays = problem.arrays
     terms = coef_terms(arrays.dcoef, arrays.ndims)

@@ -29,7 +29,7 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import energy_floor, every_loop_indexes_two, spatial_bounds
+from .bounds import energy_floor, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
 from .floors import space_floors
@@ -129,7 +129,6 @@ class _Proof:
         self.seconds: dict[str, float] = {}
         self.search = TaskSearch(problem)
         self.e_floor = energy_floor(problem)
-        self.two_indexed = every_loop_indexes_two(problem)
         tables = self.search.tables
         self.floors = space_floors(problem, tables.tiles if tables is not None else None)
         """What every mapping pays (search/floors.py), where CP-SAT's bound starts."""
@@ -146,7 +145,7 @@ class _Proof:
         blocks, nodes and SPM tiles their bounds skipped, the minimum's task (-1 if none) and whether every task
         was searched in full (False: the deadline cut the search; what it found still joins the incumbent)."""
         column = self.column
-        pruning = Pruning(column, cutoff, self.e_floor, self.two_indexed)
+        pruning = Pruning(column, cutoff, self.e_floor)
         results = self.search.run(task_ids, pruning, deadline, self.leader)
         counts, best, best_t, best_pair, pruned, floor, _ = results
         complete = bool(results.complete.all())

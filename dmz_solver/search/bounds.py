@@ -10,14 +10,25 @@ import math
 
 import numpy as np
 
-from ..cost.pairs import DF_Q, DI_KEYS, DI_NU, dma_energy_min, dram_entry, pass_energies
+from ..cost.pairs import (
+    DF_Q,
+    DI_KEYS,
+    DI_NU,
+    SG_FULL,
+    SG_GRP,
+    dma_energy_min,
+    dram_entry,
+    pass_energies,
+    spm_groups,
+    spm_pass_cycles,
+)
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
-from ..cost.terms import T_P_DRAM_OUT, T_TC_DRAM, T_TC_SPM, coef_terms, pe_terms
+from ..cost.terms import T_P_DRAM_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SPM, coef_terms, dim_extent, pe_terms
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
 from ..loopnest import Operand, touched_elements, touched_total
-from ..noc.profile import COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW
+from ..noc.profile import ARRAY, COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW, UNIT
 from ..problem import Problem
 from ..problem.numeric import least_energy
 from ..vocabulary import Objective
@@ -89,16 +100,6 @@ def dma_cycles_floor(problem: Problem) -> float:
     return ratio * (per_byte + max(0.0, arch.dma_init_cycles) * calls)
 
 
-def every_loop_indexes_two(problem: Problem) -> bool:
-    """docs/cost-model.md §4.2a: every loop of extent > 1 indexes at least two operands."""
-    nest = problem.nest
-    return all(
-        sum(loop in op.index_loops for op in nest.operands) >= 2
-        for loop, extent in enumerate(nest.extents)
-        if extent > 1
-    )
-
-
 def global_lower_bound(problem: Problem, objective: Objective) -> float:
     """A bound valid over the whole space: every MAC and RF access is paid, every element
     of every operand crosses DRAM once (in energy and in DMA time), and at most all PEs compute in parallel."""
@@ -111,49 +112,121 @@ def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
     From the pruning state prune (search.table_search.Pruning): e_floor is E_MAC + E_RF plus one DRAM
-    access per distinct element of every operand; two_indexed says every loop of extent > 1 indexes
-    two operands or more (§4.2a), which the cycle bound uses. iop, fop, tiles, red and e_red are the
+    access per distinct element of every operand. iop, fop, tiles, red and e_red are the
     block's per-pass terms as the exact model computes them (cost.terms.pe_terms, with the
     communication profile of t's unrolling).
     Derivations: docs/lower-bounds.md.
     """
     n_loops = t.shape[1]
-    nops = ndims.shape[0]
     tc_rf = 1
     tc_sp = 1
     for loop in range(n_loops):
         tc_rf *= t[RF, loop]
         tc_sp *= t[SP, loop]
-    rf_passes = macs // (tc_rf * tc_sp)
     energy = prune.e_floor
-    noc_lo1 = np.inf  # smallest and second smallest NoC time
-    noc_lo2 = np.inf
-    noc_out = 0
-    for op in range(nops):
-        noc = iop[0, op]
+    for op in range(ndims.shape[0]):
         per_pass = fop[0, op] + fop[1, op]
         if op == 0:
             per_pass += e_red
-            noc_out = noc
-        energy += per_pass * pe_tiles(ext, isidx, tiles, op)
-        if noc < noc_lo1:
-            noc_lo1, noc_lo2 = noc, noc_lo1
-        elif noc < noc_lo2:
-            noc_lo2 = noc
-    comm1 = noc_lo2 if prune.two_indexed else 0.0
-    base = max(float(tc_rf), comm1)
-    # Case A: the output has SPM reuse 1 and is not resident: NoC, compute and reduction add up (§5.5).
-    cycles = rf_passes * (max(float(noc_out), comm1) + tc_rf + red)
-    out_reuse_max = 1
-    for loop in range(n_loops):
-        if not isidx[0, loop]:
-            out_reuse_max *= ext[loop] // tiles[1, loop]
-    if out_reuse_max > 1:
-        # Case B: output reused over r <= out_reuse_max RF passes; case C: output resident in the PEs.
-        case_b = rf_passes * base + rf_passes * (tc_rf + red) / out_reuse_max
-        case_c = rf_passes * base + (tc_rf + red)
-        cycles = min(cycles, case_b, case_c)
+        energy += per_pass * pe_tiles(ext, isidx, tiles[1], op)
+    cycles = pass_cycles_bound(ext, isidx, tiles[1], tiles[1], -1, iop, tc_rf, red, macs // (tc_rf * tc_sp))
     return energy, cycles
+
+
+@njit(cache=True, inline="always")
+def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, comp, red, rf_passes):  # noqa: C901, PLR0912, PLR0917 - numba kernel: inlined per node, flat args
+    """A lower bound on the cycles of every tiling and ordering pair of one block whose SPM tile has extents e_spm on
+    loops 0..depth and any valid ones on the others (depth -1: the block itself; docs/lower-bounds.md §2).
+
+    e_pe: the block's PE-array tile; iop[0]: NoC cycles per RF pass; comp, red: compute and reduction cycles per RF
+    pass; rf_passes: TC_SPM * TC_DRAM. Splits on the output's case in §5.5 (A: SPM reuse 1, not resident; B: reuse
+    r > 1; C: resident). comm[1] is at least the largest NoC time of the operands the innermost loop with trips > 1
+    indexes (at SPM level, or at DRAM level when TC_SPM is 1), smallest over the loops that can be it; an operand
+    above comm[1] raises T at its own reuse, or pays the difference in its miss penalty when resident.
+    """
+    nops, n_loops = isidx.shape
+    spm_one = True  # TC_SPM can be 1
+    for loop in range(depth + 1):
+        if e_spm[loop] > e_pe[loop]:
+            spm_one = False
+    comm_a = np.inf  # comm[1] in cases A, B and C
+    comm_b = np.inf
+    comm_c = np.inf
+    out_reuse = 1  # the largest SPM reuse of the output
+    whole = True  # the PE-array tile is the layer
+    for loop in range(n_loops):
+        top = e_spm[loop] if loop <= depth else ext[loop]
+        spm_trips = top // e_pe[loop]
+        dram_trips = ext[loop] // top if loop <= depth else spm_trips
+        if ext[loop] > e_pe[loop]:
+            whole = False
+        if not isidx[0, loop]:
+            out_reuse *= spm_trips
+        if spm_trips == 1 and not (spm_one and dram_trips > 1):
+            continue  # never the innermost loop with trips > 1
+        comm = 0
+        for op in range(nops):
+            if isidx[op, loop]:
+                comm = max(comm, iop[0, op])
+        if isidx[0, loop]:
+            comm_a = min(comm_a, comm)
+        else:
+            comm_c = min(comm_c, comm)
+            if spm_trips > 1:
+                comm_b = min(comm_b, comm)
+    if whole:  # one pass: every operand has reuse 1 and none is skipped
+        comm_a = 0.0
+        for op in range(nops):
+            comm_a = max(comm_a, float(iop[0, op]))
+    cycles = np.inf
+    if comm_a < np.inf:  # A: NoC, compute and reduction add up [RB]; an operand above comm[1] once per PE tile
+        above = 0.0
+        for op in range(nops):
+            above = max(above, (iop[0, op] - comm_a) * pe_tiles(ext, isidx, e_pe, op))
+        cycles = rf_passes * (comm_a + comp + red) + above
+    if comm_b < np.inf:  # B: the output's stall and NoC excess once per r <= out_reuse passes
+        base = max(comp, comm_b)
+        cycles = min(cycles, rf_passes * base + rf_passes * (max(0.0, iop[0, 0] - base) + comp + red) / out_reuse)
+    if comm_c < np.inf:  # C: the output's miss penalty pays both once per PE tile of the output
+        base = max(comp, comm_c)
+        cycles = min(
+            cycles, rf_passes * base + (max(0.0, iop[0, 0] - base) + comp + red) * pe_tiles(ext, isidx, e_pe, 0)
+        )
+    return cycles
+
+
+@njit(cache=True, inline="always")
+def least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf):  # noqa: PLR0917 - numba kernel: inlined per block, flat args
+    """A lower bound on op's NoC cycles per RF pass of t's block, e^PE being in tiles[1]: the UNIT and ARRAY kinds of
+    its communication profile pi, pf (noc/profile.py) and its latency, computed as cost.terms.pe_terms does (its
+    other kinds only raise the maximum), for pass_cycles_bound before the block's per-pass terms (docs/lower-bounds.md
+    §2). nterms, tloops, tcoefs: cost.terms.coef_terms."""
+    d_rf = 1
+    d_pe = 1
+    for d in range(ndims[op]):
+        d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
+        d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
+    noc = 0
+    if pi[op, UNIT] > 0:
+        noc = max(noc, np.int64(math.ceil((pi[op, UNIT] * d_rf) / pf[op, UNIT])))
+    if pi[op, ARRAY] > 0:
+        noc = max(noc, np.int64(math.ceil((pi[op, ARRAY] * d_pe) / pf[op, ARRAY])))
+    return noc + pi[op, PI_LAT]
+
+
+@njit(cache=True, inline="always")
+def leaf_pass_cycles(n, reps, rslot, groups, spm_passes, dram_passes, comp, red, iop, scratch):  # noqa: PLR0917 - numba kernel: inlined per SPM tile, flat args
+    """The smallest TC_DRAM * T over the n SPM representatives reps[rslot] of one SPM tile (§5.5), with every operand
+    that can be a skip operand skipped (groups[rslot, i, SG_FULL] of cost.pairs.spm_groups: r_SPM = TC_SPM, when
+    TC_DRAM > 1): a lower bound on the cycles of each of its ordering pairs, since skipping more operands never
+    lengthens T (docs/lower-bounds.md §2a).
+    """
+    smallest = np.inf
+    for i in range(n):
+        skip = groups[rslot, i, SG_FULL] if dram_passes > 1 else 0
+        spm_pass, _ = spm_pass_cycles(reps, rslot, i, skip, spm_passes, comp, red, iop, scratch)
+        smallest = min(smallest, float(spm_pass * dram_passes))
+    return smallest
 
 
 @njit(cache=True, inline="always")
@@ -189,12 +262,12 @@ def dma_cycles_min(nd, di, slot, dram_passes):
 
 
 @njit(cache=True, inline="always")
-def pe_tiles(ext, isidx, tiles, op):
-    """V(op): the distinct PE-array tiles of an operand, the extents of the loops indexing it over e^PE (tiles[1])."""
+def pe_tiles(ext, isidx, e_pe, op):
+    """V(op): the distinct PE-array tiles of an operand, the extents of the loops indexing it over e^PE."""
     visits = 1
     for loop in range(ext.shape[0]):
         if isidx[op, loop]:
-            visits *= ext[loop] // tiles[1, loop]
+            visits *= ext[loop] // e_pe[loop]
     return visits
 
 
@@ -321,7 +394,8 @@ def spatial_bounds(sps, macs, e_floor, c_floor, objective):
 @njit(cache=True)
 def block_bounds_of(tilings, arrays, prof, prune, out):
     """out[b] = block_bound (energy, cycles) of the (spatial, RF) block of tilings[b], whose unrolling has
-    the profile prof.*[prof.which[b]] (a Profiles); for checking and measuring the bound tiling by tiling."""
+    the profile prof.*[prof.which[b]] (a Profiles), and in out[b, 2], if out has a third column, the quick cycle
+    bound the table search tries first; for checking and measuring the bound tiling by tiling."""
     ct = coef_terms(arrays.dcoef, arrays.ndims)
     nops, n_loops = arrays.isidx.shape
     iop = np.empty((3, nops), np.int64)
@@ -335,6 +409,20 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
             ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
             macs *= ext[loop]
         p = prof.which[b]
+        if out.shape[1] > 2:  # the quick bound: no reduction, the NoC cycles from least_noc_cycles
+            comp = 1
+            pes = 1
+            for loop in range(n_loops):
+                comp *= t[RF, loop]
+                pes *= t[SP, loop]
+            for loop in range(n_loops):
+                tiles[1, loop] = t[RF, loop] * t[SP, loop]
+            for op in range(nops):
+                iop[0, op] = least_noc_cycles(
+                    op, t, tiles, ct.nterms, ct.tloops, ct.tcoefs, arrays.ndims, prof.pi[p], prof.pf[p]
+                )
+            rf_passes = macs // (comp * pes)
+            out[b, 2] = pass_cycles_bound(ext, arrays.isidx, tiles[1], tiles[1], -1, iop, comp, 0, rf_passes)
         red, _, e_red, _, _ = pe_terms(
             t,
             ct.nterms,
@@ -359,7 +447,8 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
     the energy bound of a subtree holding its SPM tile alone; for checking the bounds tiling by tiling.
 
     docs/lower-bounds.md §2a: the smallest DMA energy over its DRAM representatives plus fetch_energy_bound over
-    its SPM ones; §2c: the larger of the block's cycle bound and dma_cycles_min over its DRAM representatives;
+    its SPM ones; §2c: the largest of the block's cycle bound, dma_cycles_min over its DRAM representatives,
+    leaf_pass_cycles over its SPM ones and pass_cycles_bound under each node of the SPM enumeration on its path;
     §2b: the subtree bound.
     """
     block_bounds_of(tilings, arrays, prof, prune, out)
@@ -370,6 +459,9 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
     iop = np.empty((3, nops), np.int64)
     fop = np.empty((5, nops))
     di = np.empty((1, ncand, DI_KEYS + 4 * nops), np.int64)
+    groups = np.empty((1, ncand, SG_GRP + 2 * nops), np.int64)
+    scratch = np.empty(3 * nops, np.int64)
+    e_spm = np.empty(n_loops, np.int64)
     df = np.empty((1, ncand, DF_Q + 2 * nops))
     visits = np.empty(nops)
     refetch = np.ones(nops)
@@ -391,7 +483,7 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         for loop in range(n_loops):
             ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
         for op in range(nops):
-            visits[op] = pe_tiles(ext, arrays.isidx, tt.tiles, op)
+            visits[op] = pe_tiles(ext, arrays.isidx, tt.tiles[1], op)
             refetch[op] = 1.0
             fixed[op] = False
             for loop in range(n_loops):
@@ -411,4 +503,16 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         fetch = fetch_energy_bound(ns, reps, 0, tt.ti[T_TC_SPM], tt.ti[T_TC_DRAM], fop, visits)
         out[b, 0] = tt.e_base + dram_energy + fetch
         out[b, 1] = max(out[b, 1], dma_cycles_min(nd, di, 0, tt.ti[T_TC_DRAM]))
+        spm_passes, dram_passes, comp, red = tt.ti[T_TC_SPM], tt.ti[T_TC_DRAM], tt.ti[T_TC_RF], tt.ti[T_RED]
+        spm_groups(spm_passes, ns, reps, 0, groups)
+        iop[0] = tt.noc
+        c_leaf = leaf_pass_cycles(ns, reps, 0, groups, spm_passes, dram_passes, comp, red, iop, scratch)
+        for loop in range(n_loops):
+            e_spm[loop] = t[SPM, loop] * t[RF, loop] * t[SP, loop]
+        for depth in range(n_loops):
+            c_node = pass_cycles_bound(
+                ext, arrays.isidx, tt.tiles[1], e_spm, depth, iop, comp, red, spm_passes * dram_passes
+            )
+            c_leaf = max(c_leaf, c_node)
+        out[b, 1] = max(out[b, 1], c_leaf)
         out[b, 2] = refetch_bound

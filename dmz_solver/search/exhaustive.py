@@ -61,7 +61,7 @@ class ExhaustiveResult:
     """Per objective, a proven lower bound when a deadline cut the search (None: the search is complete)."""
 
 
-NO_PRUNING = Pruning(-1, np.inf, 0.0, False)
+NO_PRUNING = Pruning(-1, np.inf, 0.0)
 
 
 class TaskSearch:
@@ -114,7 +114,7 @@ class TaskSearch:
         first = np.sort(np.unique(self.sps, axis=0, return_index=True)[1])
         if self.tables is None:  # layers too large for the tables: the per-tiling enumerator
             return sum(int(count_under(sp, self.space, self.problem.arrays)) for sp in self.sps[first])
-        counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0, False)).counts
+        counts = self.run(first, Pruning(COUNT_ONLY, np.inf, 0.0)).counts
         return int(counts.sum())
 
     def run(

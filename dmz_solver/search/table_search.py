@@ -19,19 +19,21 @@ import numpy as np
 
 from ..constraints.compile import ConstraintArrays, leaf_ok
 from ..cost.pairs import SF_A, DramSide, Minima, PairTerms, SpmSide, pair_minima, pass_energies, spm_entry
-from ..cost.terms import base_energy, coef_terms, dim_extent, pe_terms
+from ..cost.terms import base_energy, coef_terms, pe_terms
 from ..jit import njit
-from ..layout import DRAM, F_RF_ELEMS, F_RF_UTIL, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
+from ..layout import DRAM, I_BYTES_PER_ELEM, RF, SP, SPM, NestArrays, Profile
 from ..noc.tasks import Tasks
 from ..problem.space import LoopSpace
-from ..problem.validity import full_enough, within
 from .bounds import (
     ROUNDING_PJ,
     block_bound,
     bound_value,
     fetch_energy_bound,
     floor_profile,
+    leaf_pass_cycles,
+    least_noc_cycles,
     pair_tiles,
+    pass_cycles_bound,
     pe_tiles,
     pruning_bar,
     subtree_energy_bound,
@@ -45,17 +47,17 @@ STOP_EVERY = 1024
 """SPM-enumeration steps between two looks at the stop flag (a look costs one load; a step at most a pair loop)."""
 
 
-class Pruning(namedtuple("Pruning", "objective cutoff e_floor two_indexed")):
+class Pruning(namedtuple("Pruning", "objective cutoff e_floor")):
     """Branch and bound settings: prune blocks whose bound for `objective` exceeds cutoff.
 
-    e_floor and two_indexed feed the block bound (search/bounds.py). A namedtuple, so that the
+    e_floor feeds the block bound (search/bounds.py). A namedtuple, so that the
     table search reads it in nopython mode; the fields are coerced to one numba type each.
     """
 
     __slots__ = ()
 
-    def __new__(cls, objective: int, cutoff: float, e_floor: float, two_indexed: bool) -> Pruning:
-        return super().__new__(cls, int(objective), float(cutoff), float(e_floor), bool(two_indexed))
+    def __new__(cls, objective: int, cutoff: float, e_floor: float) -> Pruning:
+        return super().__new__(cls, int(objective), float(cutoff), float(e_floor))
 
 
 Precedence = namedtuple("Precedence", "order lead")
@@ -94,20 +96,6 @@ class TaskResults(namedtuple("TaskResults", "counts best best_t best_pair pruned
             np.full(n, -np.inf),
             np.zeros(n, np.int64),
         )
-
-
-@njit(cache=True, inline="always")
-def rf_elems(t, nterms, tloops, tcoefs, ndims):
-    """validity.rf_elems_used from the sparse coefficient terms (cost.terms.coef_terms): the same count from a few
-    products per operand, not a pass over every loop of every dim (the RF enumeration's check took half the time
-    of a search whose every block is pruned)."""
-    total = 0
-    for op in range(ndims.shape[0]):
-        d_rf = 1
-        for d in range(ndims[op]):
-            d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
-        total += d_rf
-    return total
 
 
 @njit(cache=True, inline="always")
@@ -156,7 +144,14 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     ext, divs, ndivs, dram_one = space.ext, space.divs, space.ndivs, space.dram_one
     best, best_t, best_pair, pruned, floor = out.best, out.best_t, out.best_pair, out.pruned, out.floor
     dcoef, ndims, isidx, fp, ip = arrays.dcoef, arrays.ndims, arrays.isidx, arrays.fp, arrays.ip
-    radix, mult, nmult, qpos = tables.div.radix, tables.div.mult, tables.div.nmult, tables.div.qpos
+    radix, mult, nmult, qpos, ppos = (
+        tables.div.radix,
+        tables.div.mult,
+        tables.div.nmult,
+        tables.div.qpos,
+        tables.div.ppos,
+    )
+    rf_pos = tables.rf
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
     state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
@@ -186,13 +181,15 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     t = np.ones((4, n_loops), np.int64)
     spos = np.empty(n_loops, np.int64)  # divisor positions: spatial factor,
     qp = np.empty(n_loops, np.int64)  # e^PE, the RF enumeration,
-    krf = np.full(n_loops, -1, np.int64)
     qe = np.empty(n_loops, np.int64)  # e^SPM and the SPM enumeration
     kspm = np.empty(n_loops, np.int64)
+    espm = np.empty(n_loops, np.int64)  # e^SPM of the loops the SPM enumeration has fixed
     ebase = np.empty(n_loops, np.int64)
     sbase = np.empty(n_loops, np.int64)
+    pes = 1
     for loop in range(n_loops):
         t[SP, loop] = sp[loop]
+        pes *= sp[loop]
         for c in range(ndivs[loop]):
             if divs[loop, c] == sp[loop]:
                 spos[loop] = c
@@ -209,6 +206,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     if shared:
         floor_profile(profs.pi, profs.pf, fl_pi, fl_pf)
     steps = 0
+    least_noc = np.empty((1, nops), np.int64)  # least_noc_cycles of the block
     stopped = False
     c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
     visits = np.empty(nops)
@@ -217,36 +215,27 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     fixed = np.zeros((n_loops, nops), np.bool_)
     no_refetch = np.ones(nops)  # the block itself: no SPM factor chosen yet
     unfixed = np.zeros(nops, np.bool_)
-    # RF factors: e^PE runs over the multiples of the spatial factor; prune as space.next_inner
-    lr = 0
-    while lr >= 0:
+    # RF factors: the valid RF tuples (tables.rf) whose product with the spatial factor divides the extent
+    for block in range(rf_pos.shape[0]):
         if stop[0] != 0:
             stopped = True
             break
-        kk = krf[lr] + 1
-        if kk >= nmult[lr, spos[lr]]:
-            t[RF, lr] = 1
-            lr -= 1
-            continue
-        krf[lr] = kk
-        qp[lr] = mult[lr, spos[lr], kk]
-        t[RF, lr] = divs[lr, qp[lr]] // sp[lr]
-        rf_used = rf_elems(t, nterms, tloops, tcoefs, ndims)
-        if not within(rf_used, fp[F_RF_ELEMS]):  # rf_fits; larger RF factors only grow the footprint
-            t[RF, lr] = 1
-            lr -= 1
-            continue
-        if lr < n_loops - 1:
-            lr += 1
-            krf[lr] = -1
-            continue
-        if not full_enough(rf_used, fp[F_RF_ELEMS], fp[F_RF_UTIL]):  # rf_util_ok, on the same count
+        divides = True
+        for loop in range(n_loops):
+            q = ppos[loop, rf_pos[block, loop], spos[loop]]
+            if q < 0:
+                divides = False
+                break
+            qp[loop] = q
+        if not divides:
             continue
         comp = 1
         base = 0
         for loop in range(n_loops):
+            t[RF, loop] = divs[loop, rf_pos[block, loop]]
             comp *= t[RF, loop]
             base += qp[loop] * radix[loop]
+        rf_passes = macs // (comp * pes)
         if shared:  # one bound for every task of the block: prune it for all when it exceeds what each could use
             red, _, e_red, _, _ = pe_terms(
                 t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
@@ -259,7 +248,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             if energy_bounds and value <= bar:
                 pair_tiles(ext, isidx, tiles, pairs)
                 for op in range(nops):
-                    visits[op] = pe_tiles(ext, isidx, tiles, op)
+                    visits[op] = pe_tiles(ext, isidx, tiles[1], op)
                 e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
                 value = bound_value(objective, max(e_lb, e_sub), c_lb)
             if value > bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
@@ -273,6 +262,17 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             pi, pf, rowf = profs.pi[k], profs.pf[k], profs.rowf[k]
             red = 0
             bar = pruning_bar(limit, leads[k])
+            if objective > 0:  # §2: the cycles alone, before the block's per-pass terms
+                for loop in range(n_loops):
+                    tiles[1, loop] = t[RF, loop] * t[SP, loop]
+                for op in range(nops):
+                    least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
+                c_quick = pass_cycles_bound(ext, isidx, tiles[1], tiles[1], -1, least_noc, comp, 0, rf_passes)
+                value = bound_value(objective, prune.e_floor, max(c_quick, below[0, nops + 1, base]))
+                if value > bar:
+                    pruned[s] += 1
+                    floor[s] = min(floor[s], value)
+                    continue
             if objective != COUNT_ONLY:
                 red, _, e_red, _, _ = pe_terms(
                     t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, pf, rowf
@@ -285,7 +285,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                     if energy_bounds and value <= bar:  # the cheap bound first
                         pair_tiles(ext, isidx, tiles, pairs)
                         for op in range(nops):
-                            visits[op] = pe_tiles(ext, isidx, tiles, op)
+                            visits[op] = pe_tiles(ext, isidx, tiles[1], op)
                         e_sub = subtree_energy_bound(
                             e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
@@ -321,6 +321,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                     ls -= 1
                     continue
                 qe[ls] = q
+                espm[ls] = divs[ls, q]
                 spm_index = sbase[ls] + qpos[ls, q, qp[ls]] * radix[ls]
                 if ls < n_loops - 1:
                     if energy_bounds:  # the SPM tiles under this node share loops 0..ls: their DRAM factors,
@@ -342,6 +343,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                             )
                         c_node = max(c_lb, below[0, nops + 1, index])
                         value = bound_value(objective, e_node, c_node)
+                        if objective != 0 and value <= bar:  # §2: the output's cases under this node
+                            c_pass = pass_cycles_bound(ext, isidx, tiles[1], espm, ls, iop, comp, red, rf_passes)
+                            value = bound_value(objective, e_node, max(c_node, c_pass))
                         if value > bar:
                             pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
                             floor[s] = min(floor[s], value)
@@ -367,7 +371,13 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                     if energy_bounds:
                         fetch = fetch_energy_bound(ns, lt_r, spm_index, spm_passes, lt_tc[dram], fop, visits)
                         e_leaf = e_base + max(dram_floor, dma_min[index]) + fetch
-                    value = bound_value(objective, e_leaf, max(c_lb, dma_cycles[index]))
+                    c_leaf = max(c_lb, dma_cycles[index])
+                    value = bound_value(objective, e_leaf, c_leaf)
+                    if objective != 0 and value <= bar:  # §2a: the SPM pass time of each SPM order
+                        c_pass = leaf_pass_cycles(
+                            ns, lt_r, spm_index, lt_g, spm_passes, lt_tc[dram], comp, red, iop, scratch
+                        )
+                        value = bound_value(objective, e_leaf, max(c_leaf, c_pass))
                     if value > bar:
                         pruned[s] += 1  # §2a, §2c: the leaf bound
                         floor[s] = min(floor[s], value)

@@ -14,17 +14,17 @@ import numpy as np
 
 from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
-from ..cost.terms import coef_terms, spm_tile_terms
+from ..cost.terms import coef_terms, dim_extent, spm_tile_terms
 from ..jit import njit
-from ..layout import NestArrays
+from ..layout import F_RF_ELEMS, F_RF_UTIL, RF, NestArrays
 from ..problem.space import LoopSpace
-from ..problem.validity import spm_usage_fits, spm_usage_full_enough
+from ..problem.validity import full_enough, spm_usage_fits, spm_usage_full_enough, within
 from .bounds import dma_cycles_min
 
 MAX_TABLE_BYTES = 1 << 30
 """Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch."""
 
-DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos")
+DivisorTable = namedtuple("DivisorTable", "radix mult nmult qpos ppos")
 """Divisor arithmetic by position (see divisor_tables)."""
 LevelTable = namedtuple("LevelTable", "count cands reps quot tc groups")
 """Per factor tuple: how many reuse representatives, their first candidates, their vectors, TC / r as
@@ -33,9 +33,9 @@ TileTable = namedtuple("TileTable", "state de_i de_f dma_min dma_cycles below")
 """Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, the smallest DMA energy and the smallest
 TC_DRAM * Cum[1] over those entries (see tile_table), and the minima over the valid tiles it divides that
 the subtree bounds read (see spm_tile_minima)."""
-LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles")
+LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles rf")
 """All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
-own unless loop-order constraints differ by level) and the tile table."""
+own unless loop-order constraints differ by level), the tile table and the valid RF tuples (see rf_table)."""
 
 
 @njit(cache=True)
@@ -45,6 +45,7 @@ def divisor_tables(divs, ndivs):
     radix[l]: weight of loop l's divisor position in a tuple index (the last loop varies fastest).
     mult[l, p, :nmult[l, p]]: positions of the multiples of divisor p, ascending.
     qpos[l, a, b]: position of divs[a] / divs[b] (-1 unless divs[b] divides divs[a]).
+    ppos[l, a, b]: position of divs[a] * divs[b] (-1 unless it divides the extent).
     """
     n_loops, width = divs.shape
     radix = np.ones(n_loops, np.int64)
@@ -53,6 +54,7 @@ def divisor_tables(divs, ndivs):
     mult = np.zeros((n_loops, width, width), np.int64)
     nmult = np.zeros((n_loops, width), np.int64)
     qpos = np.full((n_loops, width, width), -1, np.int64)
+    ppos = np.full((n_loops, width, width), -1, np.int64)
     for loop in range(n_loops):
         for b in range(ndivs[loop]):
             for a in range(ndivs[loop]):
@@ -63,7 +65,8 @@ def divisor_tables(divs, ndivs):
                     for c in range(ndivs[loop]):
                         if divs[loop, c] == quot:
                             qpos[loop, a, b] = c
-    return DivisorTable(radix, mult, nmult, qpos)
+                            ppos[loop, c, b] = a
+    return DivisorTable(radix, mult, nmult, qpos, ppos)
 
 
 @njit(cache=True)
@@ -229,6 +232,59 @@ def tile_table(space, radix, arrays, dram_levels, divisors):
     return TileTable(state, de_i, de_f, dma_min, dma_cycles, below)
 
 
+@njit(cache=True, inline="always")
+def rf_elems(t, nterms, tloops, tcoefs, ndims):
+    """validity.rf_elems_used from the sparse coefficient terms (cost.terms.coef_terms): the same count from a few
+    products per operand, not a pass over every loop of every dim (the RF enumeration's check took half the time
+    of a search whose every block is pruned)."""
+    total = 0
+    for op in range(ndims.shape[0]):
+        d_rf = 1
+        for d in range(ndims[op]):
+            d_rf *= dim_extent(nterms, tloops, tcoefs, op, d, t, RF)
+        total += d_rf
+    return total
+
+
+@njit(cache=True)
+def rf_table(space, arrays):
+    """The divisor positions of every valid RF factor tuple (§3.2: it fits the RF and fills it enough), one row
+    each, in the enumeration order (the first loop varies slowest, each factor ascending). Validity depends on
+    the RF factors alone, so the search of every spatial tuple reads the rows whose products with it divide
+    the extents, in the same order as walking its multiples."""
+    divs, ndivs, fp = space.divs, space.ndivs, arrays.fp
+    n_loops = divs.shape[0]
+    ct = coef_terms(arrays.dcoef, arrays.ndims)
+    t = np.ones((4, n_loops), np.int64)
+    pos = np.full(n_loops, -1, np.int64)
+    rows = []
+    depth = 0
+    while depth >= 0:
+        p = pos[depth] + 1
+        if p >= ndivs[depth]:
+            t[RF, depth] = 1
+            pos[depth] = -1
+            depth -= 1
+            continue
+        pos[depth] = p
+        t[RF, depth] = divs[depth, p]
+        used = rf_elems(t, ct.nterms, ct.tloops, ct.tcoefs, arrays.ndims)
+        if not within(used, fp[F_RF_ELEMS]):  # larger factors only grow the footprint
+            t[RF, depth] = 1
+            pos[depth] = -1
+            depth -= 1
+            continue
+        if depth < n_loops - 1:
+            depth += 1
+            continue
+        if full_enough(used, fp[F_RF_ELEMS], fp[F_RF_UTIL]):
+            rows.append(pos.copy())
+    out = np.empty((len(rows), n_loops), np.int64)
+    for r in range(len(rows)):
+        out[r] = rows[r]
+    return out
+
+
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
     """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
     size = int(np.prod(ndivs))
@@ -247,4 +303,4 @@ def build_tables(
     if not np.array_equal(allowed_dram, allowed_spm):  # order rules differ by level: a DRAM table
         dram = level_table(space, div.radix, arrays, allowed_dram)
     tiles = tile_table(space, div.radix, arrays, dram, div)
-    return LayerTables(div, levels, dram.count, dram.cands, tiles)
+    return LayerTables(div, levels, dram.count, dram.cands, tiles, rf_table(space, arrays))
