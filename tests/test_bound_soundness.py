@@ -170,3 +170,32 @@ def test_dma_cycle_bound_charges_a_reused_output_its_store_and_its_reload() -> N
     leaf_bounds_of(tiling[None], problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem)), leaves)
     assert exact[0, 1] == 9246
     assert leaves[0, 1] == 9246
+
+
+def test_block_cycle_bound_charges_the_output_noc_it_cannot_reuse_away() -> None:
+    """docs/lower-bounds.md §2, by hand on the seed's bus (noc = D_PE): a 1x1 convolution, M = 4, C = 8, Ox = 4, with
+    M spatial over 4 PEs and Ox whole in each RF. D_PE is 16 for the output, 4 for the input and 4 for the weights;
+    comp = 4 and there are 8 RF passes. M and Ox have no trips left, so the output cannot have SPM reuse 1 (case A);
+    the innermost loop with trips is C, whose operands put comm[1] at 4, and the output's 16 elements are sent once
+    per r <= 8 passes with its stall: 8 x 4 + 8 x ((16 - 4) + 4) / 8 = 48, or resident, 8 x 4 + (4 + 12) x V = 48
+    (V = 1 output tile). The old bound took the second smallest NoC time with the output's 4-cycle stall: 36.
+    The block holds tilings whose exact cycles are DMA-bound (1,934 with C at DRAM, 190 with C whole in the SPM);
+    their leaf bounds (§2a, §2c) reach them."""
+    nest = conv_nest("pw", n=1, m=4, c=8, in_rows=4, in_cols=1, f_rows=1, f_cols=1, stride=(1, 1))
+    problem = Problem(nest, load_arch("dmazerunner"))
+    assert nest.extents == (1, 4, 8, 4, 1, 1, 1)
+    blocks = np.array([[1, 1, 8, 1, 1, 1, 1], [1] * 7, [1, 1, 1, 4, 1, 1, 1], [1, 4, 1, 1, 1, 1, 1]], np.int64)
+    whole_c = blocks.copy()
+    whole_c[[0, 1], 2] = (1, 8)  # C's 8 trips in the SPM, none at DRAM
+    tilings = np.stack([blocks, whole_c])
+    prof = problem.batch_profiles(tilings)
+    bounds = np.zeros((2, 3))
+    block_bounds_of(tilings, problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem)), bounds)
+    assert list(bounds[:, 1]) == [48, 48]
+    assert list(bounds[:, 2]) == [48, 48]  # the quick bound: the same NoC times, no reduction here
+    leaves = np.zeros((2, 3))
+    leaf_bounds_of(tilings, problem.arrays, prof, Pruning(1, np.inf, energy_floor(problem)), leaves)
+    exact = np.zeros((2, 3))
+    evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((2, 3, 4), np.int64))
+    assert list(exact[:, 1]) == [1934, 190]
+    assert list(leaves[:, 1]) == [1934, 190]
