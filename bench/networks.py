@@ -1,15 +1,15 @@
 """Shape-only ONNX graphs of ImageNet networks and BERT-base, as their standard model definitions export them (224x224
-images, 299x299 for Inception-v3, 380x380 and 600x600 for EfficientNet-B4 and B7, 128 tokens, batch 1).
+images, 299x299 for Inception-v3, EfficientNet-B1 to B7 at torchvision's sizes, 240 to 600, 128 tokens, batch 1).
 
 ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, Inception-v3, SqueezeNet 1.1, ShuffleNetV2 x1.0,
 MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names, channel
 tables, strides, padding, pooling modes); `inception_v1` is GoogLeNet with the paper's 5x5 branches, which torchvision
 convolves with 3x3 kernels. ViT-B/16 follows torchvision's and timm's ViT (one fused QKV projection per encoder layer),
-BERT-base Hugging Face's `BertModel`. LARGER_NETWORKS adds bigger members of the same classes from the same builders:
-EfficientNet-B4 and B7, DenseNet-201, ResNet-152, Wide ResNet-50-2, ViT-L/16, DeiT-S (timm's), and MobileNetV3-Small,
-MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted residuals). Batch normalisation is left out, as an
-inference export folds it into the convolution's weights and bias. Weights are graph inputs: nothing is downloaded and
-no file is large. Each builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark
+BERT-base Hugging Face's `BertModel`. LARGER_NETWORKS adds other members of the same classes from the same builders:
+EfficientNet-B1 to B7, DenseNet-161, -169 and -201, ResNet-101 and -152, Wide ResNet-50-2, ViT-B/32, ViT-L/16, ViT-L/32,
+ViT-H/14, DeiT-S (timm's), and MobileNetV3-Small, MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted
+residuals). Batch normalisation is left out, as an inference export folds it into the convolution's weights and bias.
+Weights are graph inputs: nothing is downloaded and no file is large. Each builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark
 uses a temporary one).
 """
 
@@ -105,7 +105,13 @@ def build_resnet50(path: str | Path) -> Path:
     return _resnet(GraphBuilder("resnet50"), path, groups=1, width_per_group=64)
 
 
+RESNET101_STAGES = ((64, 3, 1), (128, 4, 2), (256, 23, 2), (512, 3, 2))
 RESNET152_STAGES = ((64, 3, 1), (128, 8, 2), (256, 36, 2), (512, 3, 2))
+
+
+def build_resnet101(path: str | Path) -> Path:
+    """ResNet-101 as torchvision defines it: ResNet-50's bottlenecks, 23 blocks in the third stage."""
+    return _resnet(GraphBuilder("resnet101"), path, groups=1, width_per_group=64, stages=RESNET101_STAGES)
 
 
 def build_resnet152(path: str | Path, stages: tuple[tuple[int, int, int], ...] = RESNET152_STAGES) -> Path:
@@ -303,13 +309,22 @@ EFFICIENTNET_B0 = (
 """Tan & Le 2019, Table 1 (torchvision's `MBConvConfig`s for B0): expansion, kernel, first stride, input channels,
 output channels, blocks."""
 
-EFFICIENTNET_SCALING = {"b0": (1.0, 1.0, 224), "b4": (1.4, 1.8, 380), "b7": (2.0, 3.1, 600)}
+EFFICIENTNET_SCALING = {
+    "b0": (1.0, 1.0, 224),
+    "b1": (1.0, 1.1, 240),
+    "b2": (1.1, 1.2, 288),
+    "b3": (1.2, 1.4, 300),
+    "b4": (1.4, 1.8, 380),
+    "b5": (1.6, 2.2, 456),
+    "b6": (1.8, 2.6, 528),
+    "b7": (2.0, 3.1, 600),
+}
 """torchvision's compound scaling per variant: width multiplier, depth multiplier, and the image side its weights
 were trained at (`crop_size`)."""
 
 
 def build_efficientnet(path: str | Path, variant: str = "b0", stages: int = len(EFFICIENTNET_B0)) -> Path:
-    """EfficientNet-B0/B4/B7 as torchvision defines them: MBConv blocks with SE (squeeze to a quarter of the block's
+    """EfficientNet-B0 to B7 as torchvision defines them: MBConv blocks with SE (squeeze to a quarter of the block's
     input), channels x the width multiplier made divisible by 8, blocks x the depth multiplier rounded up, on the
     variant's image size; `stages` keeps the first stages, for quick tests."""
     width, depth, side = EFFICIENTNET_SCALING[variant]
@@ -357,11 +372,14 @@ def build_efficientnet_b0(path: str | Path) -> Path:
 
 DENSENET121_BLOCKS = (6, 12, 24, 16)
 DENSENET_GROWTH = 32
+"""Channels each dense layer adds (DenseNet-121, -169 and -201; DenseNet-161 adds 48 to a 96-channel stem)."""
 DENSENET_BOTTLENECK = 4
 """The 1x1 bottleneck conv of a dense layer has DENSENET_BOTTLENECK x DENSENET_GROWTH output channels."""
 
 
+DENSENET169_BLOCKS = (6, 12, 32, 32)
 DENSENET201_BLOCKS = (6, 12, 48, 32)
+DENSENET161_BLOCKS = (6, 12, 36, 24)
 
 
 def build_densenet121(path: str | Path, blocks: tuple[int, ...] = DENSENET121_BLOCKS) -> Path:
@@ -374,18 +392,30 @@ def build_densenet201(path: str | Path, blocks: tuple[int, ...] = DENSENET201_BL
     return _densenet(GraphBuilder("densenet201"), path, blocks)
 
 
-def _densenet(g: GraphBuilder, path: str | Path, blocks: tuple[int, ...]) -> Path:
-    """torchvision's `DenseNet(growth_rate=32, num_init_features=64, bn_size=4)` with `blocks` dense layers."""
-    x = g.relu(g.conv(g.input("image", IMAGE), "features.conv0", 3, 64, 7, stride=2, pad=3), "features.relu0")
-    x, channels = g.maxpool(x, "features.pool0", 3, 2, pad=1), 64
-    width = DENSENET_BOTTLENECK * DENSENET_GROWTH
+def build_densenet169(path: str | Path) -> Path:
+    """DenseNet-169: DenseNet-121's growth rate (32) and stem, with 32 layers in each of the last two blocks."""
+    return _densenet(GraphBuilder("densenet169"), path, DENSENET169_BLOCKS)
+
+
+def build_densenet161(path: str | Path, blocks: tuple[int, ...] = DENSENET161_BLOCKS) -> Path:
+    """DenseNet-161 as torchvision defines it: growth rate 48, a 96-channel stem, 6, 12, 36 and 24 dense layers."""
+    return _densenet(GraphBuilder("densenet161"), path, blocks, growth=48, stem=96)
+
+
+def _densenet(
+    g: GraphBuilder, path: str | Path, blocks: tuple[int, ...], growth: int = DENSENET_GROWTH, stem: int = 64
+) -> Path:
+    """torchvision's `DenseNet(growth_rate=growth, num_init_features=stem, bn_size=4)` with `blocks` dense layers."""
+    x = g.relu(g.conv(g.input("image", IMAGE), "features.conv0", 3, stem, 7, stride=2, pad=3), "features.relu0")
+    x, channels = g.maxpool(x, "features.pool0", 3, 2, pad=1), stem
+    width = DENSENET_BOTTLENECK * growth
     for b, layers in enumerate(blocks, start=1):
         for i in range(1, layers + 1):
             name = f"features.denseblock{b}.denselayer{i}"
             y = g.conv(g.relu(x, f"{name}.relu1"), f"{name}.conv1", channels, width, 1)  # BN-ReLU-Conv
-            y = g.conv(g.relu(y, f"{name}.relu2"), f"{name}.conv2", width, DENSENET_GROWTH, 3, pad=1)
+            y = g.conv(g.relu(y, f"{name}.relu2"), f"{name}.conv2", width, growth, 3, pad=1)
             x = g.node("Concat", [x, y], f"{name}.concat", axis=1)
-            channels += DENSENET_GROWTH
+            channels += growth
         x = g.relu(x, f"features.norm{b + 1}_relu") if b == len(blocks) else _transition(g, x, b, channels)
         channels = channels if b == len(blocks) else channels // 2
     return g.save(_classifier(g, x, "classifier", (channels, 1000)), path)
@@ -401,19 +431,28 @@ def _transition(g: GraphBuilder, x: str, block: int, channels: int) -> str:
 
 
 def build_vit_b16(
-    path: str | Path, *, depth: int = 12, hidden: int = 768, heads: int = 12, mlp: int = 3072, name: str = "vit_b16"
+    path: str | Path,
+    *,
+    depth: int = 12,
+    hidden: int = 768,
+    heads: int = 12,
+    mlp: int = 3072,
+    patch: int = 16,
+    name: str = "vit_b16",
 ) -> Path:
     """ViT-B/16 (Dosovitskiy et al. 2021): 16x16/16 patch embedding, class token (197 tokens), `depth` encoder layers.
 
     Each layer: LayerNorm, one QKV projection (768 -> 2304), the two attention batched matmuls over 12 heads, the
     output projection, LayerNorm and the GELU MLP (768 -> 3072 -> 768), with residual adds; then the class token's head.
-    Other sizes (ViT-L/16, DeiT-S) pass theirs.
+    Other sizes (ViT-B/32, ViT-L/16, ViT-L/32, ViT-H/14, DeiT-S) pass theirs; a patch of p pixels gives (224 / p)^2
+    patches.
     """
     g = GraphBuilder(name)
-    patches = g.conv(g.input("image", IMAGE), "conv_proj", 3, hidden, 16, stride=16)  # [1, 768, 14, 14]
-    tokens = g.node("Reshape", [patches, g.const("flatten_patches", [1, hidden, 196])], "patches_flat")
+    patches = g.conv(g.input("image", IMAGE), "conv_proj", 3, hidden, patch, stride=patch)  # [1, 768, 14, 14]
+    count = (IMAGE[2] // patch) * (IMAGE[3] // patch)
+    tokens = g.node("Reshape", [patches, g.const("flatten_patches", [1, hidden, count])], "patches_flat")
     tokens = g.node("Transpose", [tokens], "patches_seq", perm=[0, 2, 1])  # [1, 196, 768]
-    seq = 197
+    seq = count + 1
     x = g.node("Concat", [g.weight("class_token", [1, 1, hidden]), tokens], "tokens", axis=1)
     x = g.node("Add", [x, g.weight("pos_embedding", [1, seq, hidden])], "embedded")
     for layer in range(depth):
@@ -428,6 +467,22 @@ def build_vit_b16(
 def build_vit_l16(path: str | Path, depth: int = 24) -> Path:
     """ViT-L/16 as torchvision's `vit_l_16` defines it: 24 layers, hidden 1024, 16 heads, MLP 4096."""
     return build_vit_b16(path, depth=depth, hidden=1024, heads=16, mlp=4096, name="vit_l16")
+
+
+def build_vit_b32(path: str | Path, depth: int = 12) -> Path:
+    """ViT-B/32 as torchvision's `vit_b_32` defines it: ViT-B/16's encoder on 32x32 patches (50 tokens)."""
+    return build_vit_b16(path, depth=depth, patch=32, name="vit_b32")
+
+
+def build_vit_l32(path: str | Path, depth: int = 24) -> Path:
+    """ViT-L/32 as torchvision's `vit_l_32` defines it: ViT-L/16's encoder on 32x32 patches (50 tokens)."""
+    return build_vit_b16(path, depth=depth, hidden=1024, heads=16, mlp=4096, patch=32, name="vit_l32")
+
+
+def build_vit_h14(path: str | Path, depth: int = 32) -> Path:
+    """ViT-H/14 as torchvision's `vit_h_14` defines it at 224x224: 32 layers, hidden 1280, 16 heads, MLP 5120, 14x14
+    patches (257 tokens)."""
+    return build_vit_b16(path, depth=depth, hidden=1280, heads=16, mlp=5120, patch=14, name="vit_h14")
 
 
 def build_deit_s(path: str | Path, depth: int = 12) -> Path:
@@ -952,8 +1007,15 @@ LARGER_NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "mobilenetv3_small": build_mobilenetv3_small,
     "mobilenetv2_x1_4": build_mobilenetv2_x1_4,
     "mnasnet1_0": build_mnasnet1_0,
+    **{f"efficientnet_{v}": partial(build_efficientnet, variant=v) for v in ("b1", "b2", "b3", "b5", "b6")},
+    "resnet101": build_resnet101,
+    "densenet169": build_densenet169,
+    "densenet161": build_densenet161,
+    "vit_b32": build_vit_b32,
+    "vit_l32": build_vit_l32,
+    "vit_h14": build_vit_h14,
 }
-"""Larger members of the same classes (and EfficientNet at its own image sizes), which a checker could pick."""
+"""Other members of the same classes (EfficientNet at its own image sizes), which a checker could pick."""
 
 NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "resnet50": build_resnet50,

@@ -27,6 +27,7 @@ from dmz_solver.search.bounds import (
     energy_floor,
     global_lower_bound,
     leaf_bounds_of,
+    reduction_floors,
     spatial_bounds,
 )
 from dmz_solver.search.exhaustive import TaskSearch
@@ -81,6 +82,7 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     e_floor = energy_floor(problem)
     floors = space_floors(problem, TaskSearch(problem).tables.tiles)
     pruning = Pruning(0, np.inf, e_floor)
+    reduction = reduction_floors(nest, tilings[:, SP], prof.pi[prof.which], prof.pf[prof.which])
     blocks, leaves = np.zeros((len(tilings), 3)), np.zeros((len(tilings), 3))
     block_bounds_of(tilings, problem.arrays, prof, pruning, blocks)
     assert np.all(blocks[:, 2] <= blocks[:, 1] * (1 + 1e-12))  # the quick cycle bound only loosens the block's
@@ -93,7 +95,7 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
         for energy in (0, 2):
             leaf = np.array([bound_value(column, row[energy], row[1]) for row in leaves])
             assert np.all(leaf <= exact[:, column]), (nest.name, objective, int(np.argmax(leaf - exact[:, column])))
-        tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, dma_cycles_floor(problem), column)
+        tuple_bound = spatial_bounds(tilings[:, SP], nest.macs, e_floor, dma_cycles_floor(problem), column, reduction)
         worst = exact[:, column]
         assert np.all(block <= worst), (nest.name, objective, int(np.argmax(block - worst)))
         assert np.all(tuple_bound <= worst), (nest.name, objective)
@@ -199,3 +201,26 @@ def test_block_cycle_bound_charges_the_output_noc_it_cannot_reuse_away() -> None
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((2, 3, 4), np.int64))
     assert list(exact[:, 1]) == [1934, 190]
     assert list(leaves[:, 1]) == [1934, 190]
+
+
+def test_spatial_bound_charges_the_reduction_of_every_output() -> None:
+    """docs/lower-bounds.md §3, by hand on the seed's bus: a 16 x 16 x 64 GEMM with K split over 4 PEs. Each of the
+    256 outputs has 4 partial sums, 3 of which cross the bus at one element a cycle: 768 cycles on top of 16,384 MACs
+    over 4 PEs (4,096). Each addition costs three RF accesses, a NoC hop and a MAC, 3 x 0.96 + 2 + 0.075 = 4.955 pJ:
+    3,805.44 pJ. The tuple's best tiling takes 5,120 cycles; without the reduction the bound was 4,096. Tuples that
+    do not split K have no reduction."""
+    nest = gemm_nest("gemm", x=16, y=16, k=64)
+    problem = Problem(nest, load_arch("dmazerunner"))
+    search = TaskSearch(problem)
+    tasks = search.tasks
+    reduction = reduction_floors(nest, tasks.sps, tasks.pi, tasks.pf)
+    split_k = np.flatnonzero((tasks.sps == (1, 1, 4)).all(axis=1))
+    assert reduction[:, split_k].tolist() == [[768.0], [pytest.approx(3805.44)]]
+    assert np.all(reduction[:, tasks.sps[:, 2] == 1] == 0)
+    floors = space_floors(problem, search.tables.tiles)
+    assert floors.cycles == 1024  # each of the 1,024 weights crosses the bus
+    cycles = spatial_bounds(tasks.sps[split_k], nest.macs, floors.energy, floors.cycles, 1, reduction[:, split_k])
+    energy = spatial_bounds(tasks.sps[split_k], nest.macs, floors.energy, floors.cycles, 0, reduction[:, split_k])
+    best = search.run(split_k).best[0]
+    assert cycles[0] == pytest.approx(4864) and best[1] == 5120
+    assert energy[0] == pytest.approx(floors.energy + 3805.44 - 1) and energy[0] <= best[0]

@@ -80,6 +80,12 @@ def dim_extent(nterms, tloops, tcoefs, op, d, ext, row):  # noqa: PLR0917 - numb
 
 
 @njit(cache=True, inline="always")
+def edge_cycles(elements, bandwidth):
+    """Cycles to move `elements` over one network edge of `bandwidth` elements per cycle (rounded up)."""
+    return np.int64(math.ceil(elements / bandwidth))
+
+
+@njit(cache=True, inline="always")
 def box_footprint(t, rowf, column, nterms, tloops, tcoefs, ndims, op):  # noqa: PLR0917 - numba kernel: inlined per tiling, flat args, see bench/README.md
     """Footprint of the tiles of one PE column (its loops' row factors) or one PE row (column factors): each loop's
     extent is its RF factor times that part of its spatial factor (dim_extent over those extents)."""
@@ -133,7 +139,7 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
         for kind in range(ARRAY + 1):
             foot = d_rf if kind == UNIT else (d_row if kind == ROW else (d_col if kind == COL else d_pe))
             if pi[op, kind] > 0:  # the busiest edge of this kind: elements over bandwidth
-                noc = max(noc, np.int64(math.ceil((pi[op, kind] * foot) / pf[op, kind])))
+                noc = max(noc, edge_cycles(pi[op, kind] * foot, pf[op, kind]))
             if pi[op, PI_EN + kind] > 0:
                 e_noc += (pi[op, PI_EN + kind] * foot) * pf[op, PI_EN + kind]
         iop[0, op] = noc + pi[op, PI_LAT]
@@ -142,7 +148,7 @@ def pe_terms(t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, pi, p
     adds = d_rf_out * (g_in - 1) * g_out
     red = 0
     if adds > 0:
-        red = np.int64(math.ceil((pi[RED, R_CNT] * d_rf_out) / pf[RED, R_BW])) + pi[RED, R_LAT]
+        red = edge_cycles(pi[RED, R_CNT] * d_rf_out, pf[RED, R_BW]) + pi[RED, R_LAT]
     e_red = adds * pf[RED, R_UNIT]
     e_red_noc = adds * pf[RED, R_HOP]
     if pf[RED, R_EXTRA] != 0:  # adds whose operands travel different ways

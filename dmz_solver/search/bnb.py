@@ -29,7 +29,7 @@ from ..layout import Profiles
 from ..problem import Problem
 from ..result import LayerResult, Monitor, Proof, ProofProgress
 from ..vocabulary import Objective, Status
-from .bounds import energy_floor, spatial_bounds
+from .bounds import energy_floor, reduction_floors, spatial_bounds
 from .cpsat_model import cpsat_supply
 from .exhaustive import Pruning, TaskSearch
 from .floors import space_floors
@@ -132,8 +132,13 @@ class _Proof:
         tables = self.search.tables
         self.floors = space_floors(problem, tables.tiles if tables is not None else None)
         """What every mapping pays (search/floors.py), where CP-SAT's bound starts."""
-        self.bounds = spatial_bounds(self.search.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column)
-        """A certified bound of each task (spatial tuple and split): the floors, with every MAC spread over its PEs."""
+        tasks = self.search.tasks
+        reduction = reduction_floors(problem.nest, tasks.sps, tasks.pi, tasks.pf)
+        self.bounds = spatial_bounds(
+            tasks.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column, reduction
+        )
+        """A certified bound of each task (spatial tuple and split): the floors, with every MAC spread over its PEs and
+        its reduction floor."""
         self.incumbent = Incumbent()
         self.leader = (math.inf, -1)
         """The smallest value the searches have reached and the first task reaching it: a later task need not find

@@ -24,10 +24,20 @@ from ..cost.pairs import (
 )
 from ..cost.reference import tiling_terms
 from ..cost.reuse import level_reuse
-from ..cost.terms import T_P_DRAM_OUT, T_RED, T_TC_DRAM, T_TC_RF, T_TC_SPM, coef_terms, dim_extent, pe_terms
+from ..cost.terms import (
+    T_P_DRAM_OUT,
+    T_RED,
+    T_TC_DRAM,
+    T_TC_RF,
+    T_TC_SPM,
+    coef_terms,
+    dim_extent,
+    edge_cycles,
+    pe_terms,
+)
 from ..jit import njit
 from ..layout import DRAM, RF, SP, SPM, Profile
-from ..loopnest import Operand, touched_elements, touched_total
+from ..loopnest import LoopNest, Operand, touched_elements, touched_total
 from ..noc.profile import ARRAY, COL, N_KINDS, PI_EN, PI_LAT, R_BW, R_CNT, R_EXTRA, R_HOP, R_LAT, R_UNIT, RED, ROW, UNIT
 from ..problem import Problem
 from ..problem.numeric import least_energy
@@ -208,9 +218,9 @@ def least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf):  # no
         d_pe *= dim_extent(nterms, tloops, tcoefs, op, d, tiles, 1)
     noc = 0
     if pi[op, UNIT] > 0:
-        noc = max(noc, np.int64(math.ceil((pi[op, UNIT] * d_rf) / pf[op, UNIT])))
+        noc = max(noc, edge_cycles(pi[op, UNIT] * d_rf, pf[op, UNIT]))
     if pi[op, ARRAY] > 0:
-        noc = max(noc, np.int64(math.ceil((pi[op, ARRAY] * d_pe) / pf[op, ARRAY])))
+        noc = max(noc, edge_cycles(pi[op, ARRAY] * d_pe, pf[op, ARRAY]))
     return noc + pi[op, PI_LAT]
 
 
@@ -378,16 +388,39 @@ def floor_profile(pis, pfs, pi, pf):  # noqa: C901 - numba kernel: one flat loop
             pi[op, PI_EN + kind] = 0
 
 
+def reduction_floors(nest: LoopNest, sps: np.ndarray, pis: np.ndarray, pfs: np.ndarray) -> np.ndarray:
+    """Per spatial tuple s, under the communication profile pis[s], pfs[s] of its unrolling: in row 0, the cycles
+    every tiling spends on the reduction across PEs on top of its MACs over its PEs; in row 1, the reduction's
+    energy (docs/lower-bounds.md §3).
+
+    With G_in > 1 PEs sharing each output, every RF pass reduces, in cnt * D_RF(ω) / bw + latency cycles or more,
+    and some V(ω) passes do so one after another; D_RF(ω) * V(ω) = |ω| / G_out when the output's dims are its
+    loops (every supported operator). Zeros for any other output."""
+    out = nest.operands[0]
+    terms = [term for dim in out.dims for term in dim.terms]
+    if any(coef != 1 for _, coef in terms) or len({loop for loop, _ in terms}) != len(terms):
+        return np.zeros((2, len(sps)))
+    indexes = np.zeros(len(nest.loops), np.bool_)
+    indexes[[loop for loop, _ in terms]] = True
+    g_out = np.prod(np.where(indexes, sps, 1), axis=1)
+    g_in = np.prod(sps, axis=1) // g_out
+    per_group = math.prod(nest.extents[loop] for loop, _ in terms) / g_out  # D_RF(ω) * V(ω)
+    cycles = pis[:, RED, R_CNT] * per_group / pfs[:, RED, R_BW] + pis[:, RED, R_LAT]
+    energy = per_group * ((g_in - 1) * g_out * pfs[:, RED, R_UNIT] + pfs[:, RED, R_EXTRA])  # E_red * V(ω)
+    return np.stack([np.where(g_in > 1, cycles, 0.0), energy])
+
+
 @njit(cache=True)
-def spatial_bounds(sps, macs, e_floor, c_floor, objective):
-    """Bound of each spatial tuple: the energy floor, and the longer of every MAC spread over its PEs and the
-    DMA floor c_floor."""
+def spatial_bounds(sps, macs, e_floor, c_floor, objective, reduction):
+    """Bound of each spatial tuple: the energy floor plus its reduction's energy, and the longer of every MAC spread
+    over its PEs plus its reduction's cycles and the whole-space cycle floor c_floor (reduction = reduction_floors).
+    """
     out = np.empty(sps.shape[0])
     for s in range(sps.shape[0]):
         pes = 1
         for loop in range(sps.shape[1]):
             pes *= sps[s, loop]
-        out[s] = bound_value(objective, e_floor, max(macs / pes, c_floor))
+        out[s] = bound_value(objective, e_floor + reduction[1, s], max(macs / pes + reduction[0, s], c_floor))
     return out
 
 

@@ -25,7 +25,7 @@ from ..problem import Problem
 from ..problem.space import LoopSpace, count_under, problem_spatial_tuples
 from ..result import LayerResult, Monitor
 from ..vocabulary import OBJECTIVES, Objective, Status
-from .bounds import dma_cycles_floor, energy_floor, spatial_bounds
+from .bounds import dma_cycles_floor, energy_floor, reduction_floors, spatial_bounds
 from .fallback import PARALLEL_LAUNCH, search_all
 from .outcome import Incumbent, layer_result
 from .stopping import stop_flag
@@ -189,8 +189,11 @@ def exhaustive_search(problem: Problem, deadline: float = math.inf) -> Exhaustiv
     if not found_all.complete.all():
         lower = {}
         c_floor = dma_cycles_floor(problem)
+        tasks = search.tasks
+        reduction = reduction_floors(problem.nest, tasks.sps, tasks.pi, tasks.pf)
         for obj, name in enumerate(OBJECTIVES):
-            open_tasks = spatial_bounds(search.sps, problem.nest.macs, e_floor, c_floor, obj)[~found_all.complete]
+            open_tasks = spatial_bounds(tasks.sps, problem.nest.macs, e_floor, c_floor, obj, reduction)
+            open_tasks = open_tasks[~found_all.complete]
             lower[name] = float(min(open_tasks.min(), best[:, obj].min()))
     return ExhaustiveResult(found, total, time.perf_counter() - start, lower)
 

@@ -286,11 +286,12 @@ def rf_table(space, arrays):
 
 
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
-    """Upper bound on the bytes of the level and tile tables (at most one representative per candidate)."""
+    """Upper bound on the bytes of the level, tile and RF tables (at most one representative per candidate, one RF
+    row per divisor tuple)."""
     size = int(np.prod(ndivs))
     per_candidate = 2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops
     minima = nops + ((nops + 2) << nops)  # refetch_products and spm_tile_minima
-    return size * 8 * (cands.shape[0] * per_candidate + 2 + minima)
+    return size * 8 * (cands.shape[0] * per_candidate + 2 + minima + len(ndivs))
 
 
 def build_tables(
