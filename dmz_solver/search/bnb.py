@@ -134,11 +134,12 @@ class _Proof:
         """What every mapping pays (search/floors.py), where CP-SAT's bound starts."""
         tasks = self.search.tasks
         reduction = reduction_floors(problem.nest, tasks.sps, tasks.pi, tasks.pf)
-        self.bounds = spatial_bounds(
-            tasks.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column, reduction
-        )
+        floors = (tasks.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column)
+        self.bounds = spatial_bounds(*floors, reduction)
         """A certified bound of each task (spatial tuple and split): the floors, with every MAC spread over its PEs and
-        its reduction floor."""
+        its reduction floor; a round skips the tasks whose bound exceeds its cutoff."""
+        self.rank = spatial_bounds(*floors, np.zeros_like(reduction))
+        """The order of the tasks in a round: the same bound without the reduction floor (docs/lower-bounds.md §5)."""
         self.incumbent = Incumbent()
         self.leader = (math.inf, -1)
         """The smallest value the searches have reached and the first task reaching it: a later task need not find
@@ -157,7 +158,9 @@ class _Proof:
         self.evaluated += int(counts.sum())
         self.pruned += int(pruned.sum())
         # what the search learnt: nothing in a task is below its best or its smallest pruned bound
-        self.bounds[task_ids] = np.maximum(self.bounds[task_ids], np.minimum(best[:, column], floor))
+        learnt = np.minimum(best[:, column], floor)
+        self.bounds[task_ids] = np.maximum(self.bounds[task_ids], learnt)
+        self.rank[task_ids] = np.maximum(self.rank[task_ids], learnt)
         values = best[:, column]
         found = Incumbent()
         if len(values) == 0 or not np.isfinite(values.min()):
@@ -190,12 +193,12 @@ class _Proof:
         """One proof round over `todo` in chunks: its first minimum and how many blocks, nodes and SPM tiles its
         bounds skipped (None: out of time).
 
-        Chunks run smallest task bound first, each under the best value of the chunks before it, so a good
-        value found early prunes the rest; the result is still the first minimum in enumeration order,
-        because pruning is strict but for ties with the leader's value in later tasks. Chunks grow from
-        FIRST_CHUNK to CHUNK tasks.
+        Chunks run smallest rank first (the task bound without its reduction floor), each under the best value of the
+        chunks before it, so a good value found early prunes the rest; the result is still the first minimum in
+        enumeration order, because pruning is strict but for ties with the leader's value in later tasks. Chunks grow
+        from FIRST_CHUNK to CHUNK tasks.
         """
-        order = todo[np.argsort(self.bounds[todo], kind="stable")]
+        order = todo[np.argsort(self.rank[todo], kind="stable")]
         best, best_task = Incumbent(), -1
         skipped = 0
         start, size = 0, FIRST_CHUNK
