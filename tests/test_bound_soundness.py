@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import HealthCheck, given, settings
 from optimality import network_archs
 
@@ -20,6 +21,7 @@ from dmz_solver.layout import SP
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tuples
+from dmz_solver.search.bnb import branch_and_bound
 from dmz_solver.search.bounds import (
     block_bounds_of,
     bound_value,
@@ -30,10 +32,12 @@ from dmz_solver.search.bounds import (
     reduction_floors,
     spatial_bounds,
 )
-from dmz_solver.search.exhaustive import TaskSearch
+from dmz_solver.search.exhaustive import TaskSearch, exhaustive_search
 from dmz_solver.search.floors import space_floors
+from dmz_solver.search.supply import no_supply
 from dmz_solver.search.table_search import Pruning
 from dmz_solver.vocabulary import Objective
+from dmz_solver.workload.canonical import BlockIter, MacBlock, TensorAccess, canonical_nest
 from dmz_solver.workload.templates import conv_nest, gemm_nest
 
 LAYERS = (
@@ -224,3 +228,22 @@ def test_spatial_bound_charges_the_reduction_of_every_output() -> None:
     best = search.run(split_k).best[0]
     assert cycles[0] == pytest.approx(4864) and best[1] == 5120
     assert energy[0] == pytest.approx(floors.energy + 3805.44 - 1) and energy[0] <= best[0]
+
+
+def test_an_output_indexed_by_a_sum_of_loops_gets_no_reduction_floor() -> None:
+    """out[i + j] += A[i, k] * B[k, j], which the front-end's canonical form accepts as a GEMM: the output's 15
+    elements are not its 64 (i, j) pairs, and D_RF is the box t_i + t_j - 1, so §3's identity does not hold and the
+    floor must not apply. With it, the proof claimed 29,262,112 optimal on eyeriss (EDP); the optimum is 29,206,416."""
+    i, j, k = sympy.symbols("i j k")
+    block = MacBlock(
+        "diagonal",
+        (BlockIter(i, 8, False), BlockIter(j, 8, False), BlockIter(k, 16, True)),
+        TensorAccess("O", (i + j,), (15,)),
+        (TensorAccess("A", (i, k), (8, 16)), TensorAccess("B", (k, j), (16, 8))),
+    )
+    nest = canonical_nest(block, "diagonal")
+    problem = Problem(nest, load_arch("eyeriss"))
+    tasks = TaskSearch(problem).tasks
+    assert not reduction_floors(nest, tasks.sps, tasks.pi, tasks.pf).any()
+    proved = branch_and_bound(problem, Objective.EDP, supplier=no_supply)
+    assert proved.value == exhaustive_search(problem).best["edp"].value == 29_206_416

@@ -134,11 +134,11 @@ class _Proof:
         """What every mapping pays (search/floors.py), where CP-SAT's bound starts."""
         tasks = self.search.tasks
         reduction = reduction_floors(problem.nest, tasks.sps, tasks.pi, tasks.pf)
-        floors = (tasks.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column)
-        self.bounds = spatial_bounds(*floors, reduction)
+        shared = (tasks.sps, problem.nest.macs, self.floors.energy, self.floors.cycles, column)
+        self.bounds = spatial_bounds(*shared, reduction)
         """A certified bound of each task (spatial tuple and split): the floors, with every MAC spread over its PEs and
         its reduction floor; a round skips the tasks whose bound exceeds its cutoff."""
-        self.rank = spatial_bounds(*floors, np.zeros_like(reduction))
+        self.rank = spatial_bounds(*shared, np.zeros_like(reduction))
         """The order of the tasks in a round: the same bound without the reduction floor (docs/lower-bounds.md §5)."""
         self.incumbent = Incumbent()
         self.leader = (math.inf, -1)

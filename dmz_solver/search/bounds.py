@@ -394,17 +394,18 @@ def reduction_floors(nest: LoopNest, sps: np.ndarray, pis: np.ndarray, pfs: np.n
     energy (docs/lower-bounds.md §3).
 
     With G_in > 1 PEs sharing each output, every RF pass reduces, in cnt * D_RF(ω) / bw + latency cycles or more,
-    and some V(ω) passes do so one after another; D_RF(ω) * V(ω) = |ω| / G_out when the output's dims are its
-    loops (every supported operator). Zeros for any other output."""
-    out = nest.operands[0]
-    terms = [term for dim in out.dims for term in dim.terms]
-    if any(coef != 1 for _, coef in terms) or len({loop for loop, _ in terms}) != len(terms):
+    and some V(ω) passes do so one after another; D_RF(ω) * V(ω) = |ω| / G_out when each dim of the output is one
+    loop of its own (every operator of the templates). Zeros for any other output, such as one indexed by i + j."""
+    dims = [[(loop, coef) for loop, coef in dim.terms if nest.extents[loop] > 1] for dim in nest.operands[0].dims]
+    loops = [loop for dim in dims for loop, _ in dim]
+    own_loops = all(len(dim) <= 1 and all(coef == 1 for _, coef in dim) for dim in dims)
+    if not own_loops or len(set(loops)) != len(loops):
         return np.zeros((2, len(sps)))
     indexes = np.zeros(len(nest.loops), np.bool_)
-    indexes[[loop for loop, _ in terms]] = True
+    indexes[loops] = True
     g_out = np.prod(np.where(indexes, sps, 1), axis=1)
     g_in = np.prod(sps, axis=1) // g_out
-    per_group = math.prod(nest.extents[loop] for loop, _ in terms) / g_out  # D_RF(ω) * V(ω)
+    per_group = math.prod(nest.extents[loop] for loop in loops) / g_out  # D_RF(ω) * V(ω)
     cycles = pis[:, RED, R_CNT] * per_group / pfs[:, RED, R_BW] + pis[:, RED, R_LAT]
     energy = per_group * ((g_in - 1) * g_out * pfs[:, RED, R_UNIT] + pfs[:, RED, R_EXTRA])  # E_red * V(ω)
     return np.stack([np.where(g_in > 1, cycles, 0.0), energy])

@@ -286,8 +286,8 @@ def rf_table(space, arrays):
 
 
 def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
-    """Upper bound on the bytes of the level, tile and RF tables (at most one representative per candidate, one RF
-    row per divisor tuple)."""
+    """Upper bound on the bytes the level, tile and RF tables hold once built (at most one representative per
+    candidate, one RF row per divisor tuple)."""
     size = int(np.prod(ndivs))
     per_candidate = 2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops
     minima = nops + ((nops + 2) << nops)  # refetch_products and spm_tile_minima
