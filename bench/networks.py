@@ -9,8 +9,8 @@ BERT-base Hugging Face's `BertModel`. LARGER_NETWORKS adds other members of the 
 EfficientNet-B1 to B7, DenseNet-161, -169 and -201, ResNet-101 and -152, Wide ResNet-50-2, ViT-B/32, ViT-L/16, ViT-L/32,
 ViT-H/14, DeiT-S (timm's), and MobileNetV3-Small, MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted
 residuals). Batch normalisation is left out, as an inference export folds it into the convolution's weights and bias.
-Weights are graph inputs: nothing is downloaded and no file is large. Each builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark
-uses a temporary one).
+Weights are graph inputs: nothing is downloaded and no file is large. Each builder writes one `.onnx` file;
+`write_networks` writes several into a directory (the benchmark uses a temporary one).
 """
 
 from __future__ import annotations
