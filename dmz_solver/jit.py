@@ -57,7 +57,13 @@ from .specio import atomic_file  # noqa: E402
 if config.CPU_NAME is None:  # numba was imported first: choose the target before anything compiles
     config.CPU_NAME, config.CPU_FEATURES = "generic", ""
 
-njit = numba.njit
+
+def njit(**options: object) -> Callable:
+    """numba.njit(**options), releasing the GIL unless told otherwise: a kernel called from Python then lets the
+    other threads run (layers solved in threads overlap one's tables with another's set-up)."""
+    return numba.njit(**{"nogil": True, **options})
+
+
 prange = numba.prange
 
 PACKAGE = Path(__file__).resolve().parent

@@ -142,7 +142,7 @@ def _fits(sp, rowf, rows, cols):
     return r <= rows and c <= cols
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def enumerate_splits(sps, isidx, array):
     """Every split of every tuple that fits the PeArray and keeps the reduction's pinned loops: the tuples and the
     row parts, tuple by tuple in order."""
@@ -177,7 +177,7 @@ def enumerate_splits(sps, isidx, array):
     return t_sp[:n].copy(), t_row[:n].copy()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def profile_splits(t_sp, t_row, isidx, array):
     """Each split's profile (task_profile) and whether it can reduce."""
     n = t_sp.shape[0]

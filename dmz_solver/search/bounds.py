@@ -118,41 +118,57 @@ def global_lower_bound(problem: Problem, objective: Objective) -> float:
 
 
 @njit(cache=True)
-def block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red):  # noqa: PLR0917 - numba kernel: flat loop, see bench/README.md
+def block_bound(t, isidx, trips, visits, prune, iop, fop, red, e_red):  # noqa: PLR0917 - numba kernel: flat args, see bench/README.md
     """Lower bounds (energy, cycles) over every tiling and ordering pair sharing t's SPATIAL and RF factors.
 
     From the pruning state prune (search.table_search.Pruning): e_floor is E_MAC + E_RF plus one DRAM
-    access per distinct element of every operand. iop, fop, tiles, red and e_red are the
-    block's per-pass terms as the exact model computes them (cost.terms.pe_terms, with the
-    communication profile of t's unrolling).
+    access per distinct element of every operand. trips and visits: the block's block_trips and
+    block_visits; iop, fop, red and e_red: its per-pass terms as the exact model computes them
+    (cost.terms.pe_terms, with the communication profile of t's unrolling).
     Derivations: docs/lower-bounds.md.
     """
-    n_loops = t.shape[1]
     tc_rf = 1
-    tc_sp = 1
-    for loop in range(n_loops):
+    rf_passes = 1
+    for loop in range(t.shape[1]):
         tc_rf *= t[RF, loop]
-        tc_sp *= t[SP, loop]
+        rf_passes *= trips[loop]
     energy = prune.e_floor
-    for op in range(ndims.shape[0]):
+    for op in range(isidx.shape[0]):
         per_pass = fop[0, op] + fop[1, op]
         if op == 0:
             per_pass += e_red
-        energy += per_pass * pe_tiles(ext, isidx, tiles[1], op)
-    cycles = pass_cycles_bound(ext, isidx, tiles[1], tiles[1], -1, iop, tc_rf, red, macs // (tc_rf * tc_sp))
-    return energy, cycles
+        energy += per_pass * visits[op]
+    return energy, block_cycles_bound(isidx, trips, iop, visits, tc_rf, red, rf_passes)
 
 
 @njit(cache=True, inline="always")
-def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, comp, red, rf_passes):  # noqa: C901, PLR0912, PLR0917 - numba kernel: inlined per node, flat args
-    """A lower bound on the cycles of every tiling and ordering pair of one block whose SPM tile has extents e_spm on
-    loops 0..depth and any valid ones on the others (depth -1: the block itself; docs/lower-bounds.md §2).
+def block_trips(ext, e_pe, trips):
+    """trips[loop] = ext[loop] // e_pe[loop]: the PE-array tiles of each loop (TC_SPM * TC_DRAM is their product)."""
+    for loop in range(ext.shape[0]):
+        trips[loop] = ext[loop] // e_pe[loop]
 
-    e_pe: the block's PE-array tile; iop[0]: NoC cycles per RF pass; comp, red: compute and reduction cycles per RF
-    pass; rf_passes: TC_SPM * TC_DRAM. Splits on the output's case in §5.5 (A: SPM reuse 1, not resident; B: reuse
-    r > 1; C: resident). comm[1] is at least the largest NoC time of the operands the innermost loop with trips > 1
-    indexes (at SPM level, or at DRAM level when TC_SPM is 1), smallest over the loops that can be it; an operand
-    above comm[1] raises T at its own reuse, or pays the difference in its miss penalty when resident.
+
+@njit(cache=True, inline="always")
+def block_visits(isidx, trips, visits):
+    """visits[op] = V(op) (pe_tiles) of every operand, from the block's trips."""
+    for op in range(isidx.shape[0]):
+        v = 1
+        for loop in range(isidx.shape[1]):
+            if isidx[op, loop]:
+                v *= trips[loop]
+        visits[op] = v
+
+
+@njit(cache=True, inline="always")
+def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, visits, comp, red, rf_passes):  # noqa: PLR0917 - numba kernel: inlined per node, flat args
+    """A lower bound on the cycles of every tiling and ordering pair of one block whose SPM tile has extents e_spm on
+    loops 0..depth and any valid ones on the others (depth -1: the block itself, as block_cycles_bound;
+    docs/lower-bounds.md §2).
+
+    e_pe: the block's PE-array tile; iop[0]: NoC cycles per RF pass; visits[op]: V(op) (pe_tiles); comp, red: compute
+    and reduction cycles per RF pass; rf_passes: TC_SPM * TC_DRAM. comm[1] is at least the largest NoC time of the
+    operands the innermost loop with trips > 1 indexes (at SPM level, or at DRAM level when TC_SPM is 1), smallest
+    over the loops that can be it (output_cases takes it from there).
     """
     nops, n_loops = isidx.shape
     spm_one = True  # TC_SPM can be 1
@@ -184,24 +200,59 @@ def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, comp, red, rf_passes)
             comm_c = min(comm_c, comm)
             if spm_trips > 1:
                 comm_b = min(comm_b, comm)
+    return output_cases(comm_a, comm_b, comm_c, whole, out_reuse, iop, visits, comp, red, rf_passes)
+
+
+@njit(cache=True, inline="always")
+def block_cycles_bound(isidx, trips, iop, visits, comp, red, rf_passes):  # noqa: PLR0917 - numba kernel: inlined per block, flat args
+    """pass_cycles_bound of the block itself (depth -1) from its PE-array tile counts, trips[loop] = ext // e^PE, with
+    no division: every loop's SPM factor is still free, so each loop with trips > 1 can be the innermost one."""
+    nops, n_loops = isidx.shape
+    comm_a = np.inf
+    comm_b = np.inf
+    comm_c = np.inf
+    out_reuse = 1
+    whole = True
+    for loop in range(n_loops):
+        if not isidx[0, loop]:
+            out_reuse *= trips[loop]
+        if trips[loop] == 1:
+            continue
+        whole = False
+        comm = 0
+        for op in range(nops):
+            if isidx[op, loop]:
+                comm = max(comm, iop[0, op])
+        if isidx[0, loop]:
+            comm_a = min(comm_a, comm)
+        else:
+            comm_c = min(comm_c, comm)
+            comm_b = min(comm_b, comm)
+    return output_cases(comm_a, comm_b, comm_c, whole, out_reuse, iop, visits, comp, red, rf_passes)
+
+
+@njit(cache=True, inline="always")
+def output_cases(comm_a, comm_b, comm_c, whole, out_reuse, iop, visits, comp, red, rf_passes):  # noqa: PLR0917 - numba kernel: inlined, flat args
+    """The least cycles over the output's cases of §5.5 (A: SPM reuse 1, not resident; B: reuse r > 1; C: resident),
+    given each case's least comm[1] (inf: the case cannot occur), whether one pass covers the layer, the output's
+    largest SPM reuse and V(op) (docs/lower-bounds.md §2). An operand above comm[1] raises T at its own reuse, or
+    pays the difference in its miss penalty when resident."""
     if whole:  # one pass: every operand has reuse 1 and none is skipped
         comm_a = 0.0
-        for op in range(nops):
+        for op in range(iop.shape[1]):
             comm_a = max(comm_a, float(iop[0, op]))
     cycles = np.inf
     if comm_a < np.inf:  # A: NoC, compute and reduction add up [RB]; an operand above comm[1] once per PE tile
         above = 0.0
-        for op in range(nops):
-            above = max(above, (iop[0, op] - comm_a) * pe_tiles(ext, isidx, e_pe, op))
+        for op in range(iop.shape[1]):
+            above = max(above, (iop[0, op] - comm_a) * visits[op])
         cycles = rf_passes * (comm_a + comp + red) + above
     if comm_b < np.inf:  # B: the output's stall and NoC excess once per r <= out_reuse passes
         base = max(comp, comm_b)
         cycles = min(cycles, rf_passes * base + rf_passes * (max(0.0, iop[0, 0] - base) + comp + red) / out_reuse)
     if comm_c < np.inf:  # C: the output's miss penalty pays both once per PE tile of the output
         base = max(comp, comm_c)
-        cycles = min(
-            cycles, rf_passes * base + (max(0.0, iop[0, 0] - base) + comp + red) * pe_tiles(ext, isidx, e_pe, 0)
-        )
+        cycles = min(cycles, rf_passes * base + (max(0.0, iop[0, 0] - base) + comp + red) * visits[0])
     return cycles
 
 
@@ -436,27 +487,27 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
     fop = np.empty((5, nops))
     tiles = np.empty((3, n_loops), np.int64)
     ext = np.empty(n_loops, np.int64)
+    trips = np.empty(n_loops, np.int64)
+    visits = np.empty(nops)
     for b in range(tilings.shape[0]):
         t = tilings[b]
-        macs = 1
         for loop in range(n_loops):
             ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
-            macs *= ext[loop]
+            tiles[1, loop] = t[RF, loop] * t[SP, loop]
+        block_trips(ext, tiles[1], trips)
+        block_visits(arrays.isidx, trips, visits)
         p = prof.which[b]
         if out.shape[1] > 2:  # the quick bound: no reduction, the NoC cycles from least_noc_cycles
             comp = 1
-            pes = 1
+            rf_passes = 1
             for loop in range(n_loops):
                 comp *= t[RF, loop]
-                pes *= t[SP, loop]
-            for loop in range(n_loops):
-                tiles[1, loop] = t[RF, loop] * t[SP, loop]
+                rf_passes *= trips[loop]
             for op in range(nops):
                 iop[0, op] = least_noc_cycles(
                     op, t, tiles, ct.nterms, ct.tloops, ct.tcoefs, arrays.ndims, prof.pi[p], prof.pf[p]
                 )
-            rf_passes = macs // (comp * pes)
-            out[b, 2] = pass_cycles_bound(ext, arrays.isidx, tiles[1], tiles[1], -1, iop, comp, 0, rf_passes)
+            out[b, 2] = block_cycles_bound(arrays.isidx, trips, iop, visits, comp, 0, rf_passes)
         red, _, e_red, _, _ = pe_terms(
             t,
             ct.nterms,
@@ -472,7 +523,7 @@ def block_bounds_of(tilings, arrays, prof, prune, out):
             prof.pf[p],
             prof.rowf[p],
         )
-        out[b, 0], out[b, 1] = block_bound(t, ext, arrays.ndims, arrays.isidx, macs, prune, iop, fop, tiles, red, e_red)
+        out[b, 0], out[b, 1] = block_bound(t, arrays.isidx, trips, visits, prune, iop, fop, red, e_red)
 
 
 @njit(cache=True)
@@ -545,7 +596,7 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
             e_spm[loop] = t[SPM, loop] * t[RF, loop] * t[SP, loop]
         for depth in range(n_loops):
             c_node = pass_cycles_bound(
-                ext, arrays.isidx, tt.tiles[1], e_spm, depth, iop, comp, red, spm_passes * dram_passes
+                ext, arrays.isidx, tt.tiles[1], e_spm, depth, iop, visits, comp, red, spm_passes * dram_passes
             )
             c_leaf = max(c_leaf, c_node)
         out[b, 1] = max(out[b, 1], c_leaf)

@@ -57,7 +57,7 @@ numba's workqueue threading layer, the one left when neither TBB nor OpenMP is i
 launches)."""
 
 
-@njit(cache=True, parallel=True, nogil=True)
+@njit(cache=True, parallel=True)
 def search_all(sps, space, arrays, profs, stop):
     """search_under for every spatial tuple sps[s] with the stacked Profile profs, interleaved over the threads.
 

@@ -27,6 +27,8 @@ from ..problem.space import LoopSpace
 from .bounds import (
     ROUNDING_PJ,
     block_bound,
+    block_cycles_bound,
+    block_visits,
     bound_value,
     fetch_energy_bound,
     floor_profile,
@@ -34,7 +36,6 @@ from .bounds import (
     least_noc_cycles,
     pair_tiles,
     pass_cycles_bound,
-    pe_tiles,
     pruning_bar,
     subtree_energy_bound,
 )
@@ -116,7 +117,7 @@ def shared_bar(limit, leads):
     return bar
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
 def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective,
     for each of the tasks rows[0] <= s < rows[1] of sp (one per row/column split).
@@ -186,10 +187,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     espm = np.empty(n_loops, np.int64)  # e^SPM of the loops the SPM enumeration has fixed
     ebase = np.empty(n_loops, np.int64)
     sbase = np.empty(n_loops, np.int64)
-    pes = 1
     for loop in range(n_loops):
         t[SP, loop] = sp[loop]
-        pes *= sp[loop]
         for c in range(ndivs[loop]):
             if divs[loop, c] == sp[loop]:
                 spos[loop] = c
@@ -209,7 +208,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     least_noc = np.empty((1, nops), np.int64)  # least_noc_cycles of the block
     stopped = False
     c_lb = 0.0  # the block's cycle bound, and what the SPM-tile bounds need (docs/lower-bounds.md §2a, §2b)
-    visits = np.empty(nops)
+    trips = np.empty(n_loops, np.int64)  # the block's PE-array tiles per loop (bounds.block_trips)
+    visits = np.empty(nops)  # V(op) (bounds.block_visits)
     pairs = np.empty((nops, nops))
     refetch = np.ones((n_loops, nops))  # per depth of the SPM enumeration
     fixed = np.zeros((n_loops, nops), np.bool_)
@@ -231,24 +231,26 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             continue
         comp = 1
         base = 0
+        rf_passes = 1
         for loop in range(n_loops):
             t[RF, loop] = divs[loop, rf_pos[block, loop]]
+            tiles[1, loop] = t[RF, loop] * t[SP, loop]
+            trips[loop] = divs[loop, qpos[loop, ndivs[loop] - 1, qp[loop]]]  # ext // e^PE, by position
             comp *= t[RF, loop]
+            rf_passes *= trips[loop]
             base += qp[loop] * radix[loop]
-        rf_passes = macs // (comp * pes)
+        block_visits(isidx, trips, visits)
         if shared:  # one bound for every task of the block: prune it for all when it exceeds what each could use
             red, _, e_red, _, _ = pe_terms(
                 t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
             )
             pass_energies(e_red, fop)
-            e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+            e_lb, c_lb = block_bound(t, isidx, trips, visits, prune, iop, fop, red, e_red)
             c_lb = max(c_lb, below[0, nops + 1, base])
             value = bound_value(objective, e_lb, c_lb)
             bar = block_bar  # the block is pruned for all tasks if its bound exceeds every task's bar
             if energy_bounds and value <= bar:
                 pair_tiles(ext, isidx, tiles, pairs)
-                for op in range(nops):
-                    visits[op] = pe_tiles(ext, isidx, tiles[1], op)
                 e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
                 value = bound_value(objective, max(e_lb, e_sub), c_lb)
             if value > bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
@@ -263,11 +265,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             red = 0
             bar = pruning_bar(limit, leads[k])
             if objective > 0:  # §2: the cycles alone, before the block's per-pass terms
-                for loop in range(n_loops):
-                    tiles[1, loop] = t[RF, loop] * t[SP, loop]
                 for op in range(nops):
                     least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
-                c_quick = pass_cycles_bound(ext, isidx, tiles[1], tiles[1], -1, least_noc, comp, 0, rf_passes)
+                c_quick = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
                 value = bound_value(objective, prune.e_floor, max(c_quick, below[0, nops + 1, base]))
                 if value > bar:
                     pruned[s] += 1
@@ -279,13 +279,11 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                 )
                 pass_energies(e_red, fop)
                 if objective >= 0:
-                    e_lb, c_lb = block_bound(t, ext, ndims, isidx, macs, prune, iop, fop, tiles, red, e_red)
+                    e_lb, c_lb = block_bound(t, isidx, trips, visits, prune, iop, fop, red, e_red)
                     c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
                     value = bound_value(objective, e_lb, c_lb)
                     if energy_bounds and value <= bar:  # the cheap bound first
                         pair_tiles(ext, isidx, tiles, pairs)
-                        for op in range(nops):
-                            visits[op] = pe_tiles(ext, isidx, tiles[1], op)
                         e_sub = subtree_energy_bound(
                             e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
@@ -344,7 +342,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                         c_node = max(c_lb, below[0, nops + 1, index])
                         value = bound_value(objective, e_node, c_node)
                         if objective != 0 and value <= bar:  # §2: the output's cases under this node
-                            c_pass = pass_cycles_bound(ext, isidx, tiles[1], espm, ls, iop, comp, red, rf_passes)
+                            c_pass = pass_cycles_bound(
+                                ext, isidx, tiles[1], espm, ls, iop, visits, comp, red, rf_passes
+                            )
                             value = bound_value(objective, e_node, max(c_node, c_pass))
                         if value > bar:
                             pruned[s] += 1  # §2b, §2c: no SPM tile under this node can win
