@@ -333,16 +333,16 @@ def pe_tiles(ext, isidx, e_pe, op):
 
 
 @njit(cache=True, inline="always")
-def pair_tiles(ext, isidx, tiles, out):
-    """out[o, w] = the product of ext / e^PE over the loops indexing o or w: at most the fetches of o's PE tile
-    when w has the larger SPM reuse (docs/lower-bounds.md §2b)."""
-    nops = isidx.shape[0]
+def pair_tiles(isidx, trips, out):
+    """out[o, w] = the product of the block's trips (ext / e^PE) over the loops indexing o or w: at most the fetches
+    of o's PE tile when w has the larger SPM reuse (docs/lower-bounds.md §2b)."""
+    nops, n_loops = isidx.shape
     for o in range(nops):
         for w in range(nops):
             product = 1
-            for loop in range(ext.shape[0]):
+            for loop in range(n_loops):
                 if isidx[o, loop] or isidx[w, loop]:
-                    product *= ext[loop] // tiles[1, loop]
+                    product *= trips[loop]
             out[o, w] = product
 
 
@@ -554,6 +554,7 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
     below = np.empty((1 << nops, nops + 1, 1))
     pairs = np.empty((nops, nops))
     ext = np.empty(n_loops, np.int64)
+    trips = np.empty(n_loops, np.int64)
     for b in range(tilings.shape[0]):
         t = tilings[b]
         p = prof.which[b]
@@ -581,7 +582,8 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         for op in range(nops):  # the tile's own minima, for every σ: subtree_energy_bound skips the σ it rules out
             below[:, op, 0] = refetch[op]
         below[:, nops, 0] = dma
-        pair_tiles(ext, arrays.isidx, tt.tiles, pairs)
+        block_trips(ext, tt.tiles[1], trips)
+        pair_tiles(arrays.isidx, trips, pairs)
         refetch_bound = subtree_energy_bound(tt.e_base, dram_floor, fop, visits, pairs, below, 0, refetch, fixed)
         dram_energy = max(dram_floor, dma)
         ns = level_reuse(t[SPM], arrays.cands, arrays.isidx, reps[0], rep_cand)

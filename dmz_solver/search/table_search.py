@@ -250,7 +250,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             value = bound_value(objective, e_lb, c_lb)
             bar = block_bar  # the block is pruned for all tasks if its bound exceeds every task's bar
             if energy_bounds and value <= bar:
-                pair_tiles(ext, isidx, tiles, pairs)
+                pair_tiles(isidx, trips, pairs)
                 e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
                 value = bound_value(objective, max(e_lb, e_sub), c_lb)
             if value > bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
@@ -283,7 +283,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
                     c_lb = max(c_lb, below[0, nops + 1, base])  # §2c: the DMA time of the block's best tile
                     value = bound_value(objective, e_lb, c_lb)
                     if energy_bounds and value <= bar:  # the cheap bound first
-                        pair_tiles(ext, isidx, tiles, pairs)
+                        pair_tiles(isidx, trips, pairs)
                         e_sub = subtree_energy_bound(
                             e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed
                         )
