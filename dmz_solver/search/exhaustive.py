@@ -30,7 +30,7 @@ from .fallback import PARALLEL_LAUNCH, search_all
 from .outcome import Incumbent, layer_result
 from .stopping import stop_flag
 from .table_search import COUNT_ONLY, Precedence, Pruning, TaskResults, search_all_tables, seconds_left
-from .tables import MAX_TABLE_BYTES, build_tables, table_bytes
+from .tables import MAX_TABLE_BYTES, build_tables
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,9 @@ class TaskSearch:
                 f"loop-order constraints need tabulated reuse structures; layer {problem.nest.name} "
                 "has too many loops or candidate orders"
             )
-        if len(self.sps) and table_bytes(self.divs, self.ndivs, arrays.cands, len(arrays.ndims)) <= MAX_TABLE_BYTES:
-            self.tables = build_tables(self.space, arrays, allowed_spm, allowed_dram)
-        elif len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
+        if len(self.sps):
+            self.tables = build_tables(self.space, arrays, allowed_spm, allowed_dram, MAX_TABLE_BYTES)
+        if self.tables is None and len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
             raise InputError(
                 f"custom constraints need the table search, and layer {problem.nest.name} is too large for its tables"
             )

@@ -77,12 +77,10 @@ def _decode(index, divs, ndivs, radix, t, row):
 
 
 @njit(cache=True)
-def level_table(space, radix, arrays, allowed_inner):
-    """Reuse representatives of every factor tuple of a LoopSpace, as a DRAM or SPM tuple (§3.5, §4.1).
-
-    Only candidates whose innermost loop with trip count > 1 is in allowed_inner take part. Returns a
-    LevelTable indexed by tuple.
-    """
+def rep_counts(space, radix, arrays, allowed_inner):
+    """(count, tc) of every factor tuple of a LoopSpace: how many reuse representatives it has as a DRAM or SPM
+    tuple (§3.5, §4.1; only candidates whose innermost loop with trip count > 1 is in allowed_inner take part) and
+    its trip count TC. The largest count sizes the level and tile tables (table_bytes)."""
     divs, ndivs, cands, isidx = space.divs, space.ndivs, arrays.cands, arrays.isidx
     nops, n_loops = isidx.shape
     ncand = cands.shape[0]
@@ -101,6 +99,18 @@ def level_table(space, radix, arrays, allowed_inner):
         tc[index] = 1
         for loop in range(n_loops):
             tc[index] *= t[0, loop]
+    return count, tc
+
+
+@njit(cache=True)
+def level_table(space, radix, arrays, allowed_inner, count, tc):
+    """Reuse representatives of every factor tuple of a LoopSpace, as a DRAM or SPM tuple (§3.5, §4.1), given
+    their rep_counts. Returns a LevelTable indexed by tuple."""
+    divs, ndivs, cands, isidx = space.divs, space.ndivs, arrays.cands, arrays.isidx
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    rtab = reuse_structures(cands, isidx, allowed_inner)
+    t = np.ones((1, n_loops), np.int64)
     width = max(count.max(), 1)
     lt_r = np.ones((size, width, nops), np.int64)
     lt_c = np.zeros((size, width), np.int64)
@@ -285,23 +295,32 @@ def rf_table(space, arrays):
     return out
 
 
-def table_bytes(divs: np.ndarray, ndivs: np.ndarray, cands: np.ndarray, nops: int) -> int:
-    """Upper bound on the bytes the level, tile and RF tables hold once built (at most one representative per
-    candidate, one RF row per divisor tuple)."""
+def table_bytes(ndivs: np.ndarray, spm_width: int, dram_width: int, nops: int, *, apart: bool) -> int:
+    """Upper bound on the bytes the level, tile and RF tables hold once built: per factor tuple, spm_width and
+    dram_width slots of reuse representatives (the largest rep_counts; a DRAM level table of its own when `apart`),
+    the tile terms and minima, and at most one RF row."""
     size = int(np.prod(ndivs))
-    per_candidate = 2 * nops + 1 + SG_GRP + 2 * nops + DI_KEYS + 4 * nops + DF_Q + 2 * nops
+    per_level_slot = 2 * nops + 1 + SG_GRP + 2 * nops  # reps, cands, quot, groups
+    per_dram_slot = DI_KEYS + 4 * nops + DF_Q + 2 * nops  # de_i, de_f
     minima = nops + ((nops + 2) << nops)  # refetch_products and spm_tile_minima
-    return size * 8 * (cands.shape[0] * per_candidate + 2 + minima + len(ndivs))
+    slots = spm_width * per_level_slot + dram_width * (per_dram_slot + (per_level_slot if apart else 0))
+    per_tuple = 2 * (1 + apart) + 3 + minima + len(ndivs)  # counts and TC per level table; state, DMA minima; RF row
+    return size * 8 * (slots + per_tuple)
 
 
 def build_tables(
-    space: LoopSpace, arrays: NestArrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray
-) -> LayerTables:
-    """The layer tables of a LoopSpace; the DRAM level table is built apart only if its order rules differ."""
+    space: LoopSpace, arrays: NestArrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray, max_bytes: int
+) -> LayerTables | None:
+    """The layer tables of a LoopSpace, or None if they would take more than max_bytes (table_bytes, once the
+    representatives are counted); the DRAM level table is built apart only if its order rules differ."""
     div = divisor_tables(space.divs, space.ndivs)
-    levels = level_table(space, div.radix, arrays, allowed_spm)
-    dram = levels
-    if not np.array_equal(allowed_dram, allowed_spm):  # order rules differ by level: a DRAM table
-        dram = level_table(space, div.radix, arrays, allowed_dram)
+    spm_counts = rep_counts(space, div.radix, arrays, allowed_spm)
+    apart = not np.array_equal(allowed_dram, allowed_spm)  # order rules differ by level: a DRAM table
+    dram_counts = rep_counts(space, div.radix, arrays, allowed_dram) if apart else spm_counts
+    widths = (max(int(counts[0].max()), 1) for counts in (spm_counts, dram_counts))
+    if table_bytes(space.ndivs, *widths, arrays.isidx.shape[0], apart=apart) > max_bytes:
+        return None
+    levels = level_table(space, div.radix, arrays, allowed_spm, *spm_counts)
+    dram = level_table(space, div.radix, arrays, allowed_dram, *dram_counts) if apart else levels
     tiles = tile_table(space, div.radix, arrays, dram, div)
     return LayerTables(div, levels, dram.count, dram.cands, tiles, rf_table(space, arrays))
