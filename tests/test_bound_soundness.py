@@ -17,7 +17,7 @@ from optimality import network_archs
 
 from dmz_solver.arch import Arch, load_arch
 from dmz_solver.cost.batch import evaluate_batch
-from dmz_solver.layout import SP
+from dmz_solver.layout import RF, SP
 from dmz_solver.loopnest import LoopNest
 from dmz_solver.problem import Problem
 from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tuples
@@ -84,7 +84,8 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     exact = np.zeros((len(tilings), 3))
     evaluate_batch(tilings, problem.arrays, prof, exact, np.zeros((len(tilings), 3, 4), np.int64))
     e_floor = energy_floor(problem)
-    floors = space_floors(problem, TaskSearch(problem).tables.tiles)
+    tables = TaskSearch(problem).tables
+    floors = space_floors(problem, tables.tiles)
     pruning = Pruning(0, np.inf, e_floor)
     reduction = reduction_floors(nest, tilings[:, SP], prof.pi[prof.which], prof.pf[prof.which])
     blocks, leaves = np.zeros((len(tilings), 3)), np.zeros((len(tilings), 3))
@@ -93,6 +94,12 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
     leaf_bounds_of(tilings, problem.arrays, prof, pruning, leaves)
     assert np.all(leaves[:, 2] >= blocks[:, 0] * (1 - 1e-12))  # the subtree bound only tightens the block's
     assert np.all(leaves[:, 0] >= leaves[:, 2] * (1 - 1e-12))  # and the leaf bound the subtree's
+    pe_energy = np.maximum(e_floor, tables.pe_energy[pe_tile_index(problem, tilings, tables.div.radix)])
+    assert np.all(pe_energy <= leaves[:, 2] * (1 + 1e-12))  # §2d leaves out parts of the subtree bound
+    quick = np.array([bound_value(2, e, c) for e, c in zip(pe_energy, blocks[:, 2], strict=True)])
+    assert np.all(quick <= exact[:, 2]), (nest.name, int(np.argmax(quick - exact[:, 2])))  # the search's EDP test
+    alone = np.array([bound_value(0, e, 0.0) for e in pe_energy])
+    assert np.all(alone <= exact[:, 0]), (nest.name, int(np.argmax(alone - exact[:, 0])))  # and its energy test
     for objective in Objective:
         column = objective.column
         block = np.array([bound_value(column, e, c) for e, c, _ in blocks])
@@ -108,6 +115,17 @@ def checked_tilings(nest: LoopNest, arch: Arch, count: int, seed: int) -> int:
         assert np.all(floor <= worst), (nest.name, objective, int(np.argmax(floor - worst)))
         assert np.all(block > 0), (nest.name, objective)  # a real bound, not a vacuous one
     return len(tilings)
+
+
+def pe_tile_index(problem: Problem, tilings: np.ndarray, radix: np.ndarray) -> np.ndarray:
+    """Each tiling's PE-array tile e^PE = t^RF * t^SP as an index of the layer tables (the tuple of its divisor
+    positions in their mixed radix)."""
+    divs, _ = problem.divisor_table
+    e_pe = tilings[:, RF] * tilings[:, SP]
+    index = np.zeros(len(tilings), np.int64)
+    for loop in range(e_pe.shape[1]):
+        index += np.searchsorted(divs[loop, : np.count_nonzero(divs[loop])], e_pe[:, loop]) * radix[loop]
+    return index
 
 
 @pytest.mark.parametrize("arch", ["dmazerunner", "eyeriss", "tpu_like", "edge_8x8", "tpu_v1_256", "mxu_128"])

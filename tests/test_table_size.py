@@ -22,7 +22,9 @@ def test_a_layer_with_many_candidate_orders_but_few_representatives_gets_its_tab
     assert search.tables is not None
     width = search.tables.levels.reps.shape[1]
     assert width == 9
-    held = sum(a.nbytes for part in (search.tables.levels, search.tables.tiles) for a in part) + search.tables.rf.nbytes
+    tables = search.tables
+    held = sum(a.nbytes for part in (tables.levels, tables.tiles) for a in part)
+    held += tables.rf.nbytes + tables.pe_energy.nbytes
     assert held <= table_bytes(search.ndivs, width, width, nops, apart=False) <= MAX_TABLE_BYTES
 
 
@@ -35,5 +37,5 @@ def test_the_tables_of_a_layer_over_the_cap_are_not_built() -> None:
     allowed = search.problem.compiled.allowed_inner
     arrays = search.problem.arrays
     held = sum(a.nbytes for part in (search.tables.levels, search.tables.tiles) for a in part)
-    assert build_tables(search.space, arrays, allowed[1], allowed[0], held // 2) is None
-    assert build_tables(search.space, arrays, allowed[1], allowed[0], 2 * held) is not None
+    assert build_tables(search.space, arrays, allowed[1], allowed[0], 1.0, held // 2) is None
+    assert build_tables(search.space, arrays, allowed[1], allowed[0], 1.0, 2 * held) is not None

@@ -103,7 +103,8 @@ class TaskSearch:
                 "has too many loops or candidate orders"
             )
         if len(self.sps):
-            self.tables = build_tables(self.space, arrays, allowed_spm, allowed_dram, MAX_TABLE_BYTES)
+            floor = energy_floor(problem)
+            self.tables = build_tables(self.space, arrays, allowed_spm, allowed_dram, floor, MAX_TABLE_BYTES)
         if self.tables is None and len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
             raise InputError(
                 f"custom constraints need the table search, and layer {problem.nest.name} is too large for its tables"

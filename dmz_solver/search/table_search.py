@@ -153,6 +153,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
         tables.div.ppos,
     )
     rf_pos = tables.rf
+    pe_energy = tables.pe_energy
     lt = tables.levels
     lt_n, lt_c, lt_r, lt_q, lt_tc, lt_g = lt.count, lt.cands, lt.reps, lt.quot, lt.tc, lt.groups
     state, de_i, de_f = tables.tiles.state, tables.tiles.de_i, tables.tiles.de_f
@@ -240,6 +241,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             rf_passes *= trips[loop]
             base += qp[loop] * radix[loop]
         block_visits(isidx, trips, visits)
+        e_pe = max(prune.e_floor, pe_energy[base])  # §2d: what every tiling with this e^PE spends
         if shared:  # one bound for every task of the block: prune it for all when it exceeds what each could use
             red, _, e_red, _, _ = pe_terms(
                 t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
@@ -264,11 +266,13 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             pi, pf, rowf = profs.pi[k], profs.pf[k], profs.rowf[k]
             red = 0
             bar = pruning_bar(limit, leads[k])
-            if objective > 0:  # §2: the cycles alone, before the block's per-pass terms
-                for op in range(nops):
-                    least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
-                c_quick = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
-                value = bound_value(objective, prune.e_floor, max(c_quick, below[0, nops + 1, base]))
+            if objective >= 0:  # §2, §2d: the quick bounds, before the block's per-pass terms
+                c_quick = 0.0
+                if objective > 0:
+                    for op in range(nops):
+                        least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
+                    c_quick = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
+                value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
                 if value > bar:
                     pruned[s] += 1
                     floor[s] = min(floor[s], value)

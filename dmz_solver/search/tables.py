@@ -12,14 +12,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, spm_groups
+from ..cost.pairs import DF_Q, DI_KEYS, SG_GRP, dma_energy_min, dram_entry, pass_energies, spm_groups
 from ..cost.reuse import level_quotients, level_reps, reuse_structures
-from ..cost.terms import coef_terms, dim_extent, spm_tile_terms
+from ..cost.terms import base_energy, coef_terms, dim_extent, spm_tile_terms
 from ..jit import njit
-from ..layout import F_RF_ELEMS, F_RF_UTIL, RF, NestArrays
+from ..layout import F_RF_ELEMS, F_RF_UTIL, F_SPM, RF, NestArrays
 from ..problem.space import LoopSpace
 from ..problem.validity import full_enough, spm_usage_fits, spm_usage_full_enough, within
-from .bounds import dma_cycles_min
+from .bounds import block_trips, block_visits, dma_cycles_min, pair_tiles, subtree_energy_bound
 
 MAX_TABLE_BYTES = 1 << 30
 """Largest tables (bytes) the search builds; beyond, it evaluates each tiling from scratch."""
@@ -33,9 +33,10 @@ TileTable = namedtuple("TileTable", "state de_i de_f dma_min dma_cycles below")
 """Per e^SPM tuple: fit state, the DRAM entries of its DRAM tuple, the smallest DMA energy and the smallest
 TC_DRAM * Cum[1] over those entries (see tile_table), and the minima over the valid tiles it divides that
 the subtree bounds read (see spm_tile_minima)."""
-LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles rf")
+LayerTables = namedtuple("LayerTables", "div levels dram_count dram_cands tiles rf pe_energy")
 """All tables of a layer: the SPM level table, the DRAM one's counts and candidates (the SPM table's
-own unless loop-order constraints differ by level), the tile table and the valid RF tuples (see rf_table)."""
+own unless loop-order constraints differ by level), the tile table, the valid RF tuples (see rf_table) and the
+energy bound of each PE-array tile (see pe_energy_bounds)."""
 
 
 @njit(cache=True)
@@ -242,6 +243,45 @@ def tile_table(space, radix, arrays, dram_levels, divisors):
     return TileTable(state, de_i, de_f, dma_min, dma_cycles, below)
 
 
+@njit(cache=True)
+def pe_energy_bounds(space, radix, arrays, tiles, e_floor):
+    """out[E] = a lower bound on the energy of every tiling whose PE-array tile e^PE is the tuple E
+    (docs/lower-bounds.md §2d): the subtree bound of the block (§2b) without its NoC and reduction energies, which
+    are the only parts that depend on more than e^PE. e_floor: the layer's energy floor (§1)."""
+    divs, ndivs, ext = space.divs, space.ndivs, space.ext
+    ndims, isidx, fp = arrays.ndims, arrays.isidx, arrays.fp
+    nops, n_loops = isidx.shape
+    size = radix[0] * ndivs[0]
+    ct = coef_terms(arrays.dcoef, ndims)
+    macs = 1
+    for loop in range(n_loops):
+        macs *= ext[loop]
+    e_base = base_energy(macs, fp)
+    e_pe = np.ones((2, n_loops), np.int64)
+    trips = np.empty(n_loops, np.int64)
+    visits = np.empty(nops)
+    pairs = np.empty((nops, nops))
+    fop = np.zeros((5, nops))  # fop[0], the NoC energy, stays 0
+    no_refetch = np.ones(nops)
+    unfixed = np.zeros(nops, np.bool_)
+    out = np.empty(size)
+    for index in range(size):
+        _decode(index, divs, ndivs, radix, e_pe, 1)
+        block_trips(ext, e_pe[1], trips)
+        block_visits(isidx, trips, visits)
+        pair_tiles(isidx, trips, pairs)
+        for op in range(nops):
+            d_pe = 1
+            for d in range(ndims[op]):
+                d_pe *= dim_extent(ct.nterms, ct.tloops, ct.tcoefs, op, d, e_pe, 1)
+            fop[1, op] = d_pe * fp[F_SPM]  # the SPM energy of a pass, as cost.terms.pe_terms
+        pass_energies(0.0, fop)  # no reduction energy
+        out[index] = subtree_energy_bound(
+            e_base, e_floor - e_base, fop, visits, pairs, tiles.below, index, no_refetch, unfixed
+        )
+    return out
+
+
 @njit(cache=True, inline="always")
 def rf_elems(t, nterms, tloops, tcoefs, ndims):
     """validity.rf_elems_used from the sparse coefficient terms (cost.terms.coef_terms): the same count from a few
@@ -304,15 +344,21 @@ def table_bytes(ndivs: np.ndarray, spm_width: int, dram_width: int, nops: int, *
     per_dram_slot = DI_KEYS + 4 * nops + DF_Q + 2 * nops  # de_i, de_f
     minima = nops + ((nops + 2) << nops)  # refetch_products and spm_tile_minima
     slots = spm_width * per_level_slot + dram_width * (per_dram_slot + (per_level_slot if apart else 0))
-    per_tuple = 2 * (1 + apart) + 3 + minima + len(ndivs)  # counts and TC per level table; state, DMA minima; RF row
+    per_tuple = 2 * (1 + apart) + 4 + minima + len(ndivs)  # counts, TC per level table; state, DMA and PE minima; RF
     return size * 8 * (slots + per_tuple)
 
 
-def build_tables(
-    space: LoopSpace, arrays: NestArrays, allowed_spm: np.ndarray, allowed_dram: np.ndarray, max_bytes: int
+def build_tables(  # noqa: PLR0917 - the space, its arrays, the order rules of both levels, the floor, the cap
+    space: LoopSpace,
+    arrays: NestArrays,
+    allowed_spm: np.ndarray,
+    allowed_dram: np.ndarray,
+    e_floor: float,
+    max_bytes: int,
 ) -> LayerTables | None:
-    """The layer tables of a LoopSpace, or None if they would take more than max_bytes (table_bytes, once the
-    representatives are counted); the DRAM level table is built apart only if its order rules differ."""
+    """The layer tables of a LoopSpace whose energy floor is e_floor, or None if they would take more than max_bytes
+    (table_bytes, once the representatives are counted); the DRAM level table is built apart only if its order
+    rules differ."""
     div = divisor_tables(space.divs, space.ndivs)
     spm_counts = rep_counts(space, div.radix, arrays, allowed_spm)
     apart = not np.array_equal(allowed_dram, allowed_spm)  # order rules differ by level: a DRAM table
@@ -323,4 +369,5 @@ def build_tables(
     levels = level_table(space, div.radix, arrays, allowed_spm, *spm_counts)
     dram = level_table(space, div.radix, arrays, allowed_dram, *dram_counts) if apart else levels
     tiles = tile_table(space, div.radix, arrays, dram, div)
-    return LayerTables(div, levels, dram.count, dram.cands, tiles, rf_table(space, arrays))
+    pe_energy = pe_energy_bounds(space, div.radix, arrays, tiles, e_floor)
+    return LayerTables(div, levels, dram.count, dram.cands, tiles, rf_table(space, arrays), pe_energy)
