@@ -1,16 +1,18 @@
 """Shape-only ONNX graphs of ImageNet networks and BERT-base, as their standard model definitions export them (224x224
-images, 299x299 for Inception-v3, EfficientNet-B1 to B7 at torchvision's sizes, 240 to 600, 128 tokens, batch 1).
+images, 299x299 for Inception-v3, EfficientNet-B1 to B7 and EfficientNetV2 at torchvision's sizes, 240 to 600, 128
+tokens, batch 1).
 
 ResNet-50, ResNeXt-50 32x4d, RegNetY-800MF, VGG-16, AlexNet, GoogLeNet, Inception-v3, SqueezeNet 1.1, ShuffleNetV2 x1.0,
 MobileNetV3-Large, EfficientNet-B0, DenseNet-121, ConvNeXt-Tiny and Swin-T follow torchvision's classes (names, channel
 tables, strides, padding, pooling modes); `inception_v1` is GoogLeNet with the paper's 5x5 branches, which torchvision
 convolves with 3x3 kernels. ViT-B/16 follows torchvision's and timm's ViT (one fused QKV projection per encoder layer),
 BERT-base Hugging Face's `BertModel`. LARGER_NETWORKS adds other members of the same classes from the same builders:
-EfficientNet-B1 to B7, DenseNet-161, -169 and -201, ResNet-101 and -152, Wide ResNet-50-2, ViT-B/32, ViT-L/16, ViT-L/32,
-ViT-H/14, DeiT-S (timm's), and MobileNetV3-Small, MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted
-residuals). Batch normalisation is left out, as an inference export folds it into the convolution's weights and bias.
-Weights are graph inputs: nothing is downloaded and no file is large. Each builder writes one `.onnx` file;
-`write_networks` writes several into a directory (the benchmark uses a temporary one).
+EfficientNet-B1 to B7, EfficientNetV2-S, -M and -L (Fused-MBConv stages, then MBConv), DenseNet-161, -169 and -201,
+ResNet-101 and -152, Wide ResNet-50-2, ViT-B/32, ViT-L/16, ViT-L/32, ViT-H/14, DeiT-S (timm's), and MobileNetV3-Small,
+MobileNetV2 at width 1.4 and MnasNet 1.0 (torchvision's inverted residuals). Batch normalisation is left out, as an
+inference export folds it into the convolution's weights and bias. Weights are graph inputs: nothing is downloaded and
+no file is large. Each builder writes one `.onnx` file; `write_networks` writes several into a directory (the benchmark
+uses a temporary one).
 """
 
 from __future__ import annotations
@@ -342,7 +344,8 @@ def build_efficientnet(path: str | Path, variant: str = "b0", stages: int = len(
 def _mbconv_stage(
     g: GraphBuilder, x: str, name: str, row: tuple[int, ...], scaling: tuple[float, float]
 ) -> tuple[str, int]:
-    """One row of EFFICIENTNET_B0 scaled by (width, depth): its MBConv blocks; returns the output and its channels."""
+    """One row of EFFICIENTNET_B0 scaled by (width, depth), or an MBConv row of EfficientNetV2 (scaled by 1.0): its
+    MBConv blocks; returns the output and its channels."""
     expand, kernel, first_stride, stage_in, stage_out, blocks = row
     width, depth = scaling
     stage_in, c_out = make_divisible(stage_in * width), make_divisible(stage_out * width)
@@ -366,6 +369,89 @@ def _mbconv_stage(
 def build_efficientnet_b0(path: str | Path) -> Path:
     """EfficientNet-B0 at 224x224 (width and depth 1.0)."""
     return build_efficientnet(path, "b0")
+
+
+# --- EfficientNetV2-S, -M, -L ---------------------------------------------------------------------------------------
+
+EfficientNetV2Stage = tuple[str, int, int, int, int, int, int]
+"""One row of an EfficientNetV2 table: block ("fused" or "mbconv"), expansion, kernel, first stride, input channels,
+output channels, blocks."""
+
+EFFICIENTNET_V2_S = (
+    ("fused", 1, 3, 1, 24, 24, 2),
+    ("fused", 4, 3, 2, 24, 48, 4),
+    ("fused", 4, 3, 2, 48, 64, 4),
+    ("mbconv", 4, 3, 2, 64, 128, 6),
+    ("mbconv", 6, 3, 1, 128, 160, 9),
+    ("mbconv", 6, 3, 2, 160, 256, 15),
+)
+EFFICIENTNET_V2_M = (
+    ("fused", 1, 3, 1, 24, 24, 3),
+    ("fused", 4, 3, 2, 24, 48, 5),
+    ("fused", 4, 3, 2, 48, 80, 5),
+    ("mbconv", 4, 3, 2, 80, 160, 7),
+    ("mbconv", 6, 3, 1, 160, 176, 14),
+    ("mbconv", 6, 3, 2, 176, 304, 18),
+    ("mbconv", 6, 3, 1, 304, 512, 5),
+)
+EFFICIENTNET_V2_L = (
+    ("fused", 1, 3, 1, 32, 32, 4),
+    ("fused", 4, 3, 2, 32, 64, 7),
+    ("fused", 4, 3, 2, 64, 96, 7),
+    ("mbconv", 4, 3, 2, 96, 192, 10),
+    ("mbconv", 6, 3, 1, 192, 224, 19),
+    ("mbconv", 6, 3, 2, 224, 384, 25),
+    ("mbconv", 6, 3, 1, 384, 640, 7),
+)
+"""Tan & Le 2021, Table 4 and its M and L counterparts, as torchvision's `_efficientnet_conf` lists them (its
+`FusedMBConvConfig`s and `MBConvConfig`s, neither scaled further)."""
+
+EFFICIENTNET_V2 = {"s": (EFFICIENTNET_V2_S, 384), "m": (EFFICIENTNET_V2_M, 480), "l": (EFFICIENTNET_V2_L, 480)}
+"""Each variant's table and the image side of torchvision's weights (their transforms resize and crop to it)."""
+
+EFFICIENTNET_V2_LAST = 1280
+"""Channels of the 1x1 conv before the classifier, in all three variants (torchvision's `last_channel`)."""
+
+
+def build_efficientnet_v2(path: str | Path, variant: str = "s", stages: int | None = None) -> Path:
+    """EfficientNetV2-S, -M or -L as torchvision defines them: a 3x3/2 stem to the first row's input channels, the
+    Fused-MBConv stages, the MBConv stages (EfficientNet's blocks, SE squeezing to a quarter of the block's input),
+    a 1x1 conv to 1280 channels and one linear layer, on the variant's image size; `stages` keeps the first stages,
+    for quick tests."""
+    table, side = EFFICIENTNET_V2[variant]
+    rows = table[:stages]
+    g = GraphBuilder(f"efficientnet_v2_{variant}")
+    x = g.conv(g.input("image", [1, 3, side, side]), "features.0", 3, rows[0][4], 3, stride=2, pad=1)
+    x = _silu(g, x, "features.0_act")
+    for stage, (block, *row) in enumerate(rows, start=1):
+        if block == "fused":
+            x, c_out = _fused_mbconv_stage(g, x, f"features.{stage}", tuple(row))
+        else:
+            x, c_out = _mbconv_stage(g, x, f"features.{stage}", tuple(row), (1.0, 1.0))
+    name = f"features.{len(rows) + 1}"
+    x = _silu(g, g.conv(x, name, c_out, EFFICIENTNET_V2_LAST, 1), f"{name}_act")
+    return g.save(_classifier(g, x, "classifier", (EFFICIENTNET_V2_LAST, 1000)), path)
+
+
+def _fused_mbconv_stage(g: GraphBuilder, x: str, name: str, row: tuple[int, ...]) -> tuple[str, int]:
+    """One Fused-MBConv row (expansion, kernel, first stride, input and output channels, blocks): torchvision's
+    `FusedMBConv`s. A block that widens convolves k x k to the expanded channels (with the stride and SiLU), then
+    projects 1x1; one that does not (expansion 1) is a single k x k conv to the output channels with SiLU. The
+    residual add where the stride is 1 and the channels stay; returns the output and its channels."""
+    expand, kernel, first_stride, stage_in, c_out, blocks = row
+    pad = (kernel - 1) // 2
+    for block in range(blocks):
+        block_name, block_in = f"{name}.{block}", x
+        c_in, stride = (stage_in, first_stride) if block == 0 else (c_out, 1)
+        hidden = make_divisible(c_in * expand)
+        widened = hidden if hidden != c_in else c_out
+        x = g.conv(x, f"{block_name}.fused", c_in, widened, kernel, stride=stride, pad=pad)
+        x = _silu(g, x, f"{block_name}.fused_act")
+        if hidden != c_in:
+            x = g.conv(x, f"{block_name}.project", hidden, c_out, 1)
+        if stride == 1 and c_in == c_out:
+            x = g.node("Add", [block_in, x], f"{block_name}.add")
+    return x, c_out
 
 
 # --- DenseNet-121 ---------------------------------------------------------------------------------------------------
@@ -1014,6 +1100,7 @@ LARGER_NETWORKS: dict[str, Callable[[str | Path], Path]] = {
     "vit_b32": build_vit_b32,
     "vit_l32": build_vit_l32,
     "vit_h14": build_vit_h14,
+    **{f"efficientnet_v2_{v}": partial(build_efficientnet_v2, variant=v) for v in ("s", "m", "l")},
 }
 """Other members of the same classes (EfficientNet at its own image sizes), which a checker could pick."""
 

@@ -120,6 +120,47 @@ def test_the_larger_networks_do_torchvisions_published_multiply_accumulates(grap
     assert {name: round(graphs[name].macs() / 1e9, 3) for name in published} == published
 
 
+def test_efficientnet_v2_does_torchvisions_published_multiply_accumulates_and_parameters(
+    graphs: dict[str, Graph],
+) -> None:
+    """torchvision's `_ops` (GMACs, three decimals) and `num_params` of EfficientNetV2-S at 384x384, -M and -L at
+    480x480. The parameters count each weight, plus the scale and shift of the batch norm folded into every conv but
+    the squeeze-excite ones (which have a bias) and the classifier's bias: they check the SE widths, which do almost
+    no MACs."""
+    published = {
+        "efficientnet_v2_s": (8.366, 21_458_488),
+        "efficientnet_v2_m": (24.582, 54_139_356),
+        "efficientnet_v2_l": (56.08, 118_515_272),
+    }
+
+    def parameters(g: Graph) -> int:
+        total = sum(math.prod(g.shapes[n.input[1]]) + 1000 for n in g.ops("Gemm"))
+        for node in g.ops("Conv"):
+            weight = g.shapes[node.input[1]]
+            total += math.prod(weight) + weight[0] * (1 if ".se." in node.name else 2)
+        return total
+
+    assert {name: (round(graphs[name].macs() / 1e9, 3), parameters(graphs[name])) for name in published} == published
+
+
+def test_efficientnet_v2_s_fuses_the_early_expansions_into_3x3_convs(graphs: dict[str, Graph]) -> None:
+    """Stages 1-3 are Fused-MBConv (a 3x3 conv to 4 x the channels, with the stride, then a 1x1 projection; in stage 1,
+    expansion 1, one 3x3 conv and no projection), stages 4-6 MBConv with SE: 2 + 4 + 4 fused blocks and 6 + 9 + 15
+    depthwise convs; 384 / 32 = 12 at the 1x1 conv to 1280."""
+    g = graphs["efficientnet_v2_s"]
+    convs = g.ops("Conv")
+    assert len([n for n in convs if n.name.endswith(".fused")]) == 2 + 4 + 4
+    assert len([n for n in convs if n.name.endswith(".project")]) == 4 + 4 + 6 + 9 + 15
+    assert len([n for n in convs if n.name.endswith(".dw")]) == 6 + 9 + 15
+    assert g.conv("features.1.1.fused")[:2] == ([24, 24, 3, 3], [1, 24, 192, 192])
+    weight, out, attrs = g.conv("features.2.0.fused")
+    assert (weight, out, attrs["strides"], attrs["pads"]) == ([96, 24, 3, 3], [1, 96, 96, 96], [2, 2], [1] * 4)
+    assert g.conv("features.2.0.project")[:2] == ([48, 96, 1, 1], [1, 48, 96, 96])
+    assert g.conv("features.4.0.se.fc1")[0] == [16, 256, 1, 1]  # 64 // 4, of a 4 x 64 expansion
+    assert g.conv("features.6.1.se.fc1")[0] == [64, 1536, 1, 1]  # 256 // 4, of a 6 x 256 expansion
+    assert g.conv("features.7")[:2] == ([1280, 256, 1, 1], [1, 1280, 12, 12])
+
+
 def test_deit_s_does_twelve_layers_of_a_384_wide_vit(graphs: dict[str, Graph]) -> None:
     """Per layer over 197 tokens: QKV (384 -> 1152), the output projection, the 384-1536-384 MLP and 6 heads of
     197x197x64 scores and context; the 16x16 patch embedding of 196 patches, the head (timm lists 4.6 GMACs)."""
@@ -431,6 +472,11 @@ def test_the_front_end_reads_a_two_layer_bert_as_six_distinct_layers(tmp_path: P
 
 
 REDUCED = {
+    "efficientnet_v2_s": (
+        partial(networks.build_efficientnet_v2, variant="s", stages=4),
+        "features.2.1.fused",
+        ("CONV", {"M": 192, "C": 48, "Ox": 96, "Oy": 96, "Fx": 3, "Fy": 3}, 3),
+    ),
     "efficientnet_b4": (
         partial(networks.build_efficientnet, variant="b4", stages=2),
         "features.2.1.expand",
@@ -496,6 +542,7 @@ SAME_BUILDER = {
     "densenet169": "densenet201",
     "vit_l32": "vit_b32",
     "vit_h14": "vit_l16",
+    **{f"efficientnet_v2_{v}": "efficientnet_v2_s" for v in ("m", "l")},
 }
 """Larger networks built by another one's builder with other numbers only: its reduced variant covers them."""
 
