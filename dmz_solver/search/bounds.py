@@ -170,7 +170,7 @@ def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, visits, comp, red, rf
     operands the innermost loop with trips > 1 indexes (at SPM level, or at DRAM level when TC_SPM is 1), smallest
     over the loops that can be it (output_cases takes it from there).
     """
-    nops, n_loops = isidx.shape
+    n_loops = isidx.shape[1]
     spm_one = True  # TC_SPM can be 1
     for loop in range(depth + 1):
         if e_spm[loop] > e_pe[loop]:
@@ -190,10 +190,7 @@ def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, visits, comp, red, rf
             out_reuse *= spm_trips
         if spm_trips == 1 and not (spm_one and dram_trips > 1):
             continue  # never the innermost loop with trips > 1
-        comm = 0
-        for op in range(nops):
-            if isidx[op, loop]:
-                comm = max(comm, iop[0, op])
+        comm = loop_noc(isidx, iop, loop)
         if isidx[0, loop]:
             comm_a = min(comm_a, comm)
         else:
@@ -207,7 +204,7 @@ def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, visits, comp, red, rf
 def block_cycles_bound(isidx, trips, iop, visits, comp, red, rf_passes):  # noqa: PLR0917 - numba kernel: inlined per block, flat args
     """pass_cycles_bound of the block itself (depth -1) from its PE-array tile counts, trips[loop] = ext // e^PE, with
     no division: every loop's SPM factor is still free, so each loop with trips > 1 can be the innermost one."""
-    nops, n_loops = isidx.shape
+    n_loops = isidx.shape[1]
     comm_a = np.inf
     comm_b = np.inf
     comm_c = np.inf
@@ -219,16 +216,24 @@ def block_cycles_bound(isidx, trips, iop, visits, comp, red, rf_passes):  # noqa
         if trips[loop] == 1:
             continue
         whole = False
-        comm = 0
-        for op in range(nops):
-            if isidx[op, loop]:
-                comm = max(comm, iop[0, op])
+        comm = loop_noc(isidx, iop, loop)
         if isidx[0, loop]:
             comm_a = min(comm_a, comm)
         else:
             comm_c = min(comm_c, comm)
             comm_b = min(comm_b, comm)
     return output_cases(comm_a, comm_b, comm_c, whole, out_reuse, iop, visits, comp, red, rf_passes)
+
+
+@njit(cache=True, inline="always")
+def loop_noc(isidx, iop, loop):
+    """The largest NoC time per RF pass (iop[0]) of the operands a loop indexes: comm[1] when it is the innermost
+    loop with trips > 1."""
+    comm = 0
+    for op in range(isidx.shape[0]):
+        if isidx[op, loop]:
+            comm = max(comm, iop[0, op])
+    return comm
 
 
 @njit(cache=True, inline="always")
