@@ -267,12 +267,13 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             red = 0
             bar = pruning_bar(limit, leads[k])
             if objective >= 0:  # §2, §2d: the quick bounds, before the block's per-pass terms
-                c_quick = 0.0
-                if objective > 0:
+                c_quick = float(rf_passes * comp)  # the MACs over the PEs: the cheapest cycle bound, then the quick one
+                value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
+                if objective > 0 and value <= bar:
                     for op in range(nops):
                         least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
                     c_quick = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
-                value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
+                    value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
                 if value > bar:
                     pruned[s] += 1
                     floor[s] = min(floor[s], value)
