@@ -150,7 +150,8 @@ def block_trips(ext, e_pe, trips):
 
 @njit(cache=True, inline="always")
 def block_visits(isidx, trips, visits):
-    """visits[op] = V(op) (pe_tiles) of every operand, from the block's trips."""
+    """visits[op] = V(op), the distinct PE-array tiles of each operand: the product of the block's trips over the
+    loops indexing it."""
     for op in range(isidx.shape[0]):
         v = 1
         for loop in range(isidx.shape[1]):
@@ -165,10 +166,10 @@ def pass_cycles_bound(ext, isidx, e_pe, e_spm, depth, iop, visits, comp, red, rf
     loops 0..depth and any valid ones on the others (depth -1: the block itself, as block_cycles_bound;
     docs/lower-bounds.md §2).
 
-    e_pe: the block's PE-array tile; iop[0]: NoC cycles per RF pass; visits[op]: V(op) (pe_tiles); comp, red: compute
-    and reduction cycles per RF pass; rf_passes: TC_SPM * TC_DRAM. comm[1] is at least the largest NoC time of the
-    operands the innermost loop with trips > 1 indexes (at SPM level, or at DRAM level when TC_SPM is 1), smallest
-    over the loops that can be it (output_cases takes it from there).
+    e_pe: the block's PE-array tile; iop[0]: NoC cycles per RF pass; visits[op]: V(op) (block_visits); comp, red:
+    compute and reduction cycles per RF pass; rf_passes: TC_SPM * TC_DRAM. comm[1] is at least the largest NoC time
+    of the operands the innermost loop with trips > 1 indexes (at SPM level, or at DRAM level when TC_SPM is 1),
+    smallest over the loops that can be it (output_cases takes it from there).
     """
     n_loops = isidx.shape[1]
     spm_one = True  # TC_SPM can be 1
@@ -328,16 +329,6 @@ def dma_cycles_min(nd, di, slot, dram_passes):
 
 
 @njit(cache=True, inline="always")
-def pe_tiles(ext, isidx, e_pe, op):
-    """V(op): the distinct PE-array tiles of an operand, the extents of the loops indexing it over e^PE."""
-    visits = 1
-    for loop in range(ext.shape[0]):
-        if isidx[op, loop]:
-            visits *= ext[loop] // e_pe[loop]
-    return visits
-
-
-@njit(cache=True, inline="always")
 def pair_tiles(isidx, trips, out):
     """out[o, w] = the product of the block's trips (ext / e^PE) over the loops indexing o or w: at most the fetches
     of o's PE tile when w has the larger SPM reuse (docs/lower-bounds.md §2b)."""
@@ -356,7 +347,7 @@ def subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, index, r
     """The energy bound of the SPM tiles of one block under an enumeration node (docs/lower-bounds.md §2b).
 
     e_base: E_MAC + E_RF; dram_floor: the energy floor's DRAM part; fop[3], fop[4]: a(op) and the resident
-    energy A(op) (cost.pairs.pass_energies); visits[op] = V(op) (pe_tiles); pairs: pair_tiles;
+    energy A(op) (cost.pairs.pass_energies); visits[op] = V(op) (block_visits); pairs: pair_tiles;
     below[:, :, index]: the minima of spm_tile_minima at the node's tuple; refetch[op]: the product of the
     DRAM factors the node fixes over the loops not indexing op; fixed[op]: an SPM loop the node fixes indexes
     op with trips > 1. The smallest, over the sets σ of operands that can still be skip operands and over the
@@ -573,8 +564,9 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         dram_entry(tt.ti[T_TC_DRAM], tt.ti[T_P_DRAM_OUT], iop, fop, nd, reps, 0, di, df, 0)
         for loop in range(n_loops):
             ext[loop] = t[0, loop] * t[1, loop] * t[2, loop] * t[3, loop]
+        block_trips(ext, tt.tiles[1], trips)
+        block_visits(arrays.isidx, trips, visits)
         for op in range(nops):
-            visits[op] = pe_tiles(ext, arrays.isidx, tt.tiles[1], op)
             refetch[op] = 1.0
             fixed[op] = False
             for loop in range(n_loops):
@@ -587,7 +579,6 @@ def leaf_bounds_of(tilings, arrays, prof, prune, out):
         for op in range(nops):  # the tile's own minima, for every σ: subtree_energy_bound skips the σ it rules out
             below[:, op, 0] = refetch[op]
         below[:, nops, 0] = dma
-        block_trips(ext, tt.tiles[1], trips)
         pair_tiles(arrays.isidx, trips, pairs)
         refetch_bound = subtree_energy_bound(tt.e_base, dram_floor, fop, visits, pairs, below, 0, refetch, fixed)
         dram_energy = max(dram_floor, dma)
