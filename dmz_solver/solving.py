@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -25,7 +26,7 @@ from .arch import Arch
 from .cache import DEFAULT_CACHE_DIR, LayerCache, SolveKey
 from .constraints.parse import ConstraintSet
 from .cost.evaluate import Cost, evaluate_mapping
-from .errors import InputError
+from .errors import InputError, show_warning
 from .loopnest import LoopNest
 from .problem import Knobs, Problem
 from .problem.mapping import Mapping
@@ -349,9 +350,10 @@ def _solve_here(
 
 
 def _one_thread() -> None:
-    """Process-pool initializer: one numba thread per process."""
+    """Process-pool initializer: one numba thread per process, and dmz-solver's warnings shown as the CLI shows them."""
 
     numba.set_num_threads(1)
+    warnings.showwarning = show_warning
 
 
 def evaluate_layer(

@@ -133,6 +133,7 @@ def test_a_finished_search_lets_go_of_its_flag() -> None:
     assert flags == {"finished": 0, "running": 1}
 
 
+@pytest.mark.filterwarnings("ignore::dmz_solver.errors.SlowSearchWarning")
 def test_the_per_tiling_search_keeps_the_callers_numba_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     """Layers too large for tables run search_all in a helper thread, which starts with numba's default threads."""
     seen = []

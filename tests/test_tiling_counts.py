@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from dmz_solver.arch import load_arch
+from dmz_solver.cli import main
 from dmz_solver.cost.terms import coef_terms
+from dmz_solver.errors import SlowSearchWarning
 from dmz_solver.layout import RF
 from dmz_solver.problem import Problem, divisors
 from dmz_solver.problem.validity import rf_elems_used
@@ -45,11 +47,26 @@ def test_untabulated_layers_take_the_per_tiling_path_to_the_same_result(arch_nam
     problem = Problem(nest, load_arch(arch_name))
     tabulated, counted = exhaustive_search(problem), count_tilings(problem)
     monkeypatch.setattr(exhaustive, "MAX_TABLE_BYTES", 0)
-    per_tiling = exhaustive_search(problem)
-    assert per_tiling.tilings == tabulated.tilings and count_tilings(problem) == counted
+    with pytest.warns(SlowSearchWarning, match="layer c: .* enumerated one by one"):
+        per_tiling = exhaustive_search(problem)
+    with pytest.warns(SlowSearchWarning):
+        assert per_tiling.tilings == tabulated.tilings and count_tilings(problem) == counted
     for objective, best in tabulated.best.items():
         assert per_tiling.best[objective].value == best.value
         assert np.array_equal(per_tiling.best[objective].tiling, best.tiling)
+
+
+def test_the_command_line_says_in_one_line_that_a_layer_goes_the_slow_way(capsys, monkeypatch) -> None:
+    """A layer too large for the tables is announced before its search, one `warning:` line naming it; the command
+    still succeeds with the table search's count."""
+    monkeypatch.setattr(exhaustive, "MAX_TABLE_BYTES", 0)
+    code = main(["count", "--model", "tiny", "--layer", "tiny_gemm", "--json", "-"])
+    out, err = capsys.readouterr()
+    assert code == 0 and '"valid_tilings": 152856' in out
+    assert err.splitlines() == [
+        "warning: layer tiny_gemm: its search tables would take more than 0 MiB, so its tilings are enumerated one by "
+        "one, which can be about 1,000 times slower (the result is the same)"
+    ]
 
 
 @pytest.mark.parametrize(

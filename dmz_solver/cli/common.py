@@ -14,11 +14,12 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import InputError
+from ..errors import InputError, show_warning
 from ..specio import broken_link, output_target
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -318,7 +319,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         check_given_once(args)
         check_no_empty_paths(args)
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning  # a slow layer's warning as one line, before its long search
+            return args.run(args)
     except InputError as exc:
         sys.stdout.flush()
         print(f"error: {' '.join(exc.message.split())}", file=sys.stderr)

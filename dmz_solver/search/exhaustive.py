@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..constraints.compile import Relation
 from ..cost.reuse import MAX_MASK_LOOPS, MAX_MASK_ROWS
-from ..errors import InputError
+from ..errors import InputError, SlowSearchWarning
 from ..layout import DRAM, Profile
 from ..noc.tasks import make_tasks
 from ..problem import Problem
@@ -108,6 +109,13 @@ class TaskSearch:
         if self.tables is None and len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
             raise InputError(
                 f"custom constraints need the table search, and layer {problem.nest.name} is too large for its tables"
+            )
+        if self.tables is None and len(self.sps):
+            warnings.warn(
+                f"layer {problem.nest.name}: its search tables would take more than {MAX_TABLE_BYTES >> 20} MiB, so "
+                "its tilings are enumerated one by one, which can be about 1,000 times slower (the result is the same)",
+                SlowSearchWarning,
+                stacklevel=2,
             )
 
     def count(self) -> int:
