@@ -106,17 +106,21 @@ class TaskSearch:
         if len(self.sps):
             floor = energy_floor(problem)
             self.tables = build_tables(self.space, arrays, allowed_spm, allowed_dram, floor, MAX_TABLE_BYTES)
-        if self.tables is None and len(self.sps) and (len(compiled.relations) or compiled.has_order_rules):
-            raise InputError(
-                f"custom constraints need the table search, and layer {problem.nest.name} is too large for its tables"
-            )
-        if self.tables is None and len(self.sps):
-            warnings.warn(
-                f"layer {problem.nest.name}: its search tables would take more than {MAX_TABLE_BYTES >> 20} MiB, so "
-                "its tilings are enumerated one by one, which can be about 1,000 times slower (the result is the same)",
-                SlowSearchWarning,
-                stacklevel=2,
-            )
+            if self.tables is None:
+                self._refuse_or_warn_untabulated(bool(compiled.relations) or compiled.has_order_rules)
+
+    def _refuse_or_warn_untabulated(self, restricted: bool) -> None:
+        """A layer too large for its tables: refused under custom constraints (only the table search applies them),
+        otherwise searched tiling by tiling, with a warning."""
+        name = self.problem.nest.name
+        if restricted:
+            raise InputError(f"custom constraints need the table search, and layer {name} is too large for its tables")
+        warnings.warn(
+            f"layer {name}: its search tables would take more than {MAX_TABLE_BYTES >> 20} MiB, so its tilings are "
+            "enumerated one by one, which can be about 1,000 times slower (the result is the same)",
+            SlowSearchWarning,
+            stacklevel=3,
+        )
 
     def count(self) -> int:
         """How many tilings are valid: each spatial tuple's tilings once, whatever its row/column splits."""
