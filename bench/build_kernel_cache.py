@@ -68,32 +68,20 @@ WORKLOAD = textwrap.dedent(
     import dataclasses, warnings
     import numpy as np
     from dmz_solver.cost.batch import evaluate_batch, evaluate_batch_parallel
-    from dmz_solver.layout import SP
-    from dmz_solver.problem.space import LoopSpace, next_inner, problem_spatial_tuples
     from dmz_solver.search import exhaustive
     from dmz_solver.search.bounds import block_bounds_of, energy_floor, leaf_bounds_of
     from dmz_solver.search.exhaustive import count_tilings
     from dmz_solver.search.table_search import Pruning
 
-    def first_tilings(problem):
-        divs, ndivs = problem.divisor_table
-        ext = np.array(problem.nest.extents, np.int64)
-        space, out = LoopSpace(ext, divs, ndivs, problem.loop_masks[1]), []
-        for sp in problem_spatial_tuples(problem):
-            t = np.ones((4, len(ext)), np.int64)
-            t[SP] = sp
-            idx = np.full(2 * len(ext), -1, np.int64)
-            pos = next_inner(t, 0, idx, space, problem.arrays, np.empty(len(ext), np.int64))
-            for _ in range(4):
-                if pos < 0:
-                    break
-                out.append(t.copy())
-                pos = next_inner(t, pos, idx, space, problem.arrays, np.empty(len(ext), np.int64))
-        return np.array(out)
-
     for arch_name in ("dmazerunner", "eyeriss"):
         problem = Problem(small[1], load_arch(arch_name))
-        tilings = first_tilings(problem)
+        cap, exhaustive.MAX_TABLE_BYTES = exhaustive.MAX_TABLE_BYTES, 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = exhaustive_search(problem)
+            count_tilings(problem)
+        exhaustive.MAX_TABLE_BYTES = cap
+        tilings = np.array([best.tiling for best in found.best.values()])  # its optima, one per objective
         prof = problem.batch_profiles(tilings)
         values, pairs = np.zeros((len(tilings), 3)), np.zeros((len(tilings), 3, 4), np.int64)
         evaluate_batch(tilings, problem.arrays, prof, values, pairs)
@@ -103,12 +91,6 @@ WORKLOAD = textwrap.dedent(
         leaf_bounds_of(tilings, problem.arrays, prof, pruning, values)
         mapping = solve_layer(small[1], problem.arch, "edp").mapping
         evaluate_mapping(problem, dataclasses.replace(mapping, dram_order=None, spm_order=None), "edp")
-        cap, exhaustive.MAX_TABLE_BYTES = exhaustive.MAX_TABLE_BYTES, 0
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            exhaustive_search(problem)
-            count_tilings(problem)
-        exhaustive.MAX_TABLE_BYTES = cap
     idle = set()
     for name, module in sorted(sys.modules.items()):
         if name.startswith("dmz_solver"):
