@@ -16,12 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+from timing import STARTUP_SECONDS
 
 from dmz_solver.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
-STARTUP_SECONDS = 6.0
-"""Python, numba's cached kernels and OR-Tools load in 2-4 s on the 2-core machine; the margin above a time limit."""
 
 
 def _run_cli(argv: list[str], wall: float) -> tuple[subprocess.CompletedProcess | None, float]:

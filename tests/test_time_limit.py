@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from timing import STARTUP_SECONDS
 
 from dmz_solver.arch import load_arch
 from dmz_solver.cli import main
@@ -36,15 +37,16 @@ def test_solve_with_time_limit_5_returns_within_the_limit_on_a_huge_layer(tmp_pa
     model = tmp_path / "big.json"
     model.write_text(json.dumps(BIG_BATCH))
     out = tmp_path / "r.json"
-    argv = ["cli.py", "solve", "--model", str(model), "--search", search, "--time-limit", "5", "--no-cache"]
+    limit = 5.0
+    argv = ["cli.py", "solve", "--model", str(model), "--search", search, "--time-limit", f"{limit:g}", "--no-cache"]
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, *argv, "--json", str(out)], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     wall = time.perf_counter() - start
     layer = json.loads(out.read_text())["layers"][0]
-    assert layer["seconds"] <= 6.0, layer["seconds"]  # the search, from the problem's tables to the result
-    assert wall < 10.0, wall  # with Python's start and numba's cached kernels
+    assert layer["seconds"] <= limit + 1.0, layer["seconds"]  # the search, from the problem's tables to the result
+    assert wall < limit + STARTUP_SECONDS, wall
     assert layer["status"] in (Status.FEASIBLE, Status.UNKNOWN), proc.stderr
     assert math.isfinite(layer["lower_bound"]) and layer["lower_bound"] >= 0
 

@@ -1,0 +1,5 @@
+"""The one allowance for tests that time a whole command from outside its process."""
+
+STARTUP_SECONDS = 6.0
+"""What a command may take beyond its time limit: Python, OR-Tools and numba's cached kernels load in 2-4 s on a
+2-core machine, longer while another test process of `pytest -n` runs beside it."""
