@@ -117,6 +117,15 @@ def shared_bar(limit, leads):
     return bar
 
 
+@njit(cache=True, inline="always")
+def prune_all(value, lo, hi, out):
+    """A block pruned for every task of rows lo..hi-1 by a bound of `value` that they all share."""
+    for s in range(lo, hi):
+        out.pruned[s] += 1
+        out.shared[s] += 1
+        out.floor[s] = min(out.floor[s], value)
+
+
 @njit(cache=True)
 def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec, stop):  # noqa: C901, PLR0912, PLR0915, PLR0917 - numba kernel: one flat enumeration loop, see bench/README.md
     """Every valid tiling of a LoopSpace with spatial tuple sp, through the LayerTables: first minima per objective,
@@ -137,8 +146,9 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     others find a value above it or none, and min(best[s], floor[s]) still bounds everything task s holds.
     The tasks share the enumeration of the RF blocks: each block is visited once, and every task searches it in
     turn (each task still sees its own tilings in enumeration order). When several tasks share it, a block is
-    first bounded once under the floor profile of the tasks (search/bounds.py: floor_profile), which is at most
-    every task's own block bound; if that exceeds every task's pruning limit, the block is pruned for all of them.
+    first bounded once by its quick bound (no task's split changes it), then under the floor profile of the tasks
+    (search/bounds.py: floor_profile), which is at most every task's own block bound; if either exceeds every
+    task's pruning limit, the block is pruned for all of them.
     The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
     the search ends with floor[s] = -inf for every task (what they found stands, the rest is unknown).
     """
@@ -242,7 +252,12 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             base += qp[loop] * radix[loop]
         block_visits(isidx, trips, visits)
         e_pe = max(prune.e_floor, pe_energy[base])  # §2d: what every tiling with this e^PE spends
-        if shared:  # one bound for every task of the block: prune it for all when it exceeds what each could use
+        c_quick = float(rf_passes * comp)  # the MACs over the PEs: the cheapest cycle bound
+        if shared:  # bounds every task of the block shares: prune it for all when one exceeds what each could use
+            value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))  # the quick bound, as below
+            if value > block_bar:
+                prune_all(value, lo, hi, out)
+                continue
             red, _, e_red, _, _ = pe_terms(
                 t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
             )
@@ -250,16 +265,12 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             e_lb, c_lb = block_bound(t, isidx, trips, visits, prune, iop, fop, red, e_red)
             c_lb = max(c_lb, below[0, nops + 1, base])
             value = bound_value(objective, e_lb, c_lb)
-            bar = block_bar  # the block is pruned for all tasks if its bound exceeds every task's bar
-            if energy_bounds and value <= bar:
+            if energy_bounds and value <= block_bar:
                 pair_tiles(isidx, trips, pairs)
                 e_sub = subtree_energy_bound(e_base, dram_floor, fop, visits, pairs, below, base, no_refetch, unfixed)
                 value = bound_value(objective, max(e_lb, e_sub), c_lb)
-            if value > bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
-                for s in range(lo, hi):
-                    pruned[s] += 1  # the block bound of every task is at least value
-                    out.shared[s] += 1
-                    floor[s] = min(floor[s], value)
+            if value > block_bar and e_lb >= ROUNDING_PJ:  # (bound_value is monotone while the energy is)
+                prune_all(value, lo, hi, out)
                 continue
         for s in range(lo, hi):
             k = s - lo
@@ -267,13 +278,12 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             red = 0
             bar = pruning_bar(limit, leads[k])
             if objective >= 0:  # §2, §2d: the quick bounds, before the block's per-pass terms
-                c_quick = float(rf_passes * comp)  # the MACs over the PEs: the cheapest cycle bound, then the quick one
                 value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
                 if objective > 0 and value <= bar:
                     for op in range(nops):
                         least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
-                    c_quick = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
-                    value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
+                    c_noc = block_cycles_bound(isidx, trips, least_noc, visits, comp, 0, rf_passes)
+                    value = bound_value(objective, e_pe, max(c_noc, below[0, nops + 1, base]))
                 if value > bar:
                     pruned[s] += 1
                     floor[s] = min(floor[s], value)
