@@ -6,7 +6,9 @@ Run by hand from the repository root:
     python bench/bench_proofs.py --models mobilenetv2 --archs dmazerunner eyeriss --objectives edp
     python bench/bench_proofs.py --baseline 4b327cc                # also time commit 4b327cc, same inputs
 
-Each (model, arch, objective) is solved warm (numba compiled by a first tiny solve) with the layer cache off.
+Each (model, arch, objective) is solved warm (numba compiled by a first tiny solve) with the layer cache off, in a
+fresh process: one after the rows before it in the same process measured up to 1.5 times slower than the same code
+in a fresh one, which made a ratio against the baseline (always in a fresh process) look like a regression.
 Printed per row: wall seconds, whether every layer is OPTIMAL, the slowest layer, the tilings evaluated, and
 CP-SAT's root gap `(optimum - root bound) / optimum` over the layers (median and worst). With `--baseline`, the
 same solves run with the code of that commit (checked out into a temporary git worktree, in a subprocess),
@@ -21,14 +23,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import dmz_solver  # noqa: E402
-
 TIMED = """
 import json, sys, time
 import dmz_solver
@@ -36,36 +33,25 @@ model, arch, objective = sys.argv[1:4]
 dmz_solver.solve("tiny", arch, objective, cache_dir=None)
 start = time.perf_counter()
 result = dmz_solver.solve(model, arch, objective, cache_dir=None)
-print(json.dumps({"seconds": time.perf_counter() - start, "values": [layer.value for layer in result.layers]}))
+seconds = time.perf_counter() - start
+layers = [
+    {
+        "name": r.nest.name,
+        "status": str(r.status),
+        "value": r.value,
+        "root": r.proof.root_bound if r.proof is not None else None,
+        "seconds": r.seconds,
+        "evaluated": r.tilings_evaluated,
+    }
+    for r in result.layers
+]
+print(json.dumps({"seconds": seconds, "layers": layers}))
 """
 
 
-def measure(model: str, arch: str, objective: str) -> dict:
-    """Solve once warm with this checkout; the figures of one row."""
-    dmz_solver.solve("tiny", arch, objective, cache_dir=None)
-    start = time.perf_counter()
-    result = dmz_solver.solve(model, arch, objective, cache_dir=None)
-    seconds = time.perf_counter() - start
-    layers = result.layers
-    slowest = max(layers, key=lambda r: r.seconds)
-    gaps = [
-        (r.value - r.proof.root_bound) / r.value
-        for r in layers
-        if r.proof is not None and r.proof.root_bound is not None and r.value > 0
-    ]
-    return {
-        "seconds": seconds,
-        "optimal": all(r.status == "OPTIMAL" for r in layers),
-        "slowest": f"{slowest.nest.name} {slowest.seconds:.2f} s",
-        "evaluated": sum(r.tilings_evaluated for r in layers),
-        "gap_median": statistics.median(gaps) if gaps else float("nan"),
-        "gap_worst": max(gaps) if gaps else float("nan"),
-        "values": [r.value for r in layers],
-    }
-
-
 def measure_at(tree: Path, model: str, arch: str, objective: str) -> dict:
-    """The same solve with the code in `tree` (another checkout), in a fresh process."""
+    """The figures of one row: a warm solve with the code in `tree`, in a fresh process (this checkout's too, so
+    that both sides of a ratio start alike)."""
     out = subprocess.run(
         [sys.executable, "-c", TIMED, model, arch, objective],
         cwd=tree,
@@ -73,7 +59,19 @@ def measure_at(tree: Path, model: str, arch: str, objective: str) -> dict:
         text=True,
         check=True,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    layers = found["layers"]
+    slowest = max(layers, key=lambda r: r["seconds"])
+    gaps = [(r["value"] - r["root"]) / r["value"] for r in layers if r["root"] is not None and r["value"] > 0]
+    return {
+        "seconds": found["seconds"],
+        "optimal": all(r["status"] == "OPTIMAL" for r in layers),
+        "slowest": f"{slowest['name']} {slowest['seconds']:.2f} s",
+        "evaluated": sum(r["evaluated"] for r in layers),
+        "gap_median": statistics.median(gaps) if gaps else float("nan"),
+        "gap_worst": max(gaps) if gaps else float("nan"),
+        "values": [r["value"] for r in layers],
+    }
 
 
 def main() -> None:
@@ -106,7 +104,7 @@ def run_rows(args: argparse.Namespace, tree: Path | None) -> None:
     for model in args.models:
         for arch in args.archs:
             for objective in args.objectives:
-                row = measure(model, arch, objective)
+                row = measure_at(ROOT, model, arch, objective)
                 line = (
                     f"{model:12} {arch:12} {objective:9} {row['seconds']:7.2f} {row['optimal']!s:>7} "
                     f"{row['evaluated']:12,} {row['gap_median']:12.1%} {row['gap_worst']:7.1%}  {row['slowest']}"
