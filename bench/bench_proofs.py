@@ -52,13 +52,10 @@ print(json.dumps({"seconds": seconds, "layers": layers}))
 def measure_at(tree: Path, model: str, arch: str, objective: str) -> dict:
     """The figures of one row: a warm solve with the code in `tree`, in a fresh process (this checkout's too, so
     that both sides of a ratio start alike)."""
-    out = subprocess.run(
-        [sys.executable, "-c", TIMED, model, arch, objective],
-        cwd=tree,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    argv = [sys.executable, "-c", TIMED, model, arch, objective]
+    out = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+    if out.returncode != 0:  # an old baseline may lack what the script reads, its results' proof object for one
+        raise SystemExit(f"{model} {arch} {objective} with the code in {tree} failed:\n{out.stderr[-3000:]}")
     found = json.loads(out.stdout.strip().splitlines()[-1])
     layers = found["layers"]
     slowest = max(layers, key=lambda r: r["seconds"])

@@ -46,6 +46,7 @@ def _write_json(path: Path, content: object) -> str:
 # --time-limit 2; on a 4096 x 1 array with a systolic input network, 112 s under --time-limit 5.
 
 
+@pytest.mark.wallclock
 @pytest.mark.parametrize(
     "arch",
     [

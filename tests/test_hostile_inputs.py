@@ -213,6 +213,7 @@ def test_an_onnx_path_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
     assert f"{fifo}: is a FIFO, not a regular file" in refused_in_subprocess("layers", "--model", str(fifo))
 
 
+@pytest.mark.wallclock
 def test_a_model_spec_over_the_size_cap_is_refused_before_it_is_parsed(capsys, tmp_path: Path) -> None:
     text = json.dumps({"GEMM": [GEMM], "_padding": "x" * MAX_SPEC_BYTES})
     path = _model(tmp_path, text)

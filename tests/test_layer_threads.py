@@ -45,6 +45,7 @@ def _in_thread(work, *args) -> threading.Thread:
     return runner
 
 
+@pytest.mark.wallclock
 def test_halting_a_group_ends_its_running_search_and_no_other() -> None:
     problem = Problem(load_model("resnet18").layers[1], load_arch("eyeriss"))
     search = TaskSearch(problem)  # the whole space, unpruned: about a minute
@@ -78,6 +79,7 @@ def _hear_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.wallclock
 def test_ctrl_c_during_a_solve_says_interrupted_and_writes_nothing(tmp_path: Path) -> None:
     """CP-SAT used to leave SIGINT at the C default after its first solve, so a Ctrl-C killed the process outright."""
     out = tmp_path / "r.json"
@@ -169,6 +171,7 @@ def _live_processes_in_session(session: int) -> list[int]:
     return live
 
 
+@pytest.mark.wallclock
 def test_ctrl_c_to_a_pool_of_workers_ends_them_within_seconds(tmp_path: Path) -> None:
     """The pool used to wait for its running layer searches (up to the time limit) and leave them running when only
     the main process heard the SIGINT."""

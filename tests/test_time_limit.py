@@ -32,6 +32,7 @@ BIG_BATCH = {"CONV": [{"name": "big_batch", "size_tensor_A": [720720, 16, 10, 10
 MEDIUM = conv_nest("medium", n=1, m=64, c=64, in_rows=58, in_cols=58, f_rows=3, f_cols=3, stride=(1, 1))
 
 
+@pytest.mark.wallclock
 @pytest.mark.parametrize("search", ["cpsat", "exhaustive"])
 def test_solve_with_time_limit_5_returns_within_the_limit_on_a_huge_layer(tmp_path: Path, search: str) -> None:
     model = tmp_path / "big.json"
@@ -60,6 +61,7 @@ def test_a_proof_cut_before_any_mapping_is_unknown_with_its_bound_not_infeasible
     assert "status UNKNOWN" in format_layer_result(result)
 
 
+@pytest.mark.wallclock
 def test_exhaustive_obeys_the_time_limit() -> None:
     """On main `--search exhaustive` ignored --time-limit and always claimed OPTIMAL."""
     problem = Problem(MEDIUM, load_arch("dmazerunner"))

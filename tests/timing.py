@@ -2,4 +2,4 @@
 
 STARTUP_SECONDS = 6.0
 """What a command may take beyond its time limit: Python, OR-Tools and numba's cached kernels load in 2-4 s on a
-2-core machine, longer while another test process of `pytest -n` runs beside it."""
+2-core machine, longer while other tests run beside it (the `wallclock` tests run on their own)."""

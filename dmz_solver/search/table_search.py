@@ -148,7 +148,8 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
     turn (each task still sees its own tilings in enumeration order). When several tasks share it, a block is
     first bounded once by its quick bound (no task's split changes it), then under the floor profile of the tasks
     (search/bounds.py: floor_profile), which is at most every task's own block bound; if either exceeds every
-    task's pruning limit, the block is pruned for all of them.
+    task's pruning limit, the block is pruned for all of them. The quick bound prunes exactly the blocks each task
+    would prune with it, but floor[s] then keeps the quick value, which can be below the floor profile's.
     The search looks at stop[0] at every RF step and every STOP_EVERY SPM steps; once another thread sets it,
     the search ends with floor[s] = -inf for every task (what they found stands, the rest is unknown).
     """
@@ -252,11 +253,12 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             base += qp[loop] * radix[loop]
         block_visits(isidx, trips, visits)
         e_pe = max(prune.e_floor, pe_energy[base])  # §2d: what every tiling with this e^PE spends
-        c_quick = float(rf_passes * comp)  # the MACs over the PEs: the cheapest cycle bound
+        # the quick bound, which no task's split changes: e^PE's energy, and the MACs over the PEs or the DMA time
+        # of the block's best SPM tile (§2c)
+        quick = bound_value(objective, e_pe, max(float(rf_passes * comp), below[0, nops + 1, base]))
         if shared:  # bounds every task of the block shares: prune it for all when one exceeds what each could use
-            value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))  # the quick bound, as below
-            if value > block_bar:
-                prune_all(value, lo, hi, out)
+            if quick > block_bar:
+                prune_all(quick, lo, hi, out)
                 continue
             red, _, e_red, _, _ = pe_terms(
                 t, nterms, tloops, tcoefs, ndims, isidx, fp, iop, fop, tiles, fl_pi, fl_pf, profs.rowf[0]
@@ -278,7 +280,7 @@ def search_tables(sp, space, arrays, tables, cons, prune, profs, out, rows, prec
             red = 0
             bar = pruning_bar(limit, leads[k])
             if objective >= 0:  # §2, §2d: the quick bounds, before the block's per-pass terms
-                value = bound_value(objective, e_pe, max(c_quick, below[0, nops + 1, base]))
+                value = quick
                 if objective > 0 and value <= bar:
                     for op in range(nops):
                         least_noc[0, op] = least_noc_cycles(op, t, tiles, nterms, tloops, tcoefs, ndims, pi, pf)
